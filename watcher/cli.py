@@ -1,0 +1,168 @@
+"""The ``watcher`` command: thin click wrappers over the library.
+
+Exit codes: 0 done; 1 something failed that the user must look at; 2 bad usage or a bad
+config (nothing ran).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from watcher import __version__
+from watcher.cliutil import config_option, db_option, fail, open_store, setup_logging, with_config
+from watcher.config import Config, ConfigError, default_config_path, load_config
+from watcher.store import Store
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="watcher")
+def cli() -> None:
+    """Ceasefire watcher: watch news feeds for ceasefire and peace-proposal stories and
+    track how the terms on the table change."""
+
+
+@cli.command()
+@with_config
+@db_option
+def run(config: Config, db_path: Path | None) -> None:
+    """Run the daemon: poll every feed on its schedule until SIGTERM or SIGINT."""
+    from watcher.pipeline import Pipeline
+    from watcher.scheduler import Daemon
+
+    store = open_store(config)
+
+    async def main() -> None:
+        pipeline = Pipeline(config, store)
+        await Daemon(config, store, pipeline, extra_jobs=_digest_jobs(config, store)).run()
+
+    asyncio.run(main())
+
+
+def _digest_jobs(config: Config, store: Store) -> list:
+    try:
+        from watcher.digest.service import scheduled_jobs
+    except ImportError:
+        return []
+    return scheduled_jobs(config, store)
+
+
+@cli.command()
+@with_config
+@db_option
+@click.option("--all", "all_feeds", is_flag=True, help="Poll every enabled feed, due or not.")
+@click.option("--articles/--no-articles", default=True, help="Also re-check due articles for edits.")
+def poll(config: Config, db_path: Path | None, all_feeds: bool, articles: bool) -> None:
+    """Poll every due feed once, then exit (for cron).
+
+    Exits non-zero only when nothing could be done, not because a feed failed.
+    """
+    from watcher.pipeline import Pipeline
+
+    store = open_store(config)
+
+    async def main() -> list:
+        async with Pipeline(config, store) as pipeline:
+            reports = await pipeline.poll(all_feeds=all_feeds)
+            if articles:
+                await pipeline.check_articles()
+            return reports
+
+    reports = asyncio.run(main())
+    if not reports:
+        click.echo("no feed was due (use --all to poll every feed now)", err=True)
+    failed = sum(1 for r in reports if r.error)
+    click.echo(f"polled {len(reports)} feeds: {len(reports) - failed} ok, {failed} with problems", err=True)
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+@with_config
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+def feeds(config: Config, ctx: click.Context, db_path: Path | None, as_json: bool) -> None:
+    """List the feeds: state, last and next poll, errors. Subcommands import/export OPML."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = config
+        return
+    store = open_store(config)
+    store.sync_feeds(config.feeds, config.watcher.interval)
+    rows = store.feeds()
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row))
+        return
+    from watcher.render import feeds_table
+
+    feeds_table(rows)
+
+
+@cli.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Keep the demo database here instead of a temporary file.")
+@click.option("--no-digest", is_flag=True, help="Do not print the digest at the end.")
+def demo(db_path: Path | None, no_digest: bool) -> None:
+    """Run the whole pipeline on the built-in seeds over loopback; needs no network."""
+    from watcher.demo import run_demo
+
+    setup_logging("WARNING")
+    run_demo(db_path, show_digest=not no_digest)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one object per input.")
+@config_option
+def extract(inputs: tuple[str, ...], as_json: bool, config_path: Path | None) -> None:
+    """Extract proposal terms from text files, HTML files, URLs or - (stdin).
+
+    Uses the gazetteer additions of the config file when one is found.
+    """
+    from watcher.extract_cmd import run_extract
+
+    extension: dict = {}
+    path = config_path or default_config_path()
+    if config_path is not None or path.exists():
+        try:
+            extension = load_config(path).extension
+        except ConfigError as err:
+            fail(str(err), 2)
+    setup_logging("WARNING")
+    sys.exit(run_extract(list(inputs), as_json=as_json, extension=extension))
+
+
+@cli.command()
+@with_config
+@db_option
+def reprocess(config: Config, db_path: Path | None) -> None:
+    """Rebuild terms, ledger and changes from the stored snapshots, oldest first.
+
+    Gives the same result as live processing, so a better extractor can be applied to
+    history. Running it twice changes nothing.
+    """
+    from watcher.reprocess import reprocess_all
+
+    store = open_store(config)
+    stats = reprocess_all(store, config.extension)
+    click.echo(
+        f"reprocessed {stats['snapshots']} snapshots: {stats['terms']} terms, "
+        f"{stats['ledger']} ledger rows, {stats['changes']} changes"
+    )
+
+
+def _register_commands() -> None:
+    """Commands that live beside the code they drive (digest, history) join the group here."""
+    from watcher.digest.commands import COMMANDS as digest_commands
+    from watcher.history_cmd import COMMANDS as history_commands
+
+    for command in [*digest_commands, *history_commands]:
+        cli.add_command(command)
+
+
+def main() -> None:
+    _register_commands()
+    cli(prog_name="watcher")

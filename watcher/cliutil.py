@@ -1,0 +1,77 @@
+"""What every command shares: config loading, logging, the store, failing cleanly."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from watcher.config import Config, ConfigError, default_config_path, load_config
+from watcher.store import Store, StoreError
+
+log = logging.getLogger("watcher")
+
+
+def setup_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    root = logging.getLogger("watcher")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def config_option(func: Callable) -> Callable:
+    """``--config PATH``: every command takes it (default ./config.toml or $WATCHER_CONFIG)."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Config file [default: ./config.toml, or $WATCHER_CONFIG].",
+    )(func)
+
+
+def db_option(func: Callable) -> Callable:
+    return click.option(
+        "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="Database file, overriding [watcher].database.",
+    )(func)
+
+
+def with_config(func: Callable) -> Callable:
+    """Load and validate the config before the command runs; a bad one exits 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, config_path: Path | None = None, **kwargs: Any) -> Any:
+        try:
+            config = load_config(config_path or default_config_path())
+        except ConfigError as err:
+            fail(str(err), 2)
+        if kwargs.get("db_path"):
+            config.watcher.database = kwargs["db_path"]
+        setup_logging(config.watcher.log_level)
+        return func(config, *args, **kwargs)
+
+    return config_option(wrapper)
+
+
+def open_store(config: Config) -> Store:
+    try:
+        return Store.open(config.watcher.database)
+    except StoreError as err:
+        fail(str(err), 1)
+        raise  # unreachable

@@ -1,0 +1,211 @@
+"""``watcher demo``: the whole pipeline on the two seed articles, over loopback.
+
+A loopback HTTP server plays a news site: an RSS feed and article pages (with navigation,
+related links and a footer, as real pages have). Round one publishes seed 000, round two
+adds seed 004, round three edits seed 004's page so the re-check stores version 2. After
+each round the demo prints what the watcher stored; at the end, the change digest.
+
+The same builders serve the tests and benchmarks, so the demo is exercised by CI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from importlib import resources
+from pathlib import Path
+
+from watcher.config import Config, parse_config
+
+
+@dataclass
+class Story:
+    slug: str
+    title: str
+    text: str  # the article's body text, paragraphs separated by blank lines
+    published: datetime
+
+
+def seed_stories() -> list[Story]:
+    """The two seed articles shipped with the package, oldest first."""
+    from watcher.terms import title_of
+
+    stories = []
+    folder = resources.files("watcher") / "data" / "seeds"
+    base = datetime(2024, 6, 20, 9, 0, tzinfo=UTC)
+    for i, name in enumerate(sorted(p.name for p in folder.iterdir() if p.name.endswith(".txt"))):
+        text = (folder / name).read_text(encoding="utf-8")
+        title = title_of(text)
+        body = _body_without_title(text, title)
+        stories.append(Story(name.split("_")[0], title, body, base + timedelta(days=4 * i)))
+    return stories
+
+
+def _body_without_title(text: str, title: str) -> str:
+    """Paragraphs after the headline (page furniture before it is the site's, not the story's)."""
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    if title in paragraphs:
+        paragraphs = paragraphs[paragraphs.index(title) + 1 :]
+    while paragraphs and paragraphs[0] == title:
+        paragraphs.pop(0)
+    return "\n\n".join(paragraphs)
+
+
+def article_page(story: Story, site: str = "Demo News") -> str:
+    """A realistic article page: navigation, headline, paragraphs, related links, footer."""
+    paragraphs = "\n".join(f"<p>{html.escape(p)}</p>" for p in story.text.split("\n\n"))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(story.title)} | {site}</title>
+<meta property="og:title" content="{html.escape(story.title)}">
+<meta name="author" content="Staff reporter">
+<meta property="article:published_time" content="{story.published.isoformat()}">
+</head><body>
+<header><nav><a href="/">Home</a> <a href="/world">World</a> <a href="/politics">Politics</a>
+<a href="/subscribe">Subscribe</a></nav></header>
+<main><article>
+<h1>{html.escape(story.title)}</h1>
+<p class="byline">By Staff reporter · {story.published:%d %B %Y}</p>
+{paragraphs}
+</article>
+<aside><h2>Most read</h2><ul><li><a href="/a">Markets close higher</a></li>
+<li><a href="/b">Storm warning for the coast</a></li></ul></aside></main>
+<footer><p>© {site}. All rights reserved.</p><a href="/privacy">Privacy</a></footer>
+</body></html>"""
+
+
+def rss_feed(stories: list[Story], base_url: str, title: str = "Demo News — World") -> str:
+    """An RSS 2.0 feed of the stories, newest first, linking to their pages."""
+    items = []
+    for s in sorted(stories, key=lambda s: s.published, reverse=True):
+        link = f"{base_url}/world/{s.slug}.html?utm_source=rss&utm_medium=feed"
+        summary = s.text.split("\n\n")[0]
+        items.append(
+            f"<item><title>{html.escape(s.title)}</title><link>{html.escape(link)}</link>"
+            f"<guid isPermaLink=\"false\">demo-{s.slug}</guid>"
+            f"<pubDate>{format_datetime(s.published)}</pubDate>"
+            f"<description>{html.escape(summary)}</description></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+        f"<title>{html.escape(title)}</title><link>{base_url}/</link>"
+        f"<description>World news</description>{''.join(items)}</channel></rss>"
+    )
+
+
+def demo_config(db: Path, feed_url: str) -> Config:
+    return parse_config(
+        {
+            "watcher": {
+                "database": str(db),
+                "allow_private": True,  # the demo's site is on loopback
+                "workers": 1,
+                "timeout": "10s",
+            },
+            "feeds": [{"url": feed_url, "name": "Demo News"}],
+            "digest": {"channels": ["console"]},
+        },
+        base=db.parent,
+    )
+
+
+def edited(story: Story) -> Story:
+    """Seed 004 as its outlet might revise it: a wider withdrawal demand."""
+    text = story.text.replace(
+        "as well as the Kherson and Zaporozhye regions.",
+        "as well as the Kherson, Zaporozhye and Kharkiv regions.",
+    )
+    return Story(story.slug, story.title, text, story.published)
+
+
+async def _rounds(config: Config, server: object, stories: list[Story], out: list) -> None:
+    from watcher.pipeline import Pipeline
+    from watcher.store import Store
+
+    store = Store.open(config.watcher.database)
+    async with Pipeline(config, store) as pipeline:
+        for n in range(len(stories)):
+            published = stories[: n + 1]
+            for s in published:
+                server.add(f"/world/{s.slug}.html", article_page(s), content_type="text/html; charset=utf-8")
+            server.add("/feed.xml", rss_feed(published, server.base_url))
+            reports = await pipeline.poll(all_feeds=True)
+            out.append((f"Round {n + 1}: the feed carries {n + 1} stor{'y' if n == 0 else 'ies'}", reports, None))
+        last = stories[-1]
+        server.add(f"/world/{last.slug}.html", article_page(edited(last)), content_type="text/html; charset=utf-8")
+        versions = await pipeline.check_articles(force=True)
+        out.append(("Round 3: the outlet edits its latest story; the re-check finds it", [], versions))
+    store.close()
+
+
+def build_demo_db(db_path: Path) -> tuple[Config, list]:
+    """Run the demo's three rounds into ``db_path`` (tests use this to get a real database).
+
+    Returns the config used and, per round, (heading, poll reports, new versions)."""
+    from watcher.loopback import LoopbackServer
+
+    rounds: list = []
+    with LoopbackServer() as server:
+        config = demo_config(db_path, server.url("/feed.xml"))
+        asyncio.run(_rounds(config, server, seed_stories(), rounds))
+    return config, rounds
+
+
+def run_demo(db_path: Path | None = None, *, show_digest: bool = True) -> Path:
+    """Run the demo and print what it stored; returns the database path (kept when given)."""
+    from watcher.render import console
+    from watcher.store import Store
+
+    tmp = None
+    if db_path is None:
+        tmp = tempfile.TemporaryDirectory(prefix="watcher-demo-")
+        db_path = Path(tmp.name) / "demo.db"
+    config, rounds = build_demo_db(db_path)
+
+    store = Store.open(db_path)
+    console.rule("[bold]ceasefire watcher demo[/]")
+    console.print(f"A loopback news site at {config.feeds[0].url}; database {db_path}\n")
+    for heading, reports, versions in rounds:
+        console.print(f"[bold]{heading}[/]")
+        for r in reports:
+            console.print("  " + r.line())
+        if versions is not None:
+            console.print(f"  {versions} new article version(s) stored")
+    show_store(store)
+    if show_digest:
+        show_demo_digest(config, store)
+    store.close()
+    if tmp is not None:
+        tmp.cleanup()
+    return db_path
+
+
+def show_store(store: object) -> None:
+    from watcher.render import changes_table, console, terms_table
+
+    articles = store.query("select id, title, source, latest_version from articles order by id")
+    console.print(f"\n[bold]Stored {len(articles)} articles[/]")
+    for a in articles:
+        console.print(f"  #{a['id']} {a['title']} ({a['source']}), {a['latest_version']} version(s)")
+        for snap in store.query(
+            "select id, version, text_source, diff from snapshots where article_id = ? order by version", [a["id"]]
+        ):
+            terms = store.query("select * from terms where snapshot_id = ? order by span_start", [snap["id"]])
+            console.print(terms_table(terms, f"article #{a['id']} version {snap['version']}: "
+                                             f"{len(terms)} terms (text from the {snap['text_source']})"))
+            if snap["diff"]:
+                console.print("[bold]diff from the previous version[/]")
+                console.print(snap["diff"], markup=False, highlight=False)
+    changes = store.query("select * from changes order by id")
+    console.print(changes_table(changes, f"{len(changes)} term changes"))
+
+
+def show_demo_digest(config: Config, store: object) -> None:
+    try:
+        from watcher.digest.service import preview_console
+    except ImportError:
+        return
+    preview_console(config, store)

@@ -1,0 +1,106 @@
+"""``watcher extract``: terms from files, URLs or stdin, as JSON Lines or a table.
+
+Each input is read as the pipeline would read it: HTML goes through main-text extraction,
+plain text is taken as it is, so spans index the text the extractor saw. An input that
+cannot be read is reported on stderr and the others still run; the exit code is then 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from watcher.models import Extraction
+
+
+def _looks_like_html(data: bytes, name: str) -> bool:
+    if name.lower().endswith((".html", ".htm", ".xhtml")):
+        return True
+    head = data[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<article", b"<div", b"<p"))
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def _fetch(url: str) -> bytes:
+    from watcher.fetch import Fetcher
+
+    async def get() -> bytes:
+        async with Fetcher() as fetcher:
+            res = await fetcher.get(url)
+        if not res.ok or res.body is None:
+            raise OSError(res.error or f"HTTP {res.status}")
+        return res.body
+
+    return asyncio.run(get())
+
+
+def read_input(name: str) -> tuple[str | None, str, bool]:
+    """(title or None, text, was_html) for a path, URL or '-'."""
+    if name == "-":
+        data = sys.stdin.buffer.read()
+    elif name.startswith(("http://", "https://")):
+        data = _fetch(name)
+        return _from_html(data, name)
+    else:
+        data = Path(name).read_bytes()
+    if _looks_like_html(data, name):
+        return _from_html(data, None)
+    return None, _decode(data), False
+
+
+def _from_html(data: bytes, url: str | None) -> tuple[str | None, str, bool]:
+    from watcher.article import extract_main_text
+
+    article = extract_main_text(data, url)
+    if article is None or not article.text.strip():
+        raise ValueError("no article text found in the HTML")
+    return article.title or None, article.text, True
+
+
+def extraction_json(name: str, title: str, result: Extraction) -> dict[str, Any]:
+    return {
+        "input": name,
+        "title": title,
+        "relevant": result.relevant,
+        "language": result.language,
+        "conflicts": result.conflicts,
+        "terms": [t.to_json() for t in result.terms],
+    }
+
+
+def run_extract(inputs: list[str], *, as_json: bool, extension: dict | None = None) -> int:
+    from watcher.terms import extract, load_gazetteer, title_of
+
+    gazetteer = load_gazetteer(extension or None)
+    failed = 0
+    for name in inputs:
+        try:
+            title, text, _ = read_input(name)
+        except (OSError, ValueError) as err:
+            reason = getattr(err, "strerror", None) or str(err)
+            click.echo(f"error: cannot read {name}: {reason}", err=True)
+            failed += 1
+            continue
+        title = title or title_of(text)
+        result = extract(text, title=title, gazetteer=gazetteer)
+        payload = extraction_json(name, title, result)
+        if as_json:
+            click.echo(json.dumps(payload, ensure_ascii=False))
+        else:
+            from watcher.render import extraction_table
+
+            extraction_table(payload)
+    return 1 if failed else 0

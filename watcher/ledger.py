@@ -1,0 +1,386 @@
+"""Fold a snapshot's terms into the ledger and say what changed.
+
+The ledger keeps, per (conflict, proposer, category), the latest values and stance of a
+term. Comparing a report with it follows how a reader judges news, not how a text diff
+does:
+
+* An article rarely repeats every term, so *not mentioned is not dropped*: absent terms,
+  and a report that names only some of the places already known, change nothing.
+* A reaffirmation ("remains on the table") confirms, it does not change.
+* The same term from another outlet raises the source count, not a change.
+* Stances are compared by what they mean for the term's life (held, accepted, rejected,
+  withdrawn, ...), so "proposed" in one outlet and "demanded" in the next is no change.
+* An edit of the same article that changes its terms is ``revised``, judged against the
+  article's previous version rather than the ledger.
+
+Pure functions over plain dicts: the store reads the ledger rows, calls :func:`fold` and
+writes what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from watcher.models import Term
+
+# What a stance means for the life of a term; a change of class is a status change.
+STANCE_CLASS = {
+    "proposed": "held",
+    "demanded": "held",
+    "reaffirmed": "held",
+    "under_discussion": "under_discussion",
+    "accepted": "accepted",
+    "rejected": "rejected",
+    "withdrawn": "withdrawn",
+    "in_effect": "in_effect",
+    "violated": "violated",
+}
+# When one report states the same term twice, the more decisive stance wins.
+_STANCE_WEIGHT = {
+    "withdrawn": 9,
+    "in_effect": 8,
+    "violated": 7,
+    "rejected": 6,
+    "accepted": 5,
+    "demanded": 4,
+    "proposed": 3,
+    "under_discussion": 2,
+    "reaffirmed": 1,
+}
+
+
+@dataclass
+class Observation:
+    """Where a set of terms was read."""
+
+    article_id: int
+    snapshot_id: int
+    version: int
+    url: str
+    source: str | None
+    observed_at: str
+    previous_terms: list[dict] | None = None  # the article's previous version's terms
+
+
+@dataclass
+class Change:
+    conflict: str
+    proposer: str
+    category: str
+    kind: str  # new | changed | status | withdrawn | revised
+    summary: str
+    before: dict | None
+    after: dict | None
+    quote: str
+    term_id: int | None
+
+
+@dataclass
+class FoldResult:
+    ledger: list[dict] = field(default_factory=list)  # rows to write
+    changes: list[Change] = field(default_factory=list)
+
+
+# --- value comparison --------------------------------------------------------------------
+
+
+def normalise_values(values: dict[str, Any] | None) -> dict[str, Any]:
+    """Canonical form for comparison: sorted unique places, numbers as (value, unit)."""
+    values = values or {}
+    out: dict[str, Any] = {}
+    places = sorted({p for p in values.get("places") or [] if p})
+    if places:
+        out["places"] = places
+    numbers = sorted(
+        {(float(n["value"]), str(n.get("unit") or "")) for n in values.get("numbers") or [] if "value" in n},
+        key=lambda n: (n[1], n[0]),
+    )
+    if numbers:
+        out["numbers"] = [{"value": _num(v), "unit": u} for v, u in numbers]
+    if values.get("party"):
+        out["party"] = values["party"]
+    if values.get("text"):
+        out["text"] = values["text"]
+    return out
+
+
+def _num(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _numbers_by_unit(values: dict) -> dict[str, set]:
+    by_unit: dict[str, set] = {}
+    for n in values.get("numbers", []):
+        by_unit.setdefault(n["unit"], set()).add(n["value"])
+    return by_unit
+
+
+def value_differences(old: dict, new: dict) -> list[str]:
+    """What a report changes in a term's values, in words; [] when nothing does.
+
+    Only fields the new report states are compared; places named in a report that are a
+    subset of the known ones are a partial mention, not a narrowing.
+    """
+    old, new = normalise_values(old), normalise_values(new)
+    diffs = []
+    old_places, new_places = set(old.get("places", [])), set(new.get("places", []))
+    added = new_places - old_places
+    if new_places and added:
+        removed = old_places - new_places if not new_places <= old_places else set()
+        text = "places +" + ", +".join(sorted(added))
+        if removed and not (old_places <= new_places):
+            text += "; no longer named: " + ", ".join(sorted(removed))
+        diffs.append(text)
+    old_nums, new_nums = _numbers_by_unit(old), _numbers_by_unit(new)
+    for unit, values in sorted(new_nums.items()):
+        before = old_nums.get(unit)
+        if before and before != values:
+            diffs.append(f"{_fmt_nums(before)} {unit} → {_fmt_nums(values)} {unit}")
+        elif not before and old_nums and unit not in old_nums and _same_dimension(unit, old_nums):
+            diffs.append(f"{_fmt_nums(next(iter(old_nums.values())))} {next(iter(old_nums))} → "
+                         f"{_fmt_nums(values)} {unit}")
+    if new.get("party") and old.get("party") and new["party"] != old["party"]:
+        diffs.append(f"party {old['party']} → {new['party']}")
+    return diffs
+
+
+_TIME_UNITS = {"hours", "days", "weeks", "months", "years"}
+
+
+def _same_dimension(unit: str, others: dict[str, set]) -> bool:
+    """30 days becoming 2 months is a change of duration even though the unit differs."""
+    return unit in _TIME_UNITS and any(u in _TIME_UNITS for u in others)
+
+
+def _fmt_nums(values: set) -> str:
+    return "/".join(str(_num(v)) for v in sorted(values))
+
+
+def merged_values(old: dict, new: dict) -> dict:
+    """The ledger's values after a report: fields the report states replace the old ones,
+    except that a partial list of places keeps the fuller known list."""
+    old, new = normalise_values(old), normalise_values(new)
+    merged = dict(old)
+    for key, value in new.items():
+        if key == "places" and set(value) <= set(old.get("places", [])):
+            continue
+        merged[key] = value
+    return merged
+
+
+# --- merging one report's duplicates -----------------------------------------------------
+
+
+def _merge_same_key(terms: list[tuple[int, Term]]) -> tuple[int, Term]:
+    """One report may state a term in several sentences; read them as one statement."""
+    if len(terms) == 1:
+        return terms[0]
+    best_id, best = max(terms, key=lambda it: _STANCE_WEIGHT.get(it[1].stance, 0))
+    places: set[str] = set()
+    numbers: list[dict] = []
+    responses: dict[str, str] = {}
+    party = text = None
+    for _, term in terms:
+        v = term.values or {}
+        places.update(v.get("places") or [])
+        numbers.extend(n for n in v.get("numbers") or [] if n not in numbers)
+        party = party or v.get("party")
+        text = text or v.get("text")
+        for r in term.responses:
+            responses[r["actor"]] = r["stance"]
+    values = {"places": sorted(places), "numbers": numbers}
+    if party:
+        values["party"] = party
+    if text:
+        values["text"] = text
+    merged = Term(
+        conflict=best.conflict,
+        category=best.category,
+        proposer=best.proposer,
+        stance=best.stance,
+        precondition=any(t.precondition for _, t in terms),
+        values=values,
+        responses=[{"actor": a, "stance": s} for a, s in sorted(responses.items())],
+        quote=best.quote,
+        span=best.span,
+    )
+    return best_id, merged
+
+
+def _term_state(term: Term) -> dict:
+    return {
+        "stance": term.stance,
+        "precondition": bool(term.precondition),
+        "values": normalise_values(term.values),
+        "responses": sorted(term.responses, key=lambda r: r["actor"]),
+    }
+
+
+def _row_state(row: dict) -> dict:
+    return {
+        "stance": row["stance"],
+        "precondition": bool(row["precondition"]),
+        "values": normalise_values(row["values"]),
+        "responses": sorted(row["responses"], key=lambda r: r["actor"]),
+    }
+
+
+def _describe(term: Term) -> str:
+    bits = [term.stance + (", precondition" if term.precondition else "")]
+    v = normalise_values(term.values)
+    if v.get("party"):
+        bits.append(f"by {v['party']}")
+    if v.get("places"):
+        bits.append(", ".join(v["places"]))
+    if v.get("numbers"):
+        bits.append(", ".join(f"{n['value']} {n['unit']}" for n in v["numbers"]))
+    if term.responses:
+        bits.append("; ".join(f"{r['actor']} {r['stance']}" for r in term.responses))
+    return " — ".join([bits[0], " · ".join(bits[1:])]) if len(bits) > 1 else bits[0]
+
+
+def _response_changes(old: list[dict], new: list[dict]) -> list[str]:
+    before = {r["actor"]: r["stance"] for r in old}
+    out = []
+    for r in new:
+        prior = before.get(r["actor"])
+        if r["stance"] == "reaffirmed" or prior == r["stance"]:
+            continue
+        out.append(f"{r['actor']} {r['stance']}" + (f" (was {prior})" if prior else ""))
+    return out
+
+
+def _merge_responses(old: list[dict], new: list[dict]) -> list[dict]:
+    merged = {r["actor"]: r["stance"] for r in old}
+    for r in new:
+        if r["stance"] != "reaffirmed":
+            merged[r["actor"]] = r["stance"]
+    return [{"actor": a, "stance": s} for a, s in sorted(merged.items())]
+
+
+# --- the fold ----------------------------------------------------------------------------
+
+
+def fold(
+    current: dict[tuple[str, str, str], dict | None],
+    terms: list[tuple[int, Term]],
+    obs: Observation,
+) -> FoldResult:
+    """Compare one snapshot's terms with the ledger; return new ledger rows and changes.
+
+    ``current`` maps each (conflict, proposer, category) the snapshot mentions to its ledger
+    row (or None); ``terms`` pairs each stored term id with its term.
+    """
+    result = FoldResult()
+    grouped: dict[tuple[str, str, str], list[tuple[int, Term]]] = {}
+    for term_id, term in terms:
+        grouped.setdefault((term.conflict, term.proposer, term.category), []).append((term_id, term))
+
+    previous = None
+    if obs.previous_terms is not None:
+        previous = {}
+        for row in obs.previous_terms:
+            previous.setdefault((row["conflict"], row["proposer"], row["category"]), []).append(row)
+
+    for key in sorted(grouped):
+        term_id, term = _merge_same_key(grouped[key])
+        row = current.get(key)
+        change = None
+        if previous is not None and key in previous:
+            change = _revision(key, term_id, term, previous[key])
+        elif row is None:
+            kind = "withdrawn" if term.stance == "withdrawn" else "new"
+            change = Change(*key, kind, f"{key[1]}: {kind} {key[2]} ({_describe(term)})",
+                            None, _term_state(term), term.quote, term_id)
+        else:
+            change = _against_ledger(key, term_id, term, row)
+        if change is not None:
+            result.changes.append(change)
+        result.ledger.append(_updated_row(key, term_id, term, row, obs))
+
+    if previous is not None:
+        for key, rows in sorted(previous.items()):
+            if key not in grouped:
+                before = _row_state(rows[0])
+                result.changes.append(Change(
+                    *key, "revised", f"{key[1]}: {key[2]} no longer reported in the edited article",
+                    before, None, rows[0].get("quote") or "", None,
+                ))
+    return result
+
+
+def _revision(key: tuple[str, str, str], term_id: int, term: Term, rows: list[dict]) -> Change | None:
+    before = _row_state(rows[0])
+    after = _term_state(term)
+    diffs = value_differences(before["values"], after["values"])
+    if STANCE_CLASS.get(before["stance"]) != STANCE_CLASS.get(term.stance) and term.stance != "reaffirmed":
+        diffs.append(f"{before['stance']} → {term.stance}")
+    diffs += _response_changes(before["responses"], term.responses)
+    if not diffs:
+        return None
+    return Change(*key, "revised", f"{key[1]}: {key[2]} revised in the article: " + "; ".join(diffs),
+                  before, after, term.quote, term_id)
+
+
+def _against_ledger(key: tuple[str, str, str], term_id: int, term: Term, row: dict) -> Change | None:
+    before = _row_state(row)
+    after = _term_state(term)
+    old_class, new_class = STANCE_CLASS.get(row["stance"]), STANCE_CLASS.get(term.stance)
+    if term.stance == "withdrawn" and row["stance"] != "withdrawn":
+        return Change(*key, "withdrawn", f"{key[1]}: {key[2]} withdrawn ({row['stance']} before)",
+                      before, after, term.quote, term_id)
+    if term.stance == "reaffirmed":
+        return None
+    diffs = value_differences(before["values"], after["values"])
+    if diffs:
+        verb = "widened" if diffs[0].startswith("places +") else "changed"
+        return Change(*key, "changed", f"{key[1]}: {key[2]} {verb}: " + "; ".join(diffs),
+                      before, after, term.quote, term_id)
+    status = []
+    if old_class != new_class:
+        status.append(f"{row['stance']} → {term.stance}")
+    if term.precondition and not row["precondition"]:
+        status.append("now a precondition")
+    status += _response_changes(row["responses"], term.responses)
+    if status:
+        return Change(*key, "status", f"{key[1]}: {key[2]} " + "; ".join(status),
+                      before, after, term.quote, term_id)
+    return None
+
+
+def _updated_row(
+    key: tuple[str, str, str], term_id: int, term: Term, row: dict | None, obs: Observation
+) -> dict:
+    sources = list(row["sources"]) if row else []
+    if obs.source and obs.source not in sources:
+        sources.append(obs.source)
+    if row is None:
+        return {
+            "conflict": key[0], "proposer": key[1], "category": key[2],
+            "stance": term.stance, "precondition": bool(term.precondition),
+            "values": normalise_values(term.values),
+            "responses": _merge_responses([], term.responses),
+            "first_seen_at": obs.observed_at, "last_seen_at": obs.observed_at,
+            "sources": sources, "observations": 1,
+            "last_term_id": term_id, "last_quote": term.quote,
+        }
+    reaffirmed = term.stance == "reaffirmed"
+    return {
+        "conflict": key[0], "proposer": key[1], "category": key[2],
+        "stance": row["stance"] if reaffirmed else _ledger_stance(row["stance"], term.stance),
+        "precondition": bool(row["precondition"]) or bool(term.precondition),
+        "values": row["values"] if reaffirmed else merged_values(row["values"], term.values),
+        "responses": _merge_responses(row["responses"], term.responses),
+        "first_seen_at": row["first_seen_at"],
+        "last_seen_at": max(row["last_seen_at"], obs.observed_at),
+        "sources": sources, "observations": row["observations"] + 1,
+        "last_term_id": term_id, "last_quote": term.quote,
+    }
+
+
+def _ledger_stance(old: str, new: str) -> str:
+    """Within the same class keep the firmer wording (a demand stays a demand)."""
+    if STANCE_CLASS.get(old) == STANCE_CLASS.get(new):
+        return old if _STANCE_WEIGHT.get(old, 0) >= _STANCE_WEIGHT.get(new, 0) else new
+    return new

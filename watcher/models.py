@@ -1,0 +1,120 @@
+"""Plain records passed between the pipeline's stages.
+
+Each stage takes and returns these dataclasses, so every stage can be tested alone and the
+whole pipeline can run once without the scheduler. Nothing here touches the network or the
+database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FetchResult:
+    """What one HTTP GET produced, success or failure, in words a log line can use."""
+
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    status: int | None = None  # HTTP status; None when no response arrived
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
+    body: bytes | None = None  # decompressed, capped at max_bytes
+    elapsed_ms: int = 0
+    bytes_read: int = 0  # decompressed bytes received
+    not_modified: bool = False  # a 304 answered a conditional GET
+    permanent_redirect: str | None = None  # where a 301/308 chain ended, if any
+    retry_after: float | None = None  # seconds, from Retry-After on 429/503
+    error: str | None = None  # human words: "timed out after 20s", "body over 10000000 bytes"
+    error_kind: str | None = None  # timeout|too_large|redirects|http|network|blocked|decode
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+
+@dataclass
+class Entry:
+    """One feed entry, normalised."""
+
+    url: str  # canonical URL (no fragment, no tracking parameters)
+    link: str  # the link exactly as the feed gave it (absolute)
+    guid: str | None
+    title: str
+    summary: str  # plain text
+    content: str  # plain text of the feed's own full content, "" if none
+    published_at: str | None  # ISO 8601 UTC, "2024-06-24T10:00:00+00:00"
+    author: str | None = None
+
+
+@dataclass
+class ParsedFeed:
+    title: str | None
+    link: str | None
+    entries: list[Entry]
+    ttl_seconds: int | None = None  # RSS <ttl>, in seconds
+    malformed: bool = False  # feedparser's bozo flag
+    problem: str | None = None  # why it is malformed, in words
+    rejected: bool = False  # not a feed at all (HTML page, empty body): nothing kept
+
+
+@dataclass
+class Topic:
+    name: str
+    include: list[str]
+    exclude: list[str] = field(default_factory=list)
+    min_score: float = 1.0
+
+
+@dataclass
+class Relevance:
+    relevant: bool
+    score: float
+    topic: str | None  # the best-scoring topic
+    matched: list[str]  # "title:ceasefire", "summary:peace plan", "excluded:football"
+
+
+@dataclass
+class ArticleText:
+    """The main text of an article page (or of the feed entry, when the page failed)."""
+
+    title: str
+    text: str
+    source: str  # "page" | "feed"
+    language: str | None = None
+    note: str | None = None  # why the feed's text was used, when it was
+
+
+@dataclass
+class Term:
+    """One proposal term as a report states it (the `watcher extract` JSON shape)."""
+
+    conflict: str
+    category: str
+    proposer: str
+    stance: str
+    precondition: bool = False
+    values: dict = field(default_factory=dict)  # party, places, numbers, text
+    responses: list[dict] = field(default_factory=list)  # {"actor":..., "stance":...}
+    quote: str = ""
+    span: tuple[int, int] = (0, 0)
+
+    def to_json(self) -> dict:
+        return {
+            "conflict": self.conflict,
+            "category": self.category,
+            "proposer": self.proposer,
+            "stance": self.stance,
+            "precondition": self.precondition,
+            "values": self.values,
+            "responses": self.responses,
+            "quote": self.quote,
+            "span": list(self.span),
+        }
+
+
+@dataclass
+class Extraction:
+    relevant: bool
+    conflicts: list[str]
+    terms: list[Term]
+    language: str | None = "en"

@@ -1,0 +1,418 @@
+"""One poll of one feed, stage after stage: fetch, parse, score, read articles, extract
+terms, store.
+
+Network waits run on the event loop; parsing and extraction are CPU work and run in an
+executor (a process pool by default) so many feeds can be in flight at once. Everything a
+poll learns is written by :meth:`Store.record_poll` in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import random
+import re
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from watcher.config import Config, format_duration
+from watcher.fetch import Fetcher
+from watcher.models import Entry, FetchResult, Relevance, Topic
+from watcher.store import (
+    EntryRecord,
+    FeedState,
+    PollRecord,
+    SnapshotDraft,
+    Store,
+    backoff_delay,
+    next_check_delay,
+    parse_ts,
+    utcnow,
+)
+
+log = logging.getLogger("watcher")
+
+
+@dataclass
+class PollReport:
+    """What one poll did, for the log line, `watcher poll` and tests."""
+
+    feed_id: int
+    feed: str  # name or URL
+    outcome: str
+    http_status: int | None
+    duration_ms: int
+    entries_seen: int = 0
+    entries_new: int = 0
+    articles_new: int = 0
+    snapshots_new: int = 0
+    changes_new: int = 0
+    error: str | None = None
+
+    def line(self) -> str:
+        status = self.http_status if self.http_status is not None else "-"
+        text = (
+            f"{self.feed}: {self.outcome} (HTTP {status}) {self.entries_new} new entries, "
+            f"{self.articles_new} new articles, {self.snapshots_new} snapshots, "
+            f"{self.changes_new} term changes, {self.duration_ms} ms"
+        )
+        return text + (f" — {self.error}" if self.error else "")
+
+
+# --- CPU stages (module level so a process pool can run them) ------------------------------
+
+
+def parse_and_score(
+    body: bytes, headers: dict[str, str], base_url: str, topics: list[Topic]
+) -> tuple[Any, list[tuple[Entry, Relevance]]]:
+    from watcher.feeds import parse_feed
+    from watcher.relevance import score_entry
+
+    parsed = parse_feed(body, headers, base_url)
+    scored = [(e, score_entry(e.title, e.summary, e.content, topics)) for e in parsed.entries]
+    return parsed, scored
+
+
+@lru_cache(maxsize=4)
+def _gazetteer(extension_key: str) -> Any:
+    import json
+
+    from watcher.terms import load_gazetteer
+
+    return load_gazetteer(json.loads(extension_key) or None)
+
+
+def read_article(
+    html: bytes | None,
+    url: str,
+    entry_title: str,
+    feed_text: str,
+    fetch_note: str | None,
+    extension_key: str,
+    fetched_at: datetime,
+) -> SnapshotDraft | None:
+    """Page bytes (or None) to a snapshot draft with its terms; the feed's own text stands
+    in when the page cannot be had or yields little."""
+    from watcher.article import MIN_TEXT_CHARS, content_hash, extract_main_text
+    from watcher.terms import extract
+
+    note = fetch_note
+    article = extract_main_text(html, url) if html else None
+    if article is not None and len(article.text) >= MIN_TEXT_CHARS:
+        title, text, source, language = article.title or entry_title, article.text, "page", article.language
+    else:
+        if html and note is None:
+            note = "the page yielded too little text; using the feed's text"
+        if not feed_text.strip():
+            return None
+        title, text, source, language = entry_title, feed_text, "feed", None
+    title = title.strip() or entry_title
+    extraction = extract(text, title=title, gazetteer=_gazetteer(extension_key))
+    return SnapshotDraft(
+        title=title,
+        text=text,
+        content_hash=content_hash(title + "\n\n" + text),
+        text_source=source,
+        language=language or extraction.language,
+        fetched_at=fetched_at,
+        note=note,
+        terms=extraction.terms,
+    )
+
+
+# --- scheduling arithmetic ------------------------------------------------------------------
+
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*(\d+)", re.I)
+
+
+def server_interval(res: FetchResult, ttl_seconds: int | None) -> float:
+    """What the server asks for (RSS ttl, Cache-Control max-age); may lengthen, never shorten,
+    the configured interval."""
+    hints = [ttl_seconds or 0]
+    match = _MAX_AGE.search(res.headers.get("cache-control", ""))
+    if match:
+        hints.append(int(match.group(1)))
+    return float(min(max(hints), 86400))
+
+
+def source_of(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    return host[4:] if host.startswith("www.") else host
+
+
+# --- the pipeline ---------------------------------------------------------------------------
+
+
+class Pipeline:
+    """Polls feeds and re-checks articles into one store."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        fetcher: Fetcher | None = None,
+        executor: Executor | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        w = config.watcher
+        self.fetcher = fetcher or Fetcher(
+            timeout=w.timeout,
+            max_bytes=w.max_bytes,
+            user_agent=w.user_agent,
+            concurrency=w.concurrency,
+            per_host=w.per_host,
+            max_redirects=w.max_redirects,
+        )
+        self._own_executor = executor is None
+        self.executor = executor or make_executor(w.workers)
+        import json
+
+        self._extension_key = json.dumps(config.extension, sort_keys=True)
+        self._feeds_by_url = {f.url: f for f in config.feeds}
+        self.store.sync_feeds(config.feeds, w.interval)
+
+    async def aclose(self) -> None:
+        await self.fetcher.aclose()
+        if self._own_executor:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+    async def __aenter__(self) -> Pipeline:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _cpu(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    # -- polling ------------------------------------------------------------------------
+
+    async def poll(self, *, all_feeds: bool = False) -> list[PollReport]:
+        """Poll every due feed (or every enabled one) once, concurrently."""
+        now = utcnow()
+        feeds = self.store.enabled_feeds() if all_feeds else self.store.due_feeds(now)
+        return list(await asyncio.gather(*(self.poll_feed(f) for f in feeds)))
+
+    async def poll_feed_id(self, feed_id: int) -> PollReport | None:
+        feed = self.store.feed(feed_id)
+        if feed is None or not feed["enabled"] or feed["disabled_reason"] or feed["removed_at"]:
+            return None
+        return await self.poll_feed(feed)
+
+    async def poll_feed(self, feed: dict) -> PollReport:
+        started, t0 = utcnow(), time.monotonic()
+        label = feed["name"] or feed["url"]
+        try:
+            record = await self._poll(feed, started, t0)
+        except Exception as err:  # a bug or an unforeseen input must not stop other feeds
+            log.exception("feed %s: poll failed: %s", label, err)
+            record = self._failure(feed, started, t0, None, f"internal error: {type(err).__name__}: {err}")
+        try:
+            summary = self.store.record_poll(record, next_check_at=started + timedelta(minutes=15))
+        except Exception as err:
+            log.error("feed %s: could not store the poll: %s", label, err)
+            raise
+        report = PollReport(
+            feed_id=feed["id"], feed=label, outcome=record.outcome, http_status=record.http_status,
+            duration_ms=record.duration_ms, entries_seen=record.entries_seen,
+            entries_new=summary.entries_new, articles_new=summary.articles_new,
+            snapshots_new=summary.snapshots_new, changes_new=summary.changes_new, error=record.error,
+        )
+        (log.warning if record.error else log.info)("%s", report.line())
+        return report
+
+    def _interval(self, feed: dict) -> float:
+        return float(feed["interval_seconds"])
+
+    def _state(self, feed: dict) -> FeedState:
+        return FeedState(
+            url=feed["url"], etag=feed["etag"], last_modified=feed["last_modified"],
+            body_hash=feed["last_body_hash"], consecutive_errors=feed["consecutive_errors"],
+            next_poll_at=utcnow(), last_status=None, last_error=None,
+        )
+
+    def _next(self, started: datetime, seconds: float) -> datetime:
+        return started + timedelta(seconds=seconds)
+
+    def _failure(
+        self, feed: dict, started: datetime, t0: float, res: FetchResult | None, error: str
+    ) -> PollRecord:
+        state = self._state(feed)
+        state.consecutive_errors += 1
+        delay = backoff_delay(state.consecutive_errors - 1, self._interval(feed), self.config.watcher.max_backoff)
+        state.next_poll_at = self._next(started, max(delay, self._interval(feed)))
+        state.last_status = res.status if res else None
+        state.last_error = error
+        if state.consecutive_errors > 1:
+            error = f"{error} (failure {state.consecutive_errors} in a row; next try in {format_duration(delay)})"
+        return PollRecord(
+            feed_id=feed["id"], started_at=started, duration_ms=_ms(t0), outcome="error",
+            http_status=state.last_status, bytes=res.bytes_read if res else 0, error=error, state=state,
+        )
+
+    async def _poll(self, feed: dict, started: datetime, t0: float) -> PollRecord:
+        res = await self.fetcher.get(
+            feed["url"], etag=feed["etag"], last_modified=feed["last_modified"], allow_private=True
+        )
+        interval = self._interval(feed)
+        label = feed["name"] or feed["url"]
+        state = self._state(feed)
+        state.last_status = res.status
+        if res.permanent_redirect and res.permanent_redirect != feed["url"] and res.ok:
+            log.warning("feed %s moved permanently to %s; polling the new address from now on",
+                        label, res.permanent_redirect)
+            state.url = res.permanent_redirect
+
+        def record(outcome: str, **kw: Any) -> PollRecord:
+            return PollRecord(
+                feed_id=feed["id"], started_at=started, duration_ms=_ms(t0), outcome=outcome,
+                http_status=res.status, bytes=res.bytes_read, state=state, **kw,
+            )
+
+        if res.not_modified:
+            state.consecutive_errors, state.success = 0, True
+            state.next_poll_at = self._next(started, max(interval, server_interval(res, None)))
+            return record("not_modified", error=None)
+        if res.status == 410:
+            state.disabled_reason = f"410 Gone on {started:%Y-%m-%d %H:%M} UTC: the server says the feed is gone"
+            state.last_error = state.disabled_reason
+            return record("error", error=state.disabled_reason)
+        if res.status in (429, 503):
+            wait = max(interval, res.retry_after or 0.0)
+            state.next_poll_at = self._next(started, min(wait, self.config.watcher.max_backoff))
+            reason = f"HTTP {res.status}: the server asks to wait {format_duration(wait)}"
+            state.last_error = reason
+            return record("rate_limited", error=reason)
+        if not res.ok:
+            return self._failure(feed, started, t0, res, res.error or f"HTTP {res.status}")
+
+        body = res.body or b""
+        state.etag = res.headers.get("etag") or None
+        state.last_modified = res.headers.get("last-modified") or None
+        state.body_hash = hashlib.sha256(body).hexdigest()
+        if state.body_hash == feed["last_body_hash"]:
+            state.consecutive_errors, state.success = 0, True
+            state.next_poll_at = self._next(started, max(interval, server_interval(res, None)))
+            return record("unchanged", error=None, note="same body as last time; not parsed again")
+
+        topics = self._topics(feed)
+        parsed, scored = await self._cpu(parse_and_score, body, res.headers, res.final_url, topics)
+        if parsed.rejected:
+            failure = self._failure(feed, started, t0, res, f"not a feed: {parsed.problem}")
+            failure.outcome = "rejected"
+            failure.state.body_hash = None
+            return failure
+        state.consecutive_errors, state.success = 0, True
+        state.title, state.site_url = parsed.title, parsed.link
+        state.next_poll_at = self._next(started, max(interval, server_interval(res, parsed.ttl_seconds)))
+        entries = await self._read_entries(feed, scored, started)
+        outcome = "malformed" if parsed.malformed else "ok"
+        error = f"malformed feed, kept what parsed: {parsed.problem}" if parsed.malformed else None
+        return record(
+            outcome, error=error, entries=entries, entries_seen=len(scored),
+            baseline=feed["last_success_at"] is None,
+        )
+
+    def _topics(self, feed: dict) -> list[Topic]:
+        configured = self._feeds_by_url.get(feed["config_url"])
+        if configured is None:
+            return list(self.config.topics.values())
+        return self.config.topics_for(configured)
+
+    async def _read_entries(
+        self, feed: dict, scored: list[tuple[Entry, Relevance]], started: datetime
+    ) -> list[EntryRecord]:
+        """Fetch and read the relevant entries this database has not stored yet."""
+        relevant_urls = [e.url for e, r in scored if r.relevant]
+        known = self.store.known_articles(relevant_urls)
+        records, tasks = [], []
+        for entry, relevance in scored:
+            item = EntryRecord(entry, relevance, source=source_of(entry.url))
+            records.append(item)
+            if relevance.relevant and entry.url not in known:
+                tasks.append(self._snapshot_for(item, feed, started))
+        await asyncio.gather(*tasks)
+        return records
+
+    async def _snapshot_for(self, item: EntryRecord, feed: dict, started: datetime) -> None:
+        entry = item.entry
+        html, note = None, None
+        if self.config.watcher.fetch_articles:
+            html, note = await self._fetch_article(entry.link, feed)
+        feed_text = entry.content or entry.summary
+        item.snapshot = await self._cpu(
+            read_article, html, entry.link, entry.title, feed_text, note, self._extension_key, utcnow()
+        )
+
+    async def _fetch_article(self, url: str, feed: dict | None) -> tuple[bytes | None, str | None]:
+        res = await self.fetcher.get(url, allow_private=self.config.watcher.allow_private)
+        if res.ok and res.body:
+            return res.body, None
+        offered = f" offered by feed {feed['name'] or feed['url']}" if feed else ""
+        if res.error_kind == "blocked":
+            log.warning("refused article link %s%s: %s", url, offered, res.error)
+        else:
+            log.info("article %s%s could not be fetched: %s", url, offered, res.error)
+        return None, f"article page not fetched ({res.error}); using the feed's text"
+
+    # -- article re-checks ----------------------------------------------------------------
+
+    async def check_articles(self, *, limit: int = 200, force: bool = False) -> int:
+        """Look at due articles again for edits; returns how many new versions were stored.
+
+        ``force`` checks every article still in its re-check window, due or not.
+        """
+        now = utcnow()
+        due = self.store.articles_due_for_check(now + timedelta(days=3650) if force else now, limit)
+        results = await asyncio.gather(*(self._check_article(a, now) for a in due))
+        return sum(results)
+
+    async def _check_article(self, article: dict, now: datetime) -> int:
+        first_seen = parse_ts(article["first_seen_at"]) or now
+        delay = next_check_delay(now - first_seen, self.config.watcher.recheck_articles_for)
+        next_at = now + timedelta(seconds=delay * random.uniform(0.9, 1.1)) if delay else None
+        draft, error = None, None
+        try:
+            res = await self.fetcher.get(article["url"], allow_private=self.config.watcher.allow_private)
+            if res.ok and res.body:
+                latest = self.store.latest_snapshot(article["id"])
+                draft = await self._cpu(
+                    read_article, res.body, article["url"], (latest or {}).get("title") or article["title"] or "",
+                    "", None, self._extension_key, now,
+                )
+                if draft is not None and draft.text_source != "page":
+                    draft = None  # the page yields too little now: not an edit
+            else:
+                error = res.error
+        except Exception as err:
+            log.exception("article %s: re-check failed", article["url"])
+            error = f"internal error: {type(err).__name__}: {err}"
+        summary = self.store.record_check(
+            article["id"], draft, checked_at=now, next_check_at=next_at, error=error, source=article["source"]
+        )
+        if summary.snapshots_new:
+            log.info("article %s edited: new version, %d term changes", article["url"], summary.changes_new)
+        return summary.snapshots_new
+
+
+def make_executor(workers: int) -> Executor:
+    """A process pool for CPU stages; ``workers=1`` keeps them in-process (one thread)."""
+    count = workers or os.cpu_count() or 1
+    if count == 1:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="watcher-cpu")
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _ms(t0: float) -> int:
+    return int((time.monotonic() - t0) * 1000)

@@ -1,0 +1,123 @@
+"""The daemon: APScheduler 3.x jobs over the pipeline, stopped cleanly by SIGTERM/SIGINT.
+
+One interval job per enabled feed. APScheduler's own ``jitter`` re-randomises every run and
+so drifts; instead each feed gets a fixed phase (from a hash of its URL) inside its
+interval, so a thousand feeds spread out and each keeps a steady rhythm. The job polls only
+when the feed is due by the database's ``next_poll_at``, which carries backoff,
+Retry-After and server hints (RSS ttl, Cache-Control max-age) across restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from watcher.config import Config
+from watcher.pipeline import Pipeline
+from watcher.store import Store, parse_ts, utcnow
+
+log = logging.getLogger("watcher")
+
+ARTICLE_CHECK_EVERY = 300.0  # seconds between sweeps for articles due a re-check
+
+
+def feed_phase(url: str, interval: float) -> float:
+    """A stable offset for a feed's first run: spreads feeds without drifting them."""
+    spread = min(interval * 0.25, 120.0)
+    fraction = int(hashlib.sha1(url.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return fraction * spread
+
+
+class Daemon:
+    """Owns the scheduler; everything it schedules is a call into the pipeline."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        pipeline: Pipeline,
+        *,
+        extra_jobs: list[tuple[str, CronTrigger, Callable[[], Awaitable[object]]]] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.pipeline = pipeline
+        self.extra_jobs = extra_jobs or []
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.stopping = asyncio.Event()
+
+    def _add_feed_jobs(self) -> None:
+        now = utcnow()
+        for feed in self.store.enabled_feeds():
+            interval = float(feed["interval_seconds"])
+            start = now + timedelta(seconds=feed_phase(feed["config_url"], interval))
+            self.scheduler.add_job(
+                self._poll_feed,
+                IntervalTrigger(seconds=interval, start_date=start, timezone="UTC"),
+                args=[feed["id"]],
+                id=f"feed-{feed['id']}",
+                name=feed["name"] or feed["url"],
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=int(interval),
+                next_run_time=start,
+            )
+        log.info("watching %d feeds", len(self.scheduler.get_jobs()))
+
+    async def _poll_feed(self, feed_id: int) -> None:
+        feed = self.store.feed(feed_id)
+        if feed is None or feed["disabled_reason"] or not feed["enabled"] or feed["removed_at"]:
+            return
+        due = parse_ts(feed["next_poll_at"])
+        if due is not None and due > utcnow():
+            return  # backing off, rate limited, or the server asked for a longer interval
+        try:
+            await self.pipeline.poll_feed(feed)
+        except Exception:
+            log.exception("feed %s: poll could not be stored", feed["name"] or feed["url"])
+
+    async def _check_articles(self) -> None:
+        try:
+            await self.pipeline.check_articles()
+        except Exception:
+            log.exception("article re-check failed")
+
+    async def run(self) -> None:
+        """Run until SIGTERM or SIGINT; then stop the jobs and close connections."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._request_stop, sig)
+        self._add_feed_jobs()
+        self.scheduler.add_job(
+            self._check_articles,
+            IntervalTrigger(seconds=ARTICLE_CHECK_EVERY, timezone="UTC"),
+            id="article-checks",
+            name="article re-checks",
+            coalesce=True,
+            max_instances=1,
+        )
+        for job_id, trigger, func in self.extra_jobs:
+            self.scheduler.add_job(func, trigger, id=job_id, name=job_id, coalesce=True, max_instances=1,
+                                   misfire_grace_time=3600)
+        self.scheduler.start()
+        log.info("daemon started; database %s", self.store.path)
+        try:
+            await self.stopping.wait()
+        finally:
+            self.scheduler.shutdown(wait=False)
+            await self.pipeline.aclose()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            log.info("daemon stopped")
+
+    def _request_stop(self, sig: signal.Signals) -> None:
+        log.info("received %s; stopping", sig.name)
+        self.stopping.set()

@@ -1,0 +1,46 @@
+"""The one place that talks to SQLite: schema, migrations and every query.
+
+``core`` holds opening, migrations, feeds, polls, articles, snapshots, terms, ledger and
+changes; ``digests`` the digest outbox; ``history`` the read-side queries of the history
+commands. :class:`Store` combines them.
+"""
+
+from watcher.store.core import (
+    EntryRecord,
+    FeedState,
+    PollRecord,
+    PollSummary,
+    SnapshotDraft,
+    StoreError,
+    backoff_delay,
+    change_key,
+    next_check_delay,
+    parse_ts,
+    ts,
+    utcnow,
+)
+from watcher.store.core import CoreStore
+from watcher.store.digests import DigestQueries
+from watcher.store.history import HistoryQueries
+
+
+
+class Store(DigestQueries, HistoryQueries, CoreStore):
+    """Every query the program runs, on one connection."""
+
+
+__all__ = [
+    "EntryRecord",
+    "FeedState",
+    "PollRecord",
+    "PollSummary",
+    "SnapshotDraft",
+    "Store",
+    "StoreError",
+    "backoff_delay",
+    "change_key",
+    "next_check_delay",
+    "parse_ts",
+    "ts",
+    "utcnow",
+]

@@ -1,0 +1,572 @@
+"""The store's core: opening, migrating, feeds, polls, articles, snapshots, terms.
+
+The database is a product surface: people read it with ``sqlite-utils`` and Datasette, so
+tables and columns are named for them (see docs/database.md). Times are UTC text in the
+form ``2024-06-24 10:00:00``, which sorts as text and compares with SQLite's ``datetime()``.
+
+Writes happen in explicit ``BEGIN IMMEDIATE`` transactions (see :meth:`Store.transaction`),
+one per poll, so a crash leaves the database as it was before that poll. sqlite-utils'
+own write helpers commit on their own, so inside a transaction we use plain SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from watcher.models import Entry, Relevance, Term
+
+SCHEMA_VERSION = 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def ts(moment: datetime | None) -> str | None:
+    """A datetime as stored: UTC, second precision, 'YYYY-MM-DD HH:MM:SS'."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_ts(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- records the pipeline hands to the store ---------------------------------------------
+
+
+@dataclass
+class FeedState:
+    """A feed's fetch state after a poll, as the pipeline computed it."""
+
+    url: str  # the URL to fetch next time (changed by a permanent redirect)
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    consecutive_errors: int
+    next_poll_at: datetime
+    last_status: int | None
+    last_error: str | None
+    disabled_reason: str | None = None
+    title: str | None = None
+    site_url: str | None = None
+    success: bool = False
+
+
+@dataclass
+class SnapshotDraft:
+    """A version of an article's text, not yet known to be new."""
+
+    title: str
+    text: str
+    content_hash: str
+    text_source: str  # page | feed
+    language: str | None
+    fetched_at: datetime
+    note: str | None = None
+    terms: list[Term] | None = None  # None: extraction did not run
+
+
+@dataclass
+class EntryRecord:
+    entry: Entry
+    relevance: Relevance
+    snapshot: SnapshotDraft | None = None  # only for relevant entries whose text was read
+    source: str | None = None  # the outlet (host of the article URL)
+
+
+@dataclass
+class PollRecord:
+    feed_id: int
+    started_at: datetime
+    duration_ms: int
+    outcome: str  # ok | not_modified | unchanged | malformed | rejected | error | rate_limited | blocked
+    http_status: int | None
+    bytes: int
+    error: str | None
+    state: FeedState
+    entries: list[EntryRecord] = field(default_factory=list)
+    entries_seen: int = 0
+    note: str | None = None
+    baseline: bool = False  # the feed's first successful poll: its terms are the starting point
+
+
+@dataclass
+class PollSummary:
+    """What record_poll wrote, for the log line and tests."""
+
+    entries_new: int = 0
+    articles_new: int = 0
+    snapshots_new: int = 0
+    changes_new: int = 0
+
+
+from watcher.store.schema import MIGRATIONS
+
+
+class StoreError(Exception):
+    """The database cannot be opened or written; the message says which file and why."""
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file with mode 0600 before SQLite does (it would use 0644)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+    except FileExistsError:
+        pass
+
+
+class CoreStore:
+    """Schema, migrations and every query the program runs."""
+
+    def __init__(self, db: Database, path: Path | None = None) -> None:
+        self.db = db
+        self.path = path
+
+    # -- opening ------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | str, *, migrate: bool = True) -> CoreStore:
+        path = Path(path)
+        try:
+            _create_private_file(path)
+            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            store = cls(Database(conn), path)
+            if migrate:
+                store.migrate()
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"cannot open database {path}: {err}") from None
+        except OSError as err:
+            raise StoreError(f"cannot create database {path}: {err.strerror}") from None
+        return store
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> None:
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"database {self.path} has schema version {current}, newer than this "
+                f"program knows ({len(MIGRATIONS)}); upgrade ceasefire-watcher"
+            )
+        for version in range(current, len(MIGRATIONS)):
+            with self.transaction():
+                MIGRATIONS[version](self.db)
+                self.db.execute(f"PRAGMA user_version = {version + 1}")
+        from watcher import views
+
+        views.ensure(self.db)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: Sequence[Any] | dict = ()) -> dict | None:
+        rows = list(self.db.query(sql, params))
+        return rows[0] if rows else None
+
+    def query(self, sql: str, params: Sequence[Any] | dict = ()) -> list[dict]:
+        return list(self.db.query(sql, params))
+
+    # -- feeds --------------------------------------------------------------------------
+
+    def sync_feeds(self, feeds: list[Any], default_interval: float, now: datetime | None = None) -> None:
+        """Make the feeds table match config.toml: add new feeds, update settings, mark
+        feeds no longer configured as removed (their history stays)."""
+        now = now or utcnow()
+        configured = set()
+        with self.transaction():
+            for feed in feeds:
+                configured.add(feed.url)
+                interval = int(feed.interval or default_interval)
+                row = self._one("select id from feeds where config_url = ?", [feed.url])
+                if row is None:
+                    self.db.execute(
+                        "insert into feeds (config_url, url, name, enabled, interval_seconds, created_at) "
+                        "values (?, ?, ?, ?, ?, ?)",
+                        [feed.url, feed.url, feed.name, int(feed.enabled), interval, ts(now)],
+                    )
+                else:
+                    self.db.execute(
+                        "update feeds set name = ?, enabled = ?, interval_seconds = ?, removed_at = null "
+                        "where id = ?",
+                        [feed.name, int(feed.enabled), interval, row["id"]],
+                    )
+            for row in self.query("select id, config_url from feeds where removed_at is null"):
+                if row["config_url"] not in configured:
+                    self.db.execute("update feeds set removed_at = ? where id = ?", [ts(now), row["id"]])
+
+    def feeds(self, *, include_removed: bool = False) -> list[dict]:
+        where = "" if include_removed else "where removed_at is null"
+        return self.query(f"select * from feeds {where} order by id")
+
+    def feed(self, feed_id: int) -> dict | None:
+        return self._one("select * from feeds where id = ?", [feed_id])
+
+    def feed_by_config_url(self, url: str) -> dict | None:
+        return self._one("select * from feeds where config_url = ?", [url])
+
+    def due_feeds(self, now: datetime) -> list[dict]:
+        return self.query(
+            "select * from feeds where removed_at is null and enabled = 1 and disabled_reason is null "
+            "and (next_poll_at is null or next_poll_at <= ?) order by next_poll_at, id",
+            [ts(now)],
+        )
+
+    def enabled_feeds(self) -> list[dict]:
+        return self.query(
+            "select * from feeds where removed_at is null and enabled = 1 and disabled_reason is null "
+            "order by id"
+        )
+
+    # -- reads the pipeline needs before writing -----------------------------------------
+
+    def seen_entry_urls(self, feed_id: int, urls: list[str]) -> set[str]:
+        """Which of these entry URLs this feed has carried before."""
+        seen: set[str] = set()
+        for chunk in _chunks(urls, 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"select url from entries where feed_id = ? and url in ({marks})", [feed_id, *chunk]
+            )
+            seen.update(r[0] for r in rows)
+        return seen
+
+    def known_articles(self, urls: list[str]) -> dict[str, dict]:
+        known: dict[str, dict] = {}
+        for chunk in _chunks(urls, 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self.query(f"select id, url, latest_version from articles where url in ({marks})", chunk):
+                known[row["url"]] = row
+        return known
+
+    def latest_snapshot(self, article_id: int) -> dict | None:
+        return self._one(
+            "select * from snapshots where article_id = ? order by version desc limit 1", [article_id]
+        )
+
+    def articles_due_for_check(self, now: datetime, limit: int = 200) -> list[dict]:
+        return self.query(
+            "select * from articles where next_check_at is not null and next_check_at <= ? "
+            "order by next_check_at limit ?",
+            [ts(now), limit],
+        )
+
+    def is_empty(self) -> bool:
+        """True before the first snapshot: the next poll is the baseline."""
+        return self.db.execute("select count(*) from snapshots").fetchone()[0] == 0
+
+    # -- the one write per poll ----------------------------------------------------------
+
+    def record_poll(self, record: PollRecord, *, next_check_at: datetime | None = None) -> PollSummary:
+        """Everything one poll learned, in one transaction."""
+        summary = PollSummary()
+        with self.transaction():
+            baseline = record.baseline
+            now = ts(record.started_at)
+            seen = self.seen_entry_urls(record.feed_id, [r.entry.url for r in record.entries])
+            for item in record.entries:
+                entry = item.entry
+                if entry.url not in seen:
+                    summary.entries_new += 1
+                    self.db.execute(
+                        "insert or ignore into entries (feed_id, url, guid, title, published_at, "
+                        "first_seen_at, relevance_score, relevant) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [record.feed_id, entry.url, entry.guid, entry.title, _iso_to_ts(entry.published_at),
+                         now, item.relevance.score, int(item.relevance.relevant)],
+                    )
+                if not item.relevance.relevant:
+                    continue
+                article_id, created = self._upsert_article(item, record.feed_id, now, next_check_at)
+                summary.articles_new += int(created)
+                if item.snapshot is not None:
+                    snap = self._add_snapshot(article_id, item.snapshot, baseline=baseline)
+                    if snap is not None:
+                        summary.snapshots_new += 1
+                        summary.changes_new += self._record_terms(
+                            article_id, snap, item.snapshot, item.source, baseline=baseline
+                        )
+            self._write_feed_state(record, now)
+            self.db.execute(
+                "insert into polls (feed_id, started_at, duration_ms, outcome, http_status, bytes, "
+                "entries_seen, entries_new, articles_new, error, note) values (?,?,?,?,?,?,?,?,?,?,?)",
+                [record.feed_id, now, record.duration_ms, record.outcome, record.http_status,
+                 record.bytes, record.entries_seen, summary.entries_new, summary.articles_new,
+                 record.error, record.note],
+            )
+        return summary
+
+    def _write_feed_state(self, record: PollRecord, now: str) -> None:
+        s = record.state
+        self.db.execute(
+            """update feeds set url = ?, etag = ?, last_modified = ?, last_body_hash = ?,
+                 consecutive_errors = ?, next_poll_at = ?, last_status = ?, last_error = ?,
+                 disabled_reason = coalesce(?, disabled_reason), last_polled_at = ?,
+                 title = coalesce(?, title), site_url = coalesce(?, site_url),
+                 last_success_at = case when ? then ? else last_success_at end,
+                 failing_since = case when ? = 0 then null else coalesce(failing_since, ?) end
+               where id = ?""",
+            [s.url, s.etag, s.last_modified, s.body_hash, s.consecutive_errors, ts(s.next_poll_at),
+             s.last_status, s.last_error, s.disabled_reason, now, s.title, s.site_url,
+             int(s.success), now, s.consecutive_errors, now, record.feed_id],
+        )
+
+    def _upsert_article(
+        self, item: EntryRecord, feed_id: int, now: str, next_check_at: datetime | None
+    ) -> tuple[int, bool]:
+        entry, rel = item.entry, item.relevance
+        row = self._one("select id from articles where url = ?", [entry.url])
+        created = row is None
+        if created:
+            cursor = self.db.execute(
+                "insert into articles (url, guid, title, source, published_at, first_seen_at, "
+                "first_feed_id, relevance_topic, relevance_score, relevance_matched, next_check_at) "
+                "values (?,?,?,?,?,?,?,?,?,?,?)",
+                [entry.url, entry.guid, entry.title, item.source, _iso_to_ts(entry.published_at), now,
+                 feed_id, rel.topic, rel.score, json.dumps(rel.matched), ts(next_check_at)],
+            )
+            article_id = cursor.lastrowid
+        else:
+            article_id = row["id"]
+        self.db.execute(
+            "insert or ignore into article_feeds (article_id, feed_id, first_seen_at) values (?,?,?)",
+            [article_id, feed_id, now],
+        )
+        return article_id, created
+
+    def _add_snapshot(self, article_id: int, draft: SnapshotDraft, *, baseline: bool = False) -> dict | None:
+        """Store the draft as version N+1 unless it matches version N. Returns the row."""
+        latest = self.latest_snapshot(article_id)
+        if latest is not None and latest["content_hash"] == draft.content_hash:
+            return None
+        from watcher.article import text_diff
+
+        version = (latest["version"] if latest else 0) + 1
+        diff = None
+        if latest is not None and latest["text"] is not None:
+            diff = text_diff(latest["text"], draft.text, f"v{latest['version']}", f"v{version}")
+        cursor = self.db.execute(
+            "insert into snapshots (article_id, version, fetched_at, content_hash, title, text, "
+            "text_source, note, diff, baseline) values (?,?,?,?,?,?,?,?,?,?)",
+            [article_id, version, ts(draft.fetched_at), draft.content_hash, draft.title, draft.text,
+             draft.text_source, draft.note, diff, int(baseline)],
+        )
+        self.db.execute(
+            "update articles set latest_version = ?, language = coalesce(?, language), title = ? where id = ?",
+            [version, draft.language, draft.title or None, article_id],
+        )
+        return {"id": cursor.lastrowid, "version": version, "fetched_at": ts(draft.fetched_at)}
+
+    def record_check(
+        self,
+        article_id: int,
+        draft: SnapshotDraft | None,
+        *,
+        checked_at: datetime,
+        next_check_at: datetime | None,
+        error: str | None = None,
+        source: str | None = None,
+    ) -> PollSummary:
+        """One re-check of an article page for edits, in one transaction."""
+        summary = PollSummary()
+        with self.transaction():
+            if draft is not None:
+                snap = self._add_snapshot(article_id, draft)
+                if snap is not None:
+                    summary.snapshots_new = 1
+                    summary.changes_new = self._record_terms(article_id, snap, draft, source, baseline=False)
+            self.db.execute(
+                "update articles set last_checked_at = ?, next_check_at = ?, check_count = check_count + 1, "
+                "last_check_error = ? where id = ?",
+                [ts(checked_at), ts(next_check_at), error, article_id],
+            )
+        return summary
+
+    # -- terms, ledger, changes ----------------------------------------------------------
+
+    def _record_terms(
+        self, article_id: int, snap: dict, draft: SnapshotDraft, source: str | None, *, baseline: bool
+    ) -> int:
+        """Store the snapshot's terms and fold them into the ledger; returns changes made."""
+        if draft.terms is None:
+            return 0
+        from watcher import ledger
+
+        article = self._one("select url, source from articles where id = ?", [article_id])
+        source = source or article["source"]
+        observation = ledger.Observation(
+            article_id=article_id,
+            snapshot_id=snap["id"],
+            version=snap["version"],
+            url=article["url"],
+            source=source,
+            observed_at=snap["fetched_at"],
+            previous_terms=self._snapshot_terms_before(article_id, snap["version"]),
+        )
+        term_ids = []
+        for term in draft.terms:
+            cursor = self.db.execute(
+                'insert into terms (snapshot_id, article_id, source, observed_at, conflict, proposer, '
+                'category, stance, precondition, "values", responses, quote, span_start, span_end) '
+                "values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [snap["id"], article_id, source, snap["fetched_at"], term.conflict, term.proposer,
+                 term.category, term.stance, int(term.precondition), json.dumps(term.values, sort_keys=True),
+                 json.dumps(term.responses, sort_keys=True), term.quote, term.span[0], term.span[1]],
+            )
+            term_ids.append(cursor.lastrowid)
+        keys = {(t.conflict, t.proposer, t.category) for t in draft.terms}
+        current = {key: self.ledger_entry(*key) for key in keys}
+        result = ledger.fold(current, list(zip(term_ids, draft.terms, strict=True)), observation)
+        for entry in result.ledger:
+            self._write_ledger(entry)
+        for change in result.changes:
+            self.db.execute(
+                "insert or ignore into changes (detected_at, conflict, proposer, category, kind, summary, "
+                "before, after, quote, source, url, article_id, snapshot_id, term_id, baseline, key) "
+                "values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [snap["fetched_at"], change.conflict, change.proposer, change.category, change.kind,
+                 change.summary, _json_or_none(change.before), _json_or_none(change.after), change.quote,
+                 source, article["url"], article_id, snap["id"], change.term_id, int(baseline),
+                 change_key(snap["id"], change.conflict, change.proposer, change.category, change.kind)],
+            )
+        return len(result.changes)
+
+    def _snapshot_terms_before(self, article_id: int, version: int) -> list[dict] | None:
+        """The terms of the article's previous version, for 'revised' changes."""
+        if version <= 1:
+            return None
+        prev = self._one(
+            "select id from snapshots where article_id = ? and version = ?", [article_id, version - 1]
+        )
+        if prev is None:
+            return None
+        return [_term_row(r) for r in self.query("select * from terms where snapshot_id = ?", [prev["id"]])]
+
+    def ledger_entry(self, conflict: str, proposer: str, category: str) -> dict | None:
+        row = self._one(
+            "select * from ledger where conflict = ? and proposer = ? and category = ?",
+            [conflict, proposer, category],
+        )
+        if row is None:
+            return None
+        row["values"] = json.loads(row["values"])
+        row["responses"] = json.loads(row["responses"])
+        row["sources"] = json.loads(row["sources"])
+        return row
+
+    def _write_ledger(self, entry: dict) -> None:
+        self.db.execute(
+            'insert or replace into ledger (conflict, proposer, category, stance, precondition, "values", '
+            "responses, first_seen_at, last_seen_at, sources, source_count, observations, last_term_id, "
+            "last_quote) values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [entry["conflict"], entry["proposer"], entry["category"], entry["stance"],
+             int(entry["precondition"]), json.dumps(entry["values"], sort_keys=True),
+             json.dumps(entry["responses"], sort_keys=True), entry["first_seen_at"], entry["last_seen_at"],
+             json.dumps(entry["sources"]), len(entry["sources"]), entry["observations"],
+             entry["last_term_id"], entry["last_quote"]],
+        )
+
+    def clear_terms(self) -> None:
+        """Forget every term, ledger row and change (reprocess rebuilds them)."""
+        with self.transaction():
+            for table in ("changes", "ledger", "terms"):
+                self.db.execute(f"delete from {table}")
+
+    def snapshots_in_order(self) -> Iterator[dict]:
+        """Every snapshot, oldest first, as reprocessing must replay them."""
+        yield from self.db.query(
+            "select s.*, a.source as article_source from snapshots s join articles a on a.id = s.article_id "
+            "order by s.fetched_at, s.id"
+        )
+
+    def replay_snapshot(self, snap: dict, terms: list[Term]) -> int:
+        """Re-run term bookkeeping for a stored snapshot (used by reprocess)."""
+        draft = SnapshotDraft(
+            title=snap["title"] or "", text=snap["text"] or "", content_hash=snap["content_hash"],
+            text_source=snap["text_source"], language=None, fetched_at=parse_ts(snap["fetched_at"]),
+            terms=terms,
+        )
+        with self.transaction():
+            return self._record_terms(
+                snap["article_id"], {"id": snap["id"], "version": snap["version"], "fetched_at": snap["fetched_at"]},
+                draft, snap["article_source"], baseline=bool(snap["baseline"]),
+            )
+
+
+def change_key(snapshot_id: int, conflict: str, proposer: str, category: str, kind: str) -> str:
+    """A change's natural key: the same after `watcher reprocess` rebuilds the table, so
+    delivery records keyed by it survive."""
+    return f"{snapshot_id}:{conflict}:{proposer}:{category}:{kind}"
+
+
+def _term_row(row: dict) -> dict:
+    row = dict(row)
+    row["values"] = json.loads(row["values"])
+    row["responses"] = json.loads(row["responses"])
+    return row
+
+
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True)
+
+
+def _iso_to_ts(value: str | None) -> str | None:
+    moment = parse_ts(value) if value else None
+    return ts(moment) if moment else None
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def backoff_delay(consecutive_errors: int, interval: float, cap: float) -> float:
+    """Exponential backoff from the feed's interval: 2x, 4x, 8x ... capped."""
+    return min(cap, interval * (2 ** max(0, consecutive_errors)))
+
+
+def next_check_delay(age: timedelta, recheck_for: float) -> float | None:
+    """How soon to look at an article again for edits: often while it is new, then less,
+    then never (None) once it is older than ``recheck_for``."""
+    seconds = age.total_seconds()
+    if seconds >= recheck_for:
+        return None
+    if seconds < 6 * 3600:
+        return 15 * 60
+    if seconds < 48 * 3600:
+        return 3600
+    return 86400
