@@ -1,0 +1,640 @@
+"""Feed bytes to `ParsedFeed`: feedparser behind a hardening layer, URL canonicalisation,
+de-duplication.
+
+Why a layer in front of feedparser:
+
+- **Entity expansion.** feedparser keeps "safe" entities from a DOCTYPE's internal subset
+  and its lenient fallback parser expands them without limit: one large entity referenced
+  many times turned a 190 KB feed into gigabytes. `strip_internal_subset` removes the
+  internal subset before feedparser sees the bytes (`<!DOCTYPE rss [ ... ]>` becomes
+  `<!DOCTYPE rss>`). A feed that used its own declared entities then parses leniently
+  (malformed, "undefined entity"); HTML named entities such as &nbsp; still decode.
+  UTF-16/32 bodies are transcoded to UTF-8 first (`transcode_wide`). A subset with the
+  attack signature (entities defined through entities, or an entity over 4 KB) gets the
+  whole feed rejected: "refused: ... (billion laughs)". Nothing is kept from it.
+- **External entities (XXE).** feedparser's strict parser is expat through xml.sax with
+  external general entities switched off; the subset stripping removes SYSTEM entity
+  declarations as well, so neither parser can read a local file or fetch a URL.
+- **Bytes only.** `feedparser.parse(bytes)` first tries `open()` on its argument as a file
+  name; we always pass a `BytesIO`, so a body can never be taken for a path.
+
+Choices:
+
+- `malformed` is feedparser's bozo flag, except for the harmless kinds (declared encoding
+  overridden by the HTTP header, XML served as text/plain): those only set `problem`.
+- `rejected` when the body is empty or is not a feed (no rss/atom/rdf root and no entries).
+- Entry links are resolved against the feed's `<link>` when it is absolute (feeds on a
+  CDN or FeedBurner host point at the publisher's site), otherwise against `base_url`.
+- An entry without an http(s) link uses its guid when that is an http(s) URL; otherwise it
+  is skipped, and the count is reported in `problem` ("2 entries skipped: no http(s) link").
+- `published_at` comes from published, else updated; a date more than a day in the future
+  is dropped (None), never clamped to "now", so nothing is invented.
+- Entries are de-duplicated within one feed by canonical URL and by guid; the first wins.
+  The fragment is not part of the canonical URL, so "page#post1" and "page#post2" are one.
+- feedparser's HTML sanitiser and relative-URI rewriting are off (2-3x faster on big
+  feeds): every text we return is plain text, and html_to_text drops script/style.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import xml.sax
+from calendar import timegm
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import feedparser
+import lxml.html
+from lxml import etree
+
+from watcher.models import Entry, ParsedFeed
+
+__all__ = [
+    "TRACKING_PARAMS",
+    "canonical_url",
+    "entity_bomb",
+    "html_to_text",
+    "parse_feed",
+    "strip_internal_subset",
+    "transcode_wide",
+]
+
+# --------------------------------------------------------------------------------------
+# DOCTYPE internal subset stripping
+# --------------------------------------------------------------------------------------
+
+_WS = b" \t\r\n"
+_DOCTYPE = b"<!doctype"
+_FIRST_ELEMENT = re.compile(rb"<[A-Za-z_]")
+
+# (BOM or first bytes of "<?" / "<"), codec used to decode, codec + BOM used to re-encode
+_WIDE_SIGNATURES: list[tuple[bytes, str]] = [
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\x00\x00\x00\x3c", "utf-32-be"),
+    (b"\x3c\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x3c\x00\x3f", "utf-16-be"),
+    (b"\x3c\x00\x3f\x00", "utf-16-le"),
+    (b"\x00\x3c", "utf-16-be"),
+    (b"\x3c\x00", "utf-16-le"),
+]
+_WIDE_CHARSETS = {
+    "utf-16": "utf-16", "ucs-2": "utf-16", "utf-16le": "utf-16-le", "utf-16-le": "utf-16-le",
+    "utf-16be": "utf-16-be", "utf-16-be": "utf-16-be", "utf-32": "utf-32", "ucs-4": "utf-32",
+    "utf-32le": "utf-32-le", "utf-32-le": "utf-32-le", "utf-32be": "utf-32-be",
+    "utf-32-be": "utf-32-be",
+}
+_BOMS = {
+    "utf-32-be": b"\x00\x00\xfe\xff",
+    "utf-32-le": b"\xff\xfe\x00\x00",
+    "utf-16-be": b"\xfe\xff",
+    "utf-16-le": b"\xff\xfe",
+}
+
+
+def _skip_quoted_or_markup(data: bytes, i: int) -> int | None:
+    """If a quoted literal, comment or PI starts at i, return the index after it (None when
+    unterminated); return i when nothing of the kind starts there."""
+    c = data[i : i + 1]
+    if c in (b'"', b"'"):
+        j = data.find(c, i + 1)
+        return None if j < 0 else j + 1
+    if data.startswith(b"<!--", i):
+        j = data.find(b"-->", i + 4)
+        return None if j < 0 else j + 3
+    if data.startswith(b"<?", i):
+        j = data.find(b"?>", i + 2)
+        return None if j < 0 else j + 2
+    return i
+
+
+def _strip_subset_ascii(data: bytes) -> tuple[bytes, bytes | None]:
+    """The work of `strip_internal_subset` for ASCII-compatible bytes; also returns the
+    internal subset removed (None when there was none)."""
+    if b"<!" not in data[:4096] and _DOCTYPE not in data[:65536].lower():
+        return data, None
+    n = len(data)
+    i = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    # Walk the prolog: whitespace, PIs, comments, until a DOCTYPE or anything else.
+    while True:
+        while i < n and data[i] in _WS:
+            i += 1
+        if data.startswith(b"<?", i) or data.startswith(b"<!--", i):
+            j = _skip_quoted_or_markup(data, i)
+            if j is None:
+                return data, None
+            i = j
+            continue
+        break
+    if data[i : i + len(_DOCTYPE)].lower() != _DOCTYPE:
+        return data, None
+    doctype_start = i
+    i += len(_DOCTYPE)
+    # Up to '[' (internal subset) or '>' (none), skipping PUBLIC/SYSTEM literals.
+    while i < n:
+        c = data[i : i + 1]
+        if c == b">":
+            return data, None
+        if c == b"[":
+            break
+        if c in (b'"', b"'"):
+            j = _skip_quoted_or_markup(data, i)
+            if j is None:
+                break
+            i = j
+            continue
+        i += 1
+    else:
+        return data, None
+    subset_start = i
+    i += 1
+    end = None
+    while i < n:
+        c = data[i : i + 1]
+        if c == b"]":
+            k = i + 1
+            while k < n and data[k] in _WS:
+                k += 1
+            if data[k : k + 1] == b">":
+                end = (i, k + 1)
+                break
+            i += 1
+            continue
+        j = _skip_quoted_or_markup(data, i)
+        if j is None:
+            break
+        i = j if j != i else i + 1
+    if end is None:
+        # Unterminated subset: the document is broken anyway. Drop everything up to the
+        # first element so no declaration survives for the lenient parser.
+        m = _FIRST_ELEMENT.search(data, subset_start)
+        rest = data[m.start() :] if m else b""
+        return data[:doctype_start] + rest, data[subset_start + 1 : m.start() if m else None]
+    head = data[doctype_start:subset_start].rstrip()
+    return data[:doctype_start] + head + b">" + data[end[1] :], data[subset_start + 1 : end[0]]
+
+
+def _wide_codec(body: bytes, charset: str | None) -> str | None:
+    """The UTF-16/32 codec of `body`, from its BOM, its first bytes or the HTTP charset."""
+    for sig, codec in _WIDE_SIGNATURES:
+        if body.startswith(sig):
+            return codec
+    cs = (charset or "").lower().replace("_", "-")
+    if cs in _WIDE_CHARSETS:
+        codec = _WIDE_CHARSETS[cs]
+        if codec in ("utf-16", "utf-32"):  # no BOM: guess the byte order from "<"
+            codec += "-be" if body[:1] == b"\x00" else "-le"
+        return codec
+    return None
+
+
+def strip_internal_subset(body: bytes) -> bytes:
+    """Remove a DOCTYPE's internal subset from a feed body: `<!DOCTYPE rss [ ... ]>` becomes
+    `<!DOCTYPE rss>`, taking every entity declaration (internal and SYSTEM) with it.
+
+    Works on the bytes of any ASCII-compatible encoding (UTF-8, Latin-1, cp1251, ...);
+    `transcode_wide` turns UTF-16/32 into UTF-8 first. Returns `body` itself when there is
+    nothing to strip.
+    """
+    return _strip_subset_ascii(body)[0]
+
+
+_ENTITY_VALUE = re.compile(rb"""<!ENTITY\s+(?:%\s+)?[^\s"'<>]+\s+(["'])(.*?)\1""", re.S)
+_ENTITY_REF = re.compile(rb"[&%][A-Za-z_:]")
+MAX_ENTITY_VALUE = 4096
+
+
+def entity_bomb(subset: bytes) -> str | None:
+    """Why an internal subset looks like an entity-expansion attack, or None.
+
+    Entities defined through other entities (the "billion laughs" chain) and very large
+    entity values have no honest use in a feed; such a feed is refused outright rather
+    than parsed with its entities left undefined.
+    """
+    for m in _ENTITY_VALUE.finditer(subset):
+        value = m.group(2)
+        if _ENTITY_REF.search(value):
+            return "the DOCTYPE defines entities through other entities (billion laughs)"
+        if len(value) > MAX_ENTITY_VALUE:
+            return f"the DOCTYPE defines an entity of {len(value):,} bytes (entity expansion)"
+    return None
+
+
+_XML_DECL_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def transcode_wide(body: bytes, charset: str | None = None) -> bytes | None:
+    """UTF-8 bytes of a UTF-16/32 body (told by a BOM, its first bytes or `charset`), with
+    the XML declaration saying so; None when the body is not UTF-16/32 or does not decode.
+
+    Besides letting the subset stripping work on bytes, this fixes feedparser rejecting a
+    UTF-16 feed that has a BOM but no encoding in its XML declaration.
+    """
+    codec = _wide_codec(body, charset)
+    if codec is None:
+        return None
+    bom = _BOMS[codec]
+    start = len(bom) if body.startswith(bom) else 0
+    try:
+        text = body[start:].decode(codec)
+    except UnicodeDecodeError:
+        return None
+    out = text.encode("utf-8", "surrogatepass")
+    return _XML_DECL_ENCODING.sub(rb"\1\2utf-8\2", out, count=1)
+
+
+# --------------------------------------------------------------------------------------
+# URL canonicalisation
+# --------------------------------------------------------------------------------------
+
+TRACKING_PARAMS: frozenset[str] = frozenset(
+    p.lower()
+    for p in (
+        "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "igshid", "twclid",
+        "mc_cid", "mc_eid", "ref", "ref_src", "ref_url", "referrer", "ocid", "cmpid",
+        "at_medium", "at_campaign", "at_link", "at_ptr_name", "at_format", "at_bbc_team",
+        "CMP", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee",
+        "smid", "smtyp", "taid", "xtor", "ito", "icid", "_ga", "_gl", "_hsenc", "_hsmi",
+        "mkt_tok", "mbid", "s_kwcid", "s_cid", "wt.mc_id", "wt_mc_id", "oly_anon_id",
+        "oly_enc_id", "rb_clickid", "vero_id", "guccounter", "guce_referrer",
+        "guce_referrer_sig", "__twitter_impression", "sr_share", "cid_source", "dicbo",
+        "spm", "ftag", "tpcc", "rss_source",
+    )
+)
+_TRACKING_PREFIXES = ("utm_", "at_custom", "pk_", "mtm_", "hsa_")
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_SAFE_PATH = _UNRESERVED | frozenset("!$&'()*+,;=:@/%")
+_SAFE_QUERY = _SAFE_PATH | frozenset("?")
+_PCT = re.compile(r"%([0-9A-Fa-f]{2})")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _normalise_pct(part: str, safe: frozenset[str]) -> str:
+    """Decode escapes of unreserved characters, upper-case the others, escape characters
+    that may not appear raw (spaces, non-ASCII as UTF-8). A lone '%' is left alone."""
+
+    def unescape(m: re.Match[str]) -> str:
+        ch = chr(int(m.group(1), 16))
+        return ch if ch in _UNRESERVED else "%" + m.group(1).upper()
+
+    part = _PCT.sub(unescape, part)
+    if all(c in safe for c in part):
+        return part
+    out = []
+    for c in part:
+        if c in safe:
+            out.append(c)
+        else:
+            out.extend(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass"))
+    return "".join(out)
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4, so /a/./b/../c and /a/c are one URL."""
+    if "." not in path:
+        return path
+    out: list[str] = []
+    segments = path.split("/")
+    for idx, seg in enumerate(segments):
+        last = idx == len(segments) - 1
+        if seg == ".":
+            if last:
+                out.append("")
+        elif seg == "..":
+            if len(out) > 1:
+                out.pop()
+            if last:
+                out.append("")
+        else:
+            out.append(seg)
+    result = "/".join(out)
+    if path.startswith("/") and not result.startswith("/"):
+        result = "/" + result
+    return result
+
+
+def _idna_host(host: str) -> str:
+    host = host.lower().rstrip(".")
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+def _is_tracking(key: str) -> bool:
+    k = key.lower()
+    return k in TRACKING_PARAMS or k.startswith(_TRACKING_PREFIXES)
+
+
+def canonical_url(url: str) -> str:
+    """One spelling per article URL, so the same story reached through two feeds, two
+    campaigns or two encodings is stored once.
+
+    Lower-cases scheme and host (IDNA-encoded), drops default ports, the fragment and
+    tracking query parameters (utm_*, fbclid, ...; the rest keep their order), turns an
+    empty path into "/", removes dot segments and normalises percent-escapes. Anything
+    that is not an http(s) URL with a host comes back only stripped of whitespace.
+    Idempotent.
+    """
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS or not parts.netloc:
+            return url
+        hostname = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    userinfo = ""
+    if "@" in netloc:
+        userinfo = netloc.rsplit("@", 1)[0] + "@"
+    if netloc.rsplit("@", 1)[-1].startswith("["):
+        host = "[" + hostname + "]"
+    else:
+        host = _idna_host(hostname)
+    if not host:
+        return url
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    path = _remove_dot_segments(_normalise_pct(parts.path, _SAFE_PATH)) or "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    query = ""
+    if parts.query:
+        kept = []
+        for piece in parts.query.split("&"):
+            if not piece:
+                continue
+            piece = _normalise_pct(piece, _SAFE_QUERY)
+            if _is_tracking(piece.split("=", 1)[0]):
+                continue
+            kept.append(piece)
+        query = "&".join(kept)
+    return urlunsplit((scheme, userinfo + host, path, query, ""))
+
+
+# --------------------------------------------------------------------------------------
+# HTML to plain text
+# --------------------------------------------------------------------------------------
+
+_BLOCK_TAGS = frozenset(
+    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote pre tr table section article header "
+    "footer figure figcaption dd dt dl hr aside".split()
+)
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed")
+_MARKUP_HINT = re.compile(r"<[A-Za-z/!]|&[#A-Za-z]")
+_SPACES = re.compile(r"[^\S\n]+")
+_NEWLINES = re.compile(r"\s*\n\s*(?:\n\s*)+")
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def html_to_text(value: str, paragraphs: bool = True) -> str:
+    """Plain text of an HTML fragment: tags removed, entities decoded, whitespace collapsed.
+
+    With `paragraphs`, block elements become paragraphs separated by a blank line (the
+    shape article texts are stored and diffed in); otherwise everything is one line.
+    """
+    if not value:
+        return ""
+    if not _MARKUP_HINT.search(value):
+        return _collapse(value) if not paragraphs else _paragraphs(value)
+    try:
+        root = lxml.html.fragment_fromstring(value, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return _collapse(value)
+    etree.strip_elements(root, *_DROP_TAGS, etree.Comment, with_tail=False)
+    if paragraphs:
+        for el in root.iter():
+            if isinstance(el.tag, str) and el.tag.lower() in _BLOCK_TAGS:
+                el.tail = "\n\n" + (el.tail or "")
+                if el.tag.lower() != "br":
+                    el.text = "\n\n" + (el.text or "")
+    text = root.text_content()
+    return _paragraphs(text) if paragraphs else _collapse(text)
+
+
+def _paragraphs(text: str) -> str:
+    text = _SPACES.sub(" ", text.replace("\r", "\n"))
+    return _NEWLINES.sub("\n\n", text).strip()
+
+
+# --------------------------------------------------------------------------------------
+# Feed parsing
+# --------------------------------------------------------------------------------------
+
+_HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+_FUTURE_SLACK = timedelta(days=1)
+
+
+def _describe(exc: BaseException | None) -> str:
+    if exc is None:
+        return "feedparser flagged the feed as malformed"
+    if isinstance(exc, xml.sax.SAXParseException):
+        return (
+            f"not well-formed XML: {exc.getMessage()} at line {exc.getLineNumber()}, "
+            f"column {exc.getColumnNumber()}; parsed leniently"
+        )
+    if isinstance(exc, feedparser.CharacterEncodingUnknown):
+        return f"character encoding unknown: {exc}"
+    if isinstance(exc, feedparser.CharacterEncodingOverride):
+        return f"encoding: {exc}"
+    if isinstance(exc, feedparser.NonXMLContentType):
+        return f"content type: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+_CHARSET_PARAM = re.compile(r"\s*;\s*charset\s*=\s*\"?[^;\"]*\"?", re.I)
+
+
+def _charset(content_type: str) -> str | None:
+    m = re.search(r"charset\s*=\s*\"?([\w.:-]+)", content_type, re.I)
+    return m.group(1) if m else None
+
+
+def _is_http_url(url: str | None) -> bool:
+    return bool(url) and urlsplit(url).scheme.lower() in ("http", "https") and bool(
+        urlsplit(url).netloc
+    )
+
+
+def _absolute(link: str, base: str | None) -> str:
+    link = link.strip()
+    if not link or base is None:
+        return link
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return link
+
+
+def _iso_utc(struct: Any, now: datetime) -> str | None:
+    if not struct:
+        return None
+    try:
+        when = datetime.fromtimestamp(timegm(struct[:9]), UTC)
+    except (OverflowError, ValueError, TypeError, OSError):
+        return None
+    if when > now + _FUTURE_SLACK:
+        return None
+    return when.isoformat()
+
+
+def _content_text(entry: Any) -> str:
+    parts = []
+    for c in entry.get("content") or []:
+        value = c.get("value") or ""
+        if "html" in (c.get("type") or "") or "xml" in (c.get("type") or ""):
+            value = html_to_text(value)
+        else:
+            value = _paragraphs(value)
+        if value and value not in parts:
+            parts.append(value)
+    return "\n\n".join(parts)
+
+
+def _detail_text(entry: Any, key: str, paragraphs: bool) -> str:
+    value = entry.get(key) or ""
+    detail = entry.get(key + "_detail") or {}
+    if "html" in (detail.get("type") or "text/html") or _MARKUP_HINT.search(value):
+        return html_to_text(value, paragraphs=paragraphs)
+    return _paragraphs(value) if paragraphs else _collapse(value)
+
+
+def _looks_not_feed(result: Any) -> bool:
+    return not result.get("version") and not result.entries
+
+
+def parse_feed(
+    body: bytes, headers: dict[str, str] | None = None, base_url: str | None = None
+) -> ParsedFeed:
+    """Parse feed bytes into a ParsedFeed. Pure: no network, no file access.
+
+    `headers` are the HTTP response headers (any case); Content-Type and its charset
+    steer encoding detection. `base_url` (the feed's URL after redirects) resolves relative
+    links when the feed's own <link> cannot.
+    """
+    hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+    if not body or not body.strip():
+        return ParsedFeed(None, None, [], rejected=True, problem="empty body")
+    content_type = hdrs.get("content-type", "")
+    wide = transcode_wide(body, _charset(content_type))
+    if wide is not None:
+        body = wide
+        if content_type:
+            hdrs["content-type"] = _CHARSET_PARAM.sub("", content_type) + "; charset=utf-8"
+    body, subset = _strip_subset_ascii(body)
+    if subset is not None and (bomb := entity_bomb(subset)) is not None:
+        return ParsedFeed(None, None, [], rejected=True, problem=f"refused: {bomb}")
+    hdrs.pop("content-location", None)  # we resolve links ourselves, see module docstring
+    # Sanitising and URI-rewriting HTML costs feedparser 2-3x its parse time and buys us
+    # nothing: we keep plain text only (html_to_text drops script/style content itself).
+    result = feedparser.parse(
+        io.BytesIO(body), response_headers=hdrs, sanitize_html=False, resolve_relative_uris=False
+    )
+    exc = result.get("bozo_exception")
+    if _looks_not_feed(result):
+        kind = "an HTML page" if _looks_html(body) else "no RSS, Atom or RDF feed element"
+        problem = f"not a feed: {kind}"
+        if result.get("bozo"):
+            problem += f" ({_describe(exc)})"
+        return ParsedFeed(None, None, [], rejected=True, problem=problem)
+
+    feed = result.feed
+    feed_title = _detail_text(feed, "title", paragraphs=False) or None
+    feed_link = (feed.get("link") or "").strip() or None
+    if feed_link and not _is_http_url(feed_link):
+        feed_link = _absolute(feed_link, base_url) if base_url else feed_link
+    entry_base = feed_link if _is_http_url(feed_link) else base_url
+
+    now = datetime.now(UTC)
+    entries: list[Entry] = []
+    seen_urls: set[str] = set()
+    seen_guids: set[str] = set()
+    skipped = 0
+    duplicates = 0
+    for raw in result.entries:
+        guid = (raw.get("id") or "").strip() or None
+        # With <guid> and no <link>, feedparser copies the guid into link; a guid that is
+        # not itself a URL must not be resolved into one.
+        raw_link = (raw.get("link") or "").strip()
+        if raw_link == guid and not _is_http_url(guid):
+            raw_link = ""
+        link = _absolute(raw_link, entry_base)
+        if not _is_http_url(link):
+            if guid and _is_http_url(guid):
+                link = guid
+            else:
+                skipped += 1
+                continue
+        url = canonical_url(link)
+        if url in seen_urls or (guid is not None and guid in seen_guids):
+            duplicates += 1
+            continue
+        seen_urls.add(url)
+        if guid is not None:
+            seen_guids.add(guid)
+        content = _content_text(raw)
+        summary = _detail_text(raw, "summary", paragraphs=True)
+        author = _collapse(html_to_text(raw.get("author") or "", paragraphs=False)) or None
+        entries.append(
+            Entry(
+                url=url,
+                link=link,
+                guid=guid,
+                title=_detail_text(raw, "title", paragraphs=False),
+                summary=summary,
+                content=content,
+                # dict.get: FeedParserDict.get("published_parsed") falls back to updated
+                # with a DeprecationWarning; we ask for each explicitly.
+                published_at=_iso_utc(dict.get(raw, "published_parsed"), now)
+                or _iso_utc(dict.get(raw, "updated_parsed"), now),
+                author=author,
+            )
+        )
+
+    problems = []
+    malformed = bool(result.get("bozo")) and not isinstance(exc, _HARMLESS_BOZO)
+    if result.get("bozo"):
+        problems.append(_describe(exc))
+    if skipped:
+        problems.append(f"{skipped} entr{'y' if skipped == 1 else 'ies'} skipped: no http(s) link")
+    return ParsedFeed(
+        title=feed_title,
+        link=feed_link,
+        entries=entries,
+        ttl_seconds=_ttl_seconds(feed.get("ttl")),
+        malformed=malformed,
+        problem="; ".join(problems) or None,
+    )
+
+
+def _ttl_seconds(value: Any) -> int | None:
+    try:
+        minutes = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return minutes * 60 if minutes > 0 else None
+
+
+_HTML_START = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
+)
+
+
+def _looks_html(body: bytes) -> bool:
+    head = body[:2048]
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    return bool(_HTML_START.match(head)) or b"<html" in head.lower()
