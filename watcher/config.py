@@ -20,28 +20,6 @@ from urllib.parse import urlsplit
 from watcher.models import Topic
 
 DEFAULT_CONFIG_NAME = "config.toml"
-DEFAULT_INCLUDE = [
-    "ceasefire",
-    "cease-fire",
-    "truce",
-    "armistice",
-    "cessation of hostilities",
-    "peace plan",
-    "peace proposal",
-    "peace deal",
-    "peace talks",
-    "peace agreement",
-    "peace initiative",
-    "peace process",
-    "proposal",
-    "deal",
-    "talks",
-    "initiative",
-    "negotiations",
-    "humanitarian pause",
-    "hostage deal",
-    "prisoner exchange",
-]
 
 
 class ConfigError(Exception):
@@ -308,7 +286,9 @@ def _load_watcher(raw: Any, base: Path, path: Path | None) -> WatcherSettings:
 
 def _load_topics(raw: Any, path: Path | None) -> dict[str, Topic]:
     if raw is None:
-        return {"ceasefire": Topic("ceasefire", list(DEFAULT_INCLUDE))}
+        from watcher.relevance import default_topic
+
+        return {"ceasefire": default_topic()}
     if not isinstance(raw, dict) or not raw:
         raise ConfigError(f"topics = {_show(raw)}: expected tables like [topics.ceasefire]", path)
     topics = {}

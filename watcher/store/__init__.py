@@ -6,6 +6,7 @@ commands. :class:`Store` combines them.
 """
 
 from watcher.store.core import (
+    CoreStore,
     EntryRecord,
     FeedState,
     PollRecord,
@@ -19,10 +20,8 @@ from watcher.store.core import (
     ts,
     utcnow,
 )
-from watcher.store.core import CoreStore
 from watcher.store.digests import DigestQueries
 from watcher.store.history import HistoryQueries
-
 
 
 class Store(DigestQueries, HistoryQueries, CoreStore):

@@ -24,8 +24,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from watcher.models import Entry, Relevance, Term
-
-SCHEMA_VERSION = 1
+from watcher.store.schema import MIGRATIONS
 
 
 def utcnow() -> datetime:
@@ -113,9 +112,6 @@ class PollSummary:
     articles_new: int = 0
     snapshots_new: int = 0
     changes_new: int = 0
-
-
-from watcher.store.schema import MIGRATIONS
 
 
 class StoreError(Exception):

@@ -166,18 +166,21 @@ _SCHEMA_V2 = """
 CREATE TABLE digests (
     id INTEGER PRIMARY KEY,
     channel TEXT NOT NULL,                -- console | email | apprise
+    kind TEXT NOT NULL DEFAULT 'digest',  -- digest | alert (immediate) | lookback (--since)
     message_id TEXT NOT NULL UNIQUE,      -- stable: a retry resends the same message
     created_at TEXT NOT NULL,
     status TEXT NOT NULL,                 -- pending | sent | failed
     attempts INTEGER NOT NULL DEFAULT 0,
     last_attempt_at TEXT,
-    next_attempt_at TEXT,
+    next_attempt_at TEXT,                 -- failed: when the schedule retries (NULL: gave up)
     sent_at TEXT,
     error TEXT,
     subject TEXT,
     change_count INTEGER NOT NULL DEFAULT 0,
+    feed_count INTEGER NOT NULL DEFAULT 0, -- feeds reported failing or recovered
     body_text TEXT,
-    body_html TEXT
+    body_html TEXT,
+    payload TEXT                          -- JSON of the digest as collected: any format re-renders from it
 );
 CREATE INDEX digests_status ON digests(channel, status);
 CREATE TABLE digest_changes (

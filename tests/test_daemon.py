@@ -1,0 +1,106 @@
+"""The real daemon (`watcher run`) in a subprocess against loopback feeds."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from watcher.demo import article_page, rss_feed, seed_stories
+from watcher.loopback import LoopbackServer
+from watcher.scheduler import feed_phase
+
+pytestmark = pytest.mark.timeout(90)
+VENV_BIN = Path(sys.executable).parent
+
+
+def write_config(tmp_path: Path, server: LoopbackServer, interval: str = "3s") -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[watcher]
+database = "w.db"
+interval = "{interval}"
+allow_private = true
+workers = 1
+timeout = "5s"
+
+[[feeds]]
+url = "{server.url('/feed.xml')}"
+name = "loopback news"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def count(db: Path, table: str) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return conn.execute(f"select count(*) from {table}").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def wait_for(predicate, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_daemon_polls_on_schedule_and_stops_cleanly(loopback: LoopbackServer, tmp_path: Path) -> None:
+    stories = seed_stories()
+    for s in stories:
+        loopback.add(f"/world/{s.slug}.html", article_page(s), content_type="text/html")
+    loopback.add("/feed.xml", rss_feed(stories, loopback.base_url))
+    config = write_config(tmp_path, loopback)
+    db = tmp_path / "w.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "run", "--config", str(config)],
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert wait_for(lambda: count(db, "snapshots") == 2), "the daemon stored no snapshots"
+        assert wait_for(lambda: count(db, "polls") >= 2), "the daemon did not poll again"
+        # a reader while the daemon writes: the sqlite-utils CLI
+        reader = subprocess.run(
+            [str(VENV_BIN / "sqlite-utils"), "tables", str(db), "--counts"],
+            capture_output=True, text=True, timeout=30,
+        )
+        assert reader.returncode == 0, reader.stderr
+        assert '"table": "snapshots", "count": 2' in reader.stdout
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert "loopback news: ok (HTTP 200)" in stderr
+    assert "loopback news: not_modified (HTTP 304)" in stderr
+    assert "daemon stopped" in stderr
+    assert count(db, "snapshots") == 2  # the 304s stored nothing new
+
+
+def test_sigint_also_stops(loopback: LoopbackServer, tmp_path: Path) -> None:
+    loopback.add("/feed.xml", rss_feed([], loopback.base_url))
+    config = write_config(tmp_path, loopback, interval="1h")
+    proc = subprocess.Popen([sys.executable, "-m", "watcher", "run", "--config", str(config)],
+                            stderr=subprocess.PIPE, text=True)
+    assert wait_for(lambda: count(tmp_path / "w.db", "polls") >= 1)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+
+
+def test_feed_phase_is_stable_and_spread() -> None:
+    urls = [f"https://example.org/{i}.xml" for i in range(200)]
+    phases = [feed_phase(u, 900) for u in urls]
+    assert phases == [feed_phase(u, 900) for u in urls]
+    assert all(0 <= p <= 120 for p in phases)
+    assert len({round(p) for p in phases}) > 60  # spread, not bunched

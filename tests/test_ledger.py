@@ -1,0 +1,150 @@
+"""The ledger fold: which reports are changes, and which are not."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from watcher.ledger import Observation, fold, merged_values, normalise_values, value_differences
+from watcher.models import Term
+
+KEY = ("russia-ukraine", "russia", "troop_withdrawal")
+
+
+def term(stance: str = "demanded", *, places: list[str] | None = None, numbers: list | None = None,
+         party: str | None = None, responses: list | None = None, precondition: bool = False,
+         category: str = "troop_withdrawal", proposer: str = "russia") -> Term:
+    values: dict = {"places": places or [], "numbers": numbers or []}
+    if party:
+        values["party"] = party
+    return Term("russia-ukraine", category, proposer, stance, precondition, values, responses or [], "q", (0, 1))
+
+
+def obs(source: str = "a.example", *, version: int = 1, previous: list | None = None, at: str = "2024-06-24 10:00:00") -> Observation:
+    return Observation(1, 10, version, "https://a.example/x", source, at, previous)
+
+
+def row_after(result, key=KEY) -> dict:
+    return next(r for r in result.ledger if (r["conflict"], r["proposer"], r["category"]) == key)
+
+
+def apply(ledger: dict, t: Term, o: Observation):
+    key = (t.conflict, t.proposer, t.category)
+    result = fold({key: ledger.get(key)}, [(1, t)], o)
+    for r in result.ledger:
+        ledger[(r["conflict"], r["proposer"], r["category"])] = r
+    return result
+
+
+def test_first_report_is_new() -> None:
+    result = fold({KEY: None}, [(7, term(places=["donetsk"]))], obs())
+    assert [c.kind for c in result.changes] == ["new"]
+    assert result.changes[0].term_id == 7
+    assert row_after(result)["sources"] == ["a.example"]
+
+
+def test_same_term_from_second_outlet_raises_source_count_only() -> None:
+    ledger: dict = {}
+    apply(ledger, term(places=["donetsk", "luhansk"]), obs("a.example"))
+    result = apply(ledger, term(places=["donetsk", "luhansk"]), obs("b.example"))
+    assert result.changes == []
+    assert ledger[KEY]["sources"] == ["a.example", "b.example"]
+    assert ledger[KEY]["observations"] == 2
+
+
+def test_widened_places_is_changed_with_before_and_after() -> None:
+    ledger: dict = {}
+    apply(ledger, term(places=["donetsk", "luhansk"]), obs())
+    result = apply(ledger, term(places=["donetsk", "kharkiv", "luhansk"]), obs("b.example"))
+    (change,) = result.changes
+    assert change.kind == "changed"
+    assert "widened" in change.summary and "+kharkiv" in change.summary
+    assert change.before["values"]["places"] == ["donetsk", "luhansk"]
+    assert change.after["values"]["places"] == ["donetsk", "kharkiv", "luhansk"]
+
+
+def test_partial_mention_is_not_a_narrowing() -> None:
+    ledger: dict = {}
+    apply(ledger, term(places=["donetsk", "kherson", "luhansk", "zaporizhzhia"]), obs())
+    result = apply(ledger, term(places=["donetsk"]), obs("b.example"))
+    assert result.changes == []
+    assert ledger[KEY]["values"]["places"] == ["donetsk", "kherson", "luhansk", "zaporizhzhia"]
+
+
+def test_duration_change() -> None:
+    ledger: dict = {}
+    t30 = term("proposed", numbers=[{"value": 30, "unit": "days"}], category="duration_phasing", proposer="united-states")
+    t60 = term("proposed", numbers=[{"value": 60, "unit": "days"}], category="duration_phasing", proposer="united-states")
+    apply(ledger, t30, obs())
+    (change,) = apply(ledger, t60, obs("b.example")).changes
+    assert change.kind == "changed" and "30 days → 60 days" in change.summary
+
+
+def test_reaffirmation_is_no_change() -> None:
+    ledger: dict = {}
+    apply(ledger, term("proposed"), obs())
+    assert apply(ledger, term("reaffirmed"), obs("b.example")).changes == []
+    assert ledger[KEY]["stance"] == "proposed"
+
+
+def test_proposed_then_demanded_is_no_change() -> None:
+    ledger: dict = {}
+    apply(ledger, term("proposed"), obs())
+    assert apply(ledger, term("demanded"), obs("b.example")).changes == []
+
+
+def test_rejection_is_a_status_change() -> None:
+    ledger: dict = {}
+    apply(ledger, term("proposed"), obs())
+    (change,) = apply(ledger, term("proposed", responses=[{"actor": "ukraine", "stance": "rejected"}]), obs("b")).changes
+    assert change.kind == "status" and "ukraine rejected" in change.summary
+
+
+def test_withdrawn() -> None:
+    ledger: dict = {}
+    apply(ledger, term("demanded"), obs())
+    (change,) = apply(ledger, term("withdrawn"), obs("b")).changes
+    assert change.kind == "withdrawn"
+
+
+def test_precondition_becoming_true_is_status() -> None:
+    ledger: dict = {}
+    apply(ledger, term("demanded"), obs())
+    (change,) = apply(ledger, term("demanded", precondition=True), obs("b")).changes
+    assert change.kind == "status" and "precondition" in change.summary
+
+
+def test_edit_of_same_article_is_revised_and_removal_is_reported() -> None:
+    previous = [
+        {"conflict": "russia-ukraine", "proposer": "russia", "category": "troop_withdrawal", "stance": "demanded",
+         "precondition": 1, "values": {"places": ["donetsk"]}, "responses": [], "quote": "old"},
+        {"conflict": "russia-ukraine", "proposer": "russia", "category": "neutrality", "stance": "demanded",
+         "precondition": 0, "values": {}, "responses": [], "quote": "old2"},
+    ]
+    current = {KEY: {**previous[0], "first_seen_at": "x", "last_seen_at": "x", "sources": ["a"], "observations": 1}}
+    result = fold(current, [(3, term(places=["donetsk", "kharkiv"], precondition=True))], obs(version=2, previous=previous))
+    kinds = sorted((c.category, c.kind) for c in result.changes)
+    assert kinds == [("neutrality", "revised"), ("troop_withdrawal", "revised")]
+
+
+def test_two_sentences_one_term_are_merged() -> None:
+    result = fold({KEY: None}, [(1, term("proposed", places=["donetsk"])), (2, term("demanded", places=["kherson"]))], obs())
+    (change,) = result.changes
+    assert change.after["values"]["places"] == ["donetsk", "kherson"]
+    assert change.after["stance"] == "demanded"
+
+
+place_lists = st.lists(st.sampled_from(["donetsk", "luhansk", "kherson", "crimea", "gaza"]), max_size=5)
+
+
+@given(place_lists, place_lists)
+def test_value_comparison_properties(a: list[str], b: list[str]) -> None:
+    va, vb = {"places": a}, {"places": b}
+    assert value_differences(va, va) == []  # nothing differs from itself
+    assert normalise_values(normalise_values(va)) == normalise_values(va)
+    merged = merged_values(va, vb)
+    # a report never loses places the ledger knew unless it names a different set
+    if set(b) <= set(a):
+        assert set(merged.get("places", [])) == set(a)
+    if set(b) - set(a):
+        assert value_differences(va, vb)

@@ -1,0 +1,327 @@
+"""The pipeline end to end against a real HTTP server on 127.0.0.1 and a real SQLite file.
+
+Each failure test polls the good feeds together with one bad feed and checks that the good
+feeds' results are exactly what they are when polled without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from watcher.config import Config, parse_config
+from watcher.demo import Story, article_page, edited, rss_feed, seed_stories
+from watcher.loopback import LoopbackServer
+from watcher.pipeline import Pipeline
+from watcher.store import Store
+
+pytestmark = pytest.mark.timeout(60)
+
+STORIES = seed_stories()
+
+
+def make_config(db: Path, feeds: list[dict], **watcher: object) -> Config:
+    settings = {"database": str(db), "allow_private": True, "workers": 1, "timeout": "2s", "interval": "15m"}
+    settings.update(watcher)
+    return parse_config({"watcher": settings, "feeds": feeds}, base=db.parent)
+
+
+def publish(server: LoopbackServer, path: str, stories: list[Story]) -> str:
+    for s in stories:
+        server.add(f"/world/{s.slug}.html", article_page(s), content_type="text/html; charset=utf-8")
+    return server.add(path, rss_feed(stories, server.base_url))
+
+
+def poll(config: Config, *, all_feeds: bool = True) -> tuple[Store, list]:
+    store = Store.open(config.watcher.database)
+
+    async def run() -> list:
+        async with Pipeline(config, store) as pipeline:
+            return await pipeline.poll(all_feeds=all_feeds)
+
+    return store, asyncio.run(run())
+
+
+def projection(store: Store) -> dict:
+    """What the good feeds produced, without ids, times or the server's port."""
+
+    def path(url: str) -> str:
+        return urlsplit(url).path
+
+    good = "where a.url like '%/world/%'"  # the good feeds' stories; a bad feed may add its own
+    return {
+        "articles": sorted(
+            (path(r["url"]), r["title"], r["latest_version"]) for r in store.query(f"select * from articles a {good}")
+        ),
+        "snapshots": sorted(
+            (path(r["url"]), r["version"], r["content_hash"], r["text_source"])
+            for r in store.query(f"select s.*, a.url from snapshots s join articles a on a.id = s.article_id {good}")
+        ),
+        "terms": sorted(
+            (r["conflict"], r["proposer"], r["category"], r["stance"], r["values"], r["quote"])
+            for r in store.query('select conflict, proposer, category, stance, "values", quote from terms')
+        ),
+        "changes": sorted(
+            (r["kind"], r["conflict"], r["proposer"], r["category"], r["summary"])
+            for r in store.query("select * from changes")
+        ),
+    }
+
+
+@pytest.fixture
+def site(loopback: LoopbackServer) -> LoopbackServer:
+    publish(loopback, "/good1.xml", STORIES)
+    publish(loopback, "/good2.xml", STORIES[1:])
+    return loopback
+
+
+def good_feeds(server: LoopbackServer) -> list[dict]:
+    return [{"url": server.url("/good1.xml"), "name": "good one"}, {"url": server.url("/good2.xml"), "name": "good two"}]
+
+
+@pytest.fixture
+def baseline(site: LoopbackServer, tmp_path: Path) -> dict:
+    store, reports = poll(make_config(tmp_path / "baseline.db", good_feeds(site)))
+    assert all(r.error is None for r in reports)
+    result = projection(store)
+    store.close()
+    return result
+
+
+def poll_with_bad(site: LoopbackServer, tmp_path: Path, bad: dict, **watcher: object):
+    config = make_config(tmp_path / "with-bad.db", [*good_feeds(site), bad], **watcher)
+    store, reports = poll(config)
+    by_name = {r.feed: r for r in reports}
+    return store, by_name["bad"], by_name
+
+
+# --- the happy path ----------------------------------------------------------------------
+
+
+def test_first_poll_stores_articles_snapshots_terms(site: LoopbackServer, tmp_path: Path) -> None:
+    store, reports = poll(make_config(tmp_path / "w.db", good_feeds(site)))
+    assert {r.outcome for r in reports} == {"ok"}
+    articles = store.query("select * from articles order by id")
+    assert len(articles) == 2  # seed 004 is in both feeds: one article
+    assert all("utm_" not in a["url"] for a in articles)
+    assert store.db.execute("select count(*) from article_feeds").fetchone()[0] == 3
+    snaps = store.query("select * from snapshots")
+    assert len(snaps) == 2 and {s["text_source"] for s in snaps} == {"page"}
+    assert all("Most read" not in s["text"] and "Privacy" not in s["text"] for s in snaps)
+    assert store.db.execute("select count(*) from terms").fetchone()[0] > 0
+    polls = store.query("select * from polls")
+    assert len(polls) == 2 and all(p["http_status"] == 200 for p in polls)
+    assert sum(p["entries_new"] for p in polls) == 3
+
+
+def test_second_poll_is_304_and_stores_nothing(site: LoopbackServer, tmp_path: Path) -> None:
+    config = make_config(tmp_path / "w.db", good_feeds(site))
+    store, _ = poll(config)
+    before = projection(store)
+    hits = site.hits("/world/000.html")
+    store.close()
+    store, reports = poll(config)
+    assert {r.outcome for r in reports} == {"not_modified"}
+    assert {r.http_status for r in reports} == {304}
+    assert projection(store) == before
+    assert site.hits("/world/000.html") == hits  # no article refetched
+    assert store.db.execute("select count(*) from polls").fetchone()[0] == 4
+
+
+def test_poll_only_due_feeds(site: LoopbackServer, tmp_path: Path) -> None:
+    config = make_config(tmp_path / "w.db", good_feeds(site))
+    poll(config)
+    _, reports = poll(config, all_feeds=False)
+    assert reports == []  # both were just polled; next poll is 15 minutes away
+
+
+def test_same_body_without_validators_is_not_parsed_again(loopback: LoopbackServer, tmp_path: Path) -> None:
+    for s in STORIES:
+        loopback.add(f"/world/{s.slug}.html", article_page(s), content_type="text/html")
+    loopback.add("/plain.xml", rss_feed(STORIES, loopback.base_url), conditional=False)
+    config = make_config(tmp_path / "w.db", [{"url": loopback.url("/plain.xml"), "name": "plain"}])
+    poll(config)
+    _, reports = poll(config)
+    assert reports[0].outcome == "unchanged" and reports[0].http_status == 200
+
+
+def test_edited_article_makes_version_2_with_diff(site: LoopbackServer, tmp_path: Path) -> None:
+    config = make_config(tmp_path / "w.db", good_feeds(site))
+    store, _ = poll(config)
+    site.add("/world/004.html", article_page(edited(STORIES[1])), content_type="text/html")
+
+    async def recheck() -> int:
+        async with Pipeline(config, store) as pipeline:
+            return await pipeline.check_articles(force=True)
+
+    assert asyncio.run(recheck()) == 1
+    v2 = store.query("select * from snapshots where version = 2")
+    assert len(v2) == 1
+    assert "+" in v2[0]["diff"] and "Kharkiv" in v2[0]["diff"]
+    assert "--- v1" in v2[0]["diff"] and "+++ v2" in v2[0]["diff"]
+    # a re-render with only whitespace and quote-style differences makes no version 3
+    page = article_page(edited(STORIES[1])).replace("’", "'").replace("</p>", "  </p>")
+    site.add("/world/004.html", page, content_type="text/html")
+    assert asyncio.run(recheck()) == 0
+
+
+# --- failures: the other feeds come out exactly as without the bad one ------------------
+
+
+def test_429_with_retry_after(site, tmp_path, baseline) -> None:
+    site.fault("/bad.xml", "retry_after", status=429, value=7200)
+    store, bad, _ = poll_with_bad(site, tmp_path, {"url": site.url("/bad.xml"), "name": "bad"})
+    assert bad.outcome == "rate_limited" and bad.http_status == 429
+    feed = store.query("select * from feeds where name = 'bad'")[0]
+    assert feed["consecutive_errors"] == 0  # not an error
+    assert feed["next_poll_at"] >= store.query("select datetime('now', '+7100 seconds') as t")[0]["t"]
+    assert projection(store) == baseline
+
+
+def test_500_backs_off_and_counts(site, tmp_path, baseline) -> None:
+    site.add("/bad.xml", "oops", status=500, content_type="text/plain")
+    store, bad, _ = poll_with_bad(site, tmp_path, {"url": site.url("/bad.xml"), "name": "bad"})
+    assert bad.outcome == "error" and "500" in bad.error
+    feed = store.query("select * from feeds where name = 'bad'")[0]
+    assert feed["consecutive_errors"] == 1 and feed["failing_since"] is not None
+    poll_row = store.query("select * from polls where feed_id = ?", [feed["id"]])[0]
+    assert "500" in poll_row["error"]
+    assert projection(store) == baseline
+
+
+def test_timeout(site, tmp_path, baseline) -> None:
+    site.fault("/bad.xml", "hang")
+    store, bad, _ = poll_with_bad(site, tmp_path, {"url": site.url("/bad.xml"), "name": "bad"})
+    assert bad.outcome == "error" and "timed out" in bad.error
+    assert projection(store) == baseline
+
+
+def test_redirect_loop(site, tmp_path, baseline) -> None:
+    site.fault("/bad.xml", "redirect_loop")
+    store, bad, _ = poll_with_bad(site, tmp_path, {"url": site.url("/bad.xml"), "name": "bad"})
+    assert bad.outcome == "error" and "redirect" in bad.error
+    assert projection(store) == baseline
+
+
+def test_301_updates_the_feed_url(site, tmp_path, baseline, caplog) -> None:
+    site.add("/moved.xml", rss_feed([], site.base_url))
+    site.redirect("/bad.xml", "/moved.xml", status=301)
+    with caplog.at_level(logging.WARNING, logger="watcher"):
+        store, bad, _ = poll_with_bad(site, tmp_path, {"url": site.url("/bad.xml"), "name": "bad"})
+    assert bad.outcome == "ok"
+    feed = store.query("select * from feeds where name = 'bad'")[0]
+    assert feed["url"] == site.url("/moved.xml") and feed["config_url"] == site.url("/bad.xml")
+    assert "moved permanently" in caplog.text
+    assert projection(store) == baseline
+
+
+def test_410_disables_the_feed(site, tmp_path, baseline) -> None:
+    site.add("/bad.xml", "gone", status=410, content_type="text/plain")
+    store, bad, _ = poll_with_bad(site, tmp_path, {"url": site.url("/bad.xml"), "name": "bad"})
+    feed = store.query("select * from feeds where name = 'bad'")[0]
+    assert "410 Gone" in feed["disabled_reason"]
+    assert all(f["name"] != "bad" for f in store.enabled_feeds())
+    assert projection(store) == baseline
+
+
+def test_oversized_body(site, tmp_path, baseline) -> None:
+    site.fault("/bad.xml", "huge", size=5_000_000)
+    store, bad, _ = poll_with_bad(site, tmp_path, {"url": site.url("/bad.xml"), "name": "bad"}, max_bytes=1_000_000)
+    assert bad.outcome == "error" and "1000000 bytes" in bad.error
+    assert projection(store) == baseline
+
+
+def test_gzip_bomb(site, tmp_path, baseline) -> None:
+    site.fault("/bad.xml", "gzip_bomb", size=200_000_000)
+    store, bad, _ = poll_with_bad(site, tmp_path, {"url": site.url("/bad.xml"), "name": "bad"})
+    assert bad.outcome == "error" and "bytes" in bad.error
+    assert projection(store) == baseline
+
+
+def test_malformed_xml_keeps_what_parsed(site, tmp_path, baseline) -> None:
+    feed = rss_feed(STORIES[:1], site.base_url).replace("</channel></rss>", "<item><title>broken & <b></channel>")
+    site.add("/bad.xml", feed)
+    store, bad, _ = poll_with_bad(site, tmp_path, {"url": site.url("/bad.xml"), "name": "bad"})
+    assert bad.outcome == "malformed" and "malformed" in bad.error
+    assert bad.entries_seen >= 1
+    assert projection(store) == baseline  # its one story is also in the good feeds: still one article
+
+
+def test_entity_expansion_feed(site, tmp_path, baseline) -> None:
+    lol = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol0 "lol">' + lol + "]>"
+        '<rss version="2.0"><channel><title>&lol9;</title><item><title>Ceasefire &lol9;</title>'
+        "<link>http://127.0.0.1/x</link></item></channel></rss>"
+    )
+    site.add("/bad.xml", bomb)
+    store, bad, _ = poll_with_bad(site, tmp_path, {"url": site.url("/bad.xml"), "name": "bad"})
+    assert bad.error is None or "lol" not in bad.error
+    titles = [r["title"] for r in store.query("select title from entries")]
+    assert all(len(t or "") < 1000 for t in titles)
+    assert projection(store) == baseline
+
+
+def test_html_instead_of_feed(site, tmp_path, baseline) -> None:
+    site.fault("/bad.xml", "wrong_type")
+    store, bad, _ = poll_with_bad(site, tmp_path, {"url": site.url("/bad.xml"), "name": "bad"})
+    assert bad.outcome == "rejected" and "not a feed" in bad.error
+    assert projection(store) == baseline
+
+
+def test_article_link_to_private_address_is_refused(site: LoopbackServer, tmp_path: Path, caplog) -> None:
+    config = make_config(tmp_path / "w.db", [{"url": site.url("/good1.xml"), "name": "good one"}], allow_private=False)
+    with caplog.at_level(logging.INFO, logger="watcher"):
+        store, reports = poll(config)
+    assert reports[0].outcome == "ok"  # the feed itself is the user's choice and may be local
+    assert site.hits("/world/000.html") == 0
+    snaps = store.query("select * from snapshots")
+    assert snaps and all(s["text_source"] == "feed" for s in snaps)
+    assert all("refused" in s["note"] for s in snaps)
+    assert "refused article link" in caplog.text and "offered by feed good one" in caplog.text
+
+
+def test_dead_host(site, tmp_path, baseline) -> None:
+    store, bad, _ = poll_with_bad(site, tmp_path, {"url": "http://feeds.invalid/rss", "name": "bad"})
+    assert bad.outcome == "error" and "feeds.invalid" in bad.error
+    assert projection(store) == baseline
+
+
+def test_backoff_grows_and_success_resets(loopback: LoopbackServer, tmp_path: Path) -> None:
+    loopback.add("/f.xml", "no", status=500, content_type="text/plain")
+    config = make_config(tmp_path / "w.db", [{"url": loopback.url("/f.xml"), "name": "f"}], interval="10m")
+    delays = []
+    for _ in range(3):
+        store, _ = poll(config)
+        row = store.query("select (julianday(next_poll_at) - julianday(last_polled_at)) * 86400 as d, "
+                          "consecutive_errors from feeds")[0]
+        delays.append(round(row["d"]))
+        store.close()
+    assert delays == [600, 1200, 2400]
+    publish(loopback, "/f.xml", STORIES[:1])
+    store, reports = poll(config)
+    assert reports[0].outcome == "ok"
+    assert store.query("select consecutive_errors, failing_since from feeds")[0] == {
+        "consecutive_errors": 0, "failing_since": None}
+
+
+def test_ttl_lengthens_interval(loopback: LoopbackServer, tmp_path: Path) -> None:
+    feed = rss_feed([], loopback.base_url).replace("<description>", "<ttl>120</ttl><description>")
+    loopback.add("/f.xml", feed)
+    config = make_config(tmp_path / "w.db", [{"url": loopback.url("/f.xml"), "name": "f"}], interval="15m")
+    store, _ = poll(config)
+    row = store.query("select (julianday(next_poll_at) - julianday(last_polled_at)) * 86400 as d from feeds")[0]
+    assert round(row["d"]) == 7200
+
+
+def test_terms_json_round_trip(site: LoopbackServer, tmp_path: Path) -> None:
+    store, _ = poll(make_config(tmp_path / "w.db", good_feeds(site)))
+    for row in store.query('select "values", responses, quote, span_start, span_end, snapshot_id from terms'):
+        assert isinstance(json.loads(row["values"]), dict)
+        text = store.query("select text from snapshots where id = ?", [row["snapshot_id"]])[0]["text"]
+        assert text[row["span_start"]:row["span_end"]] == row["quote"]

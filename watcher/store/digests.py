@@ -1,0 +1,169 @@
+"""Queries of the digest outbox (tables digests, digest_changes, feed_reports).
+
+A change belongs to at most one digest per channel (``UNIQUE(channel, change_key)``): the
+row in ``digest_changes`` is written with the digest, in the same transaction, before
+anything is sent. ``digests.status`` says whether the server accepted it yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# What the digest shows of a change: the change, its article and snapshot, and how many
+# outlets reported the term (from the ledger).
+_CHANGE_SELECT = """
+select c.id, c.key, c.detected_at, c.conflict, c.proposer, c.category, c.kind, c.summary,
+       c.before, c.after, c.quote, c.source, c.url, c.baseline, c.snapshot_id,
+       a.title as title, s.version as version, s.diff as diff,
+       coalesce(l.source_count, 0) as source_count
+from changes c
+left join articles a on a.id = c.article_id
+left join snapshots s on s.id = c.snapshot_id
+left join ledger l on l.conflict = c.conflict and l.proposer = c.proposer and l.category = c.category
+"""
+
+
+class DigestQueries:
+    """Mixed into :class:`watcher.store.Store`; uses its ``db``, ``query`` and ``transaction``."""
+
+    db: Any
+    query: Any  # CoreStore's
+    transaction: Any
+
+    # -- collecting ---------------------------------------------------------------------
+
+    def undelivered_changes(self, channel: str, *, limit: int | None = None) -> list[dict]:
+        """Changes no digest of this channel holds yet, oldest first."""
+        return self.query(
+            _CHANGE_SELECT
+            + "where not exists (select 1 from digest_changes d where d.channel = ? and d.change_key = c.key) "
+            "order by c.detected_at, c.id limit ?",
+            [channel, limit if limit is not None else -1],
+        )
+
+    def changes_since(self, since: str, *, limit: int | None = None) -> list[dict]:
+        """Every change detected at or after ``since``, delivered or not (a look back)."""
+        return self.query(
+            _CHANGE_SELECT + "where c.detected_at >= ? order by c.detected_at, c.id limit ?",
+            [since, limit if limit is not None else -1],
+        )
+
+    def failing_feeds_unreported(self, channel: str, min_errors: int) -> list[dict]:
+        """Feeds in a failing episode this channel has not reported yet."""
+        return self.query(
+            "select f.* from feeds f where f.failing_since is not null and f.removed_at is null "
+            "and (f.consecutive_errors >= ? or f.disabled_reason is not null) "
+            "and not exists (select 1 from feed_reports r where r.channel = ? and r.feed_id = f.id "
+            "and r.state = 'failing' and r.since = f.failing_since) order by f.id",
+            [min_errors, channel],
+        )
+
+    def recovered_feeds_unreported(self, channel: str) -> list[dict]:
+        """Feeds whose reported failing episode has ended, with ``episode_since`` set."""
+        return self.query(
+            "select f.*, r.since as episode_since from feed_reports r join feeds f on f.id = r.feed_id "
+            "where r.channel = ? and r.state = 'failing' "
+            "and (f.failing_since is null or f.failing_since != r.since) "
+            "and not exists (select 1 from feed_reports x where x.channel = r.channel "
+            "and x.feed_id = r.feed_id and x.state = 'recovered' and x.since = r.since) "
+            "order by f.id",
+            [channel],
+        )
+
+    # -- the outbox ---------------------------------------------------------------------
+
+    def insert_digest(
+        self,
+        *,
+        channel: str,
+        kind: str,
+        message_id: str,
+        created_at: str,
+        subject: str,
+        body_text: str,
+        body_html: str,
+        payload: str,
+        change_keys: list[str],
+        feed_reports: list[tuple[int, str, str]],
+    ) -> int:
+        """Write a pending digest with the changes and feed states it carries.
+
+        Call inside :meth:`transaction`, together with the reads that chose the changes.
+        A change already held by another digest of the channel (a look back) is not moved.
+        """
+        cursor = self.db.execute(
+            "insert into digests (channel, kind, message_id, created_at, status, subject, change_count, "
+            "feed_count, body_text, body_html, payload) values (?,?,?,?, 'pending', ?,?,?,?,?,?)",
+            [channel, kind, message_id, created_at, subject, len(change_keys), len(feed_reports),
+             body_text, body_html, payload],
+        )
+        digest_id = cursor.lastrowid
+        for key in change_keys:
+            self.db.execute(
+                "insert or ignore into digest_changes (digest_id, channel, change_key) values (?,?,?)",
+                [digest_id, channel, key],
+            )
+        for feed_id, state, since in feed_reports:
+            self.db.execute(
+                "insert or ignore into feed_reports (digest_id, channel, feed_id, state, since) "
+                "values (?,?,?,?,?)",
+                [digest_id, channel, feed_id, state, since],
+            )
+        return digest_id
+
+    def unsent_digests(self, channel: str, *, due_at: str | None = None) -> list[dict]:
+        """Digests of the channel not yet accepted, oldest first. With ``due_at``, only those
+        whose backoff has passed (never-tried and crashed-mid-send ones are always due)."""
+        sql = "select * from digests where channel = ? and status != 'sent'"
+        params: list[Any] = [channel]
+        if due_at is not None:
+            sql += " and (status = 'pending' or (next_attempt_at is not null and next_attempt_at <= ?))"
+            params.append(due_at)
+        return self.query(sql + " order by id", params)
+
+    def begin_attempt(self, digest_id: int, now: str) -> None:
+        """Count the attempt before sending, so a crash mid-send still shows it."""
+        with self.transaction():
+            self.db.execute(
+                "update digests set attempts = attempts + 1, last_attempt_at = ? where id = ?",
+                [now, digest_id],
+            )
+
+    def mark_sent(self, digest_id: int, now: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "update digests set status = 'sent', sent_at = ?, error = null, next_attempt_at = null "
+                "where id = ?",
+                [now, digest_id],
+            )
+
+    def mark_failed(self, digest_id: int, error: str, next_attempt_at: str | None) -> None:
+        with self.transaction():
+            self.db.execute(
+                "update digests set status = 'failed', error = ?, next_attempt_at = ? where id = ?",
+                [error, next_attempt_at, digest_id],
+            )
+
+    def digest(self, digest_id: int) -> dict | None:
+        rows = self.query("select * from digests where id = ?", [digest_id])
+        return rows[0] if rows else None
+
+    def list_digests(self, *, channel: str | None = None, limit: int = 50) -> list[dict]:
+        """Newest first, without the bodies."""
+        where = "where channel = ?" if channel else ""
+        params: list[Any] = [channel] if channel else []
+        return self.query(
+            "select id, channel, kind, message_id, created_at, status, attempts, last_attempt_at, "
+            f"next_attempt_at, sent_at, error, subject, change_count, feed_count from digests {where} "
+            "order by id desc limit ?",
+            [*params, limit],
+        )
+
+    def delivered_change_keys(self, channel: str) -> set[str]:
+        """Keys of changes in digests the channel's server accepted."""
+        rows = self.db.execute(
+            "select d.change_key from digest_changes d join digests g on g.id = d.digest_id "
+            "where d.channel = ? and g.status = 'sent'",
+            [channel],
+        )
+        return {r[0] for r in rows}
