@@ -230,7 +230,7 @@ def _describe(term: Term) -> str:
     bits = [term.stance + (", precondition" if term.precondition else "")]
     v = normalise_values(term.values)
     if v.get("party"):
-        bits.append(f"by {v['party']}")
+        bits.append(f"party {v['party']}")
     if v.get("places"):
         bits.append(", ".join(v["places"]))
     if v.get("numbers"):
