@@ -184,7 +184,7 @@ def run_demo(db_path: Path | None = None, *, show_digest: bool = True) -> Path:
 
 
 def show_store(store: object) -> None:
-    from watcher.render import changes_table, console, terms_table
+    from watcher.render import console, print_changes, print_terms
 
     articles = store.query("select id, title, source, latest_version from articles order by id")
     console.print(f"\n[bold]Stored {len(articles)} articles[/]")
@@ -194,13 +194,14 @@ def show_store(store: object) -> None:
             "select id, version, text_source, diff from snapshots where article_id = ? order by version", [a["id"]]
         ):
             terms = store.query("select * from terms where snapshot_id = ? order by span_start", [snap["id"]])
-            console.print(terms_table(terms, f"article #{a['id']} version {snap['version']}: "
-                                             f"{len(terms)} terms (text from the {snap['text_source']})"))
+            print_terms(terms, f"article #{a['id']} version {snap['version']}: "
+                               f"{len(terms)} terms (text from the {snap['text_source']})")
             if snap["diff"]:
                 console.print("[bold]diff from the previous version[/]")
                 console.print(snap["diff"], markup=False, highlight=False)
     changes = store.query("select * from changes order by id")
-    console.print(changes_table(changes, f"{len(changes)} term changes"))
+    console.print()
+    print_changes(changes, f"{len(changes)} term changes")
 
 
 def show_demo_digest(config: Config, store: object) -> None:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console(soft_wrap=False)
@@ -59,18 +60,23 @@ def feeds_table(rows: list[dict]) -> None:
     console.print(table)
 
 
-def terms_table(terms: list[dict], title: str) -> Table:
-    table = Table(title=title, show_lines=True)
-    for col in ("conflict", "proposer", "category", "stance", "values", "responses", "quote"):
-        table.add_column(col, overflow="fold", max_width=60 if col == "quote" else None)
+def print_terms(terms: list[dict], title: str) -> None:
+    """Terms as cards: readable at any terminal width, unlike a seven-column table."""
+    console.print(f"[bold]{escape(title)}[/]")
+    if not terms:
+        console.print("  (no terms)")
     for t in terms:
-        stance = t["stance"] + (" (precondition)" if t.get("precondition") else "")
-        table.add_row(
-            t["conflict"], t["proposer"], t["category"], stance,
-            _values_text(t.get("values") or {}), _responses_text(t.get("responses") or []),
-            t.get("quote") or "",
-        )
-    return table
+        stance = t["stance"] + (", precondition" if t.get("precondition") else "")
+        console.print(f"  • [cyan]{t['conflict']}[/] · [bold]{t['proposer']}[/] · "
+                      f"[magenta]{t['category']}[/] — {stance}")
+        values = _values_text(t.get("values") or {})
+        if values:
+            console.print(f"      {escape(values)}")
+        responses = _responses_text(t.get("responses") or [])
+        if responses:
+            console.print(f"      responses: {escape(responses)}")
+        if t.get("quote"):
+            console.print(f"      [dim]“{escape(t['quote'])}”[/]")
 
 
 def extraction_table(payload: dict[str, Any]) -> None:
@@ -81,13 +87,13 @@ def extraction_table(payload: dict[str, Any]) -> None:
             reason = f"language {payload['language']}: not extracted"
         console.print(f"[bold]{title}[/]\n  {reason}")
         return
-    console.print(terms_table(payload["terms"], title))
+    print_terms(payload["terms"], title)
 
 
-def changes_table(changes: list[dict], title: str) -> Table:
-    table = Table(title=title, show_lines=True)
-    for col in ("kind", "conflict", "proposer", "category", "what changed", "source"):
-        table.add_column(col, overflow="fold")
+def print_changes(changes: list[dict], title: str) -> None:
+    console.print(f"[bold]{escape(title)}[/]")
     for c in changes:
-        table.add_row(c["kind"], c["conflict"], c["proposer"], c["category"], c["summary"], c["source"] or "")
-    return table
+        flag = " [dim](baseline)[/]" if c.get("baseline") else ""
+        console.print(f"  [yellow]{c['kind']:<9}[/] {escape(c['summary'])}{flag}")
+        if c.get("source"):
+            console.print(f"            [dim]{escape(c['source'])} · {c['detected_at']}[/]")

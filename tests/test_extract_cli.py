@@ -1,0 +1,148 @@
+"""`watcher extract` (the JSON Lines contract) and `watcher reprocess` (same as live)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from watcher.demo import Story, article_page, build_demo_db, seed_stories
+from watcher.loopback import LoopbackServer
+from watcher.reprocess import reprocess_all
+from watcher.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_004 = ROOT / "seeds" / "004_bf88e37bba94a288.txt"
+FIELDS = {"conflict", "category", "proposer", "stance", "precondition", "values", "responses", "quote", "span"}
+
+
+def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "watcher", "extract", *args],
+        input=stdin, capture_output=True, text=True, timeout=120, cwd=cwd,
+    )
+
+
+def test_json_lines_contract_on_seed_004(tmp_path: Path) -> None:
+    result = run(str(SEED_004), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    payload = json.loads(line)
+    assert payload["input"] == str(SEED_004)
+    assert payload["title"].startswith("Putin’s Peace Proposal for Ukraine Stays on the Table")
+    assert payload["relevant"] is True and payload["conflicts"] == ["russia-ukraine"]
+    text = SEED_004.read_text(encoding="utf-8")
+    withdrawal = [t for t in payload["terms"] if t["category"] == "troop_withdrawal" and t["proposer"] == "russia"]
+    assert withdrawal, payload["terms"]
+    term = withdrawal[0]
+    assert set(term) == FIELDS
+    assert term["values"]["party"] == "ukraine"
+    assert term["values"]["places"] == ["donetsk", "kherson", "luhansk", "zaporizhzhia"]
+    assert term["precondition"] is True and term["stance"] == "demanded"
+    assert {"actor": "ukraine", "stance": "rejected"} in term["responses"]
+    assert text[term["span"][0]:term["span"][1]] == term["quote"]
+    assert term["span"] == [1141, 1328]
+
+
+def test_html_file_stdin_and_unreadable_input(tmp_path: Path) -> None:
+    story = seed_stories()[1]
+    page = tmp_path / "page.html"
+    page.write_text(article_page(story), encoding="utf-8")
+    result = run(str(page), "-", str(tmp_path / "missing.txt"), "--json", stdin=SEED_004.read_text(), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "cannot read" in result.stderr and "missing.txt" in result.stderr
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [x["input"] for x in lines] == [str(page), "-"]
+    html_terms = {(t["proposer"], t["category"]) for t in lines[0]["terms"]}
+    assert ("russia", "troop_withdrawal") in html_terms
+    assert "Most read" not in json.dumps(lines[0])
+
+
+def test_url_input(tmp_path: Path) -> None:
+    story: Story = seed_stories()[0]
+    with LoopbackServer() as server:
+        url = server.add("/a.html", article_page(story), content_type="text/html")
+        result = run(url, "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert {"line_freeze", "transit_corridor"} <= {t["category"] for t in payload["terms"]}
+
+
+def test_table_output(tmp_path: Path) -> None:
+    result = run(str(SEED_004), cwd=tmp_path)
+    assert result.returncode == 0
+    assert "troop_withdrawal" in result.stdout
+
+
+def test_non_english_gives_no_terms(tmp_path: Path) -> None:
+    text = (
+        "Poutine propose un cessez-le-feu\n\nLe président russe a proposé jeudi un cessez-le-feu "
+        "si l'Ukraine retire ses troupes des régions de Donetsk et de Louhansk, a déclaré le Kremlin."
+    )
+    result = run("-", "--json", stdin=text, cwd=tmp_path)
+    payload = json.loads(result.stdout)
+    assert payload["language"] == "fr" and payload["terms"] == []
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    build_demo_db(path)
+    return path
+
+
+def _snapshot(store: Store) -> dict:
+    return {
+        "terms": sorted(
+            tuple(r.values())
+            for r in store.query(
+                'select snapshot_id, conflict, proposer, category, stance, precondition, "values", '
+                "responses, quote, span_start from terms"
+            )
+        ),
+        "ledger": sorted(
+            tuple(v for k, v in r.items() if k != "last_term_id") for r in store.query("select * from ledger")
+        ),
+        "changes": sorted(
+            tuple(v for k, v in r.items() if k not in ("id", "term_id")) for r in store.query("select * from changes")
+        ),
+    }
+
+
+def test_reprocess_equals_live_and_is_idempotent(demo_db: Path) -> None:
+    store = Store.open(demo_db)
+    live = _snapshot(store)
+    assert live["changes"], "the demo should have produced changes"
+    stats = reprocess_all(store)
+    assert stats["snapshots"] == 3
+    assert _snapshot(store) == live
+    reprocess_all(store)
+    assert _snapshot(store) == live
+
+
+def test_seed_changes_through_the_pipeline(demo_db: Path) -> None:
+    """Issue 3's seed expectations, as stored by the real pipeline (000 then 004)."""
+    store = Store.open(demo_db)
+    rows = store.query("select c.*, s.version, a.url from changes c join snapshots s on s.id = c.snapshot_id "
+                       "join articles a on a.id = c.article_id")
+    from_000 = {(r["proposer"], r["category"]) for r in rows if "/000" in r["url"] and r["kind"] == "new"}
+    assert {("russia", c) for c in ("ceasefire", "line_freeze", "territorial_status", "transit_corridor",
+                                     "negotiations")} <= from_000
+    assert all(r["baseline"] == 1 for r in rows if "/000" in r["url"])
+    new_004 = {(r["proposer"], r["category"]) for r in rows
+               if "/004" in r["url"] and r["kind"] == "new" and r["version"] == 1}
+    assert {("russia", c) for c in ("troop_withdrawal", "neutrality", "military_limits", "identity_ideology",
+                                     "sanctions_relief")} <= new_004
+    assert ("ukraine", "troop_withdrawal") in new_004
+    status = [r for r in rows if "/004" in r["url"] and r["kind"] == "status"]
+    assert any("ukraine rejected" in r["summary"] for r in status)
+    # nothing but russia-ukraine (the Hamas headline is page furniture)
+    assert {r["conflict"] for r in rows} == {"russia-ukraine"}
+    # the edited page (round 3): the withdrawal demand widened to Kharkiv, as a revision
+    revised = [r for r in rows if r["kind"] == "revised"]
+    assert any(r["category"] == "troop_withdrawal" and "kharkiv" in r["summary"] for r in revised)
+    withdrawal = store.ledger_entry("russia-ukraine", "russia", "troop_withdrawal")
+    assert withdrawal["values"]["party"] == "ukraine" and withdrawal["precondition"] == 1
