@@ -92,7 +92,7 @@ def test_sigint_also_stops(loopback: LoopbackServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, loopback, interval="1h")
     proc = subprocess.Popen([sys.executable, "-m", "watcher", "run", "--config", str(config)],
                             stderr=subprocess.PIPE, text=True)
-    assert wait_for(lambda: count(tmp_path / "w.db", "polls") >= 1)
+    assert wait_for(lambda: count(tmp_path / "w.db", "polls") >= 1, seconds=45)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
@@ -102,5 +102,5 @@ def test_feed_phase_is_stable_and_spread() -> None:
     urls = [f"https://example.org/{i}.xml" for i in range(200)]
     phases = [feed_phase(u, 900) for u in urls]
     assert phases == [feed_phase(u, 900) for u in urls]
-    assert all(0 <= p <= 120 for p in phases)
-    assert len({round(p) for p in phases}) > 60  # spread, not bunched
+    assert all(0 <= p <= 30 for p in phases)
+    assert len({round(p, 1) for p in phases}) > 100  # spread, not bunched

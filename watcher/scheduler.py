@@ -31,7 +31,7 @@ ARTICLE_CHECK_EVERY = 300.0  # seconds between sweeps for articles due a re-chec
 
 def feed_phase(url: str, interval: float) -> float:
     """A stable offset for a feed's first run: spreads feeds without drifting them."""
-    spread = min(interval * 0.25, 120.0)
+    spread = min(interval * 0.1, 30.0)
     fraction = int(hashlib.sha1(url.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return fraction * spread
 
