@@ -146,3 +146,32 @@ def test_seed_changes_through_the_pipeline(demo_db: Path) -> None:
     assert any(r["category"] == "troop_withdrawal" and "kharkiv" in r["summary"] for r in revised)
     withdrawal = store.ledger_entry("russia-ukraine", "russia", "troop_withdrawal")
     assert withdrawal["values"]["party"] == "ukraine" and withdrawal["precondition"] == 1
+
+
+def test_config_teaches_the_extractor_a_place(tmp_path: Path) -> None:
+    config = tmp_path / "teach.toml"
+    config.write_text(
+        '[gazetteer.places.chasiv-yar]\nnames = ["Chasiv Yar"]\nconflict = "russia-ukraine"\n',
+        encoding="utf-8",
+    )
+    text = (
+        "Kremlin demands pullout\n\nKremlin spokesman Dmitry Peskov said on Monday that Russia "
+        "demands that Ukraine withdraw its troops from Chasiv Yar before any ceasefire talks."
+    )
+    without = json.loads(run("-", "--json", stdin=text, cwd=tmp_path).stdout)
+    with_config = json.loads(run("-", "--json", "--config", str(config), stdin=text, cwd=tmp_path).stdout)
+    places = {p for t in with_config["terms"] for p in t["values"].get("places", [])}
+    assert "chasiv-yar" in places
+    assert "chasiv-yar" not in {p for t in without["terms"] for p in t["values"].get("places", [])}
+
+
+def test_reprocess_keeps_terms_of_pruned_snapshots(demo_db: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "pruned.db"
+    shutil.copy(demo_db, copy)
+    store = Store.open(copy)
+    before = _snapshot(store)
+    store.db.execute("update snapshots set text = null where version = 1 and article_id = 2")
+    reprocess_all(store)
+    assert _snapshot(store) == before

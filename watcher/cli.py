@@ -158,9 +158,12 @@ def _register_commands() -> None:
     """Commands that live beside the code they drive (digest, history) join the group here."""
     from watcher.digest.commands import COMMANDS as digest_commands
     from watcher.history_cmd import COMMANDS as history_commands
+    from watcher.history_cmd import FEEDS_SUBCOMMANDS
 
     for command in [*digest_commands, *history_commands]:
         cli.add_command(command)
+    for command in FEEDS_SUBCOMMANDS:
+        feeds.add_command(command)
 
 
 def main() -> None:

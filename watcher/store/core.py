@@ -496,6 +496,15 @@ class CoreStore:
              entry["last_term_id"], entry["last_quote"]],
         )
 
+    def stored_terms(self, snapshot_id: int) -> list[Term]:
+        """A snapshot's terms as stored (reprocess keeps them for snapshots whose text was pruned)."""
+        return [
+            Term(r["conflict"], r["category"], r["proposer"], r["stance"], bool(r["precondition"]),
+                 json.loads(r["values"]), json.loads(r["responses"]), r["quote"] or "",
+                 (r["span_start"] or 0, r["span_end"] or 0))
+            for r in self.query("select * from terms where snapshot_id = ? order by id", [snapshot_id])
+        ]
+
     def clear_terms(self) -> None:
         """Forget every term, ledger row and change (reprocess rebuilds them)."""
         with self.transaction():

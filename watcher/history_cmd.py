@@ -1,0 +1,435 @@
+"""The commands that read the history: history, terms, show, search, export, prune,
+datasette-metadata, and the OPML subcommands of ``watcher feeds``.
+
+Thin wrappers over :class:`watcher.store.history.HistoryQueries`, :mod:`watcher.atom` and
+:mod:`watcher.opml`. With ``--json`` a list prints as JSON Lines (one object per line,
+like ``watcher feeds --json``) and a single thing as one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+from rich.text import Text
+
+from watcher.cliutil import db_option, fail, with_config
+from watcher.config import Config, ConfigError, format_duration, parse_duration
+from watcher.store import Store, StoreError, ts
+
+# --- shared helpers ----------------------------------------------------------------------
+
+json_option = click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+
+
+def _open_existing(config: Config) -> Store:
+    """The store, but only if the database exists: reading history must not create one."""
+    path = Path(config.watcher.database)
+    if not path.exists():
+        fail(f"no database at {path}: nothing has been recorded yet (run `watcher poll` first)")
+    try:
+        return Store.open(path)
+    except StoreError as err:
+        fail(str(err))
+        raise  # unreachable
+
+
+def parse_when(value: str, *, now: datetime | None = None) -> str:
+    """A moment as stored ('YYYY-MM-DD HH:MM:SS' UTC) from '7d' / '12h' (that long ago),
+    '2024-06-24', or an ISO datetime (UTC unless it says otherwise)."""
+    now = now or datetime.now(UTC)
+    text = value.strip()
+    try:
+        return ts(now - timedelta(seconds=parse_duration(text)))
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r}: expected a date (2024-06-24), a date and time (2024-06-24T10:00), "
+            "or a time ago (7d, 12h)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return ts(moment)
+
+
+def _when_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    return None if value is None else parse_when(value)
+
+
+def _end_of_day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A bare date in --as-of means the end of that day."""
+    if value is None:
+        return None
+    moment = parse_when(value)
+    if len(value.strip()) == 10 and moment.endswith("00:00:00"):
+        moment = moment[:11] + "23:59:59"
+    return moment
+
+
+def _echo_json_lines(rows: list[dict]) -> None:
+    for row in rows:
+        click.echo(json.dumps(row, ensure_ascii=False, default=str))
+
+
+def _print(renderable: Any) -> None:
+    from watcher.render import console
+
+    console.print(renderable)
+
+
+def _values(values: Any) -> str:
+    from watcher.render import _values_text
+
+    return _values_text(values or {})
+
+
+def _stance(row: dict) -> str:
+    return row["stance"] + (" (precondition)" if row.get("precondition") else "")
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    """A rich table whose cells are plain text: article text is never read as markup."""
+    table = Table(title=title, show_lines=True)
+    for column in columns:
+        table.add_column(column, overflow="fold", max_width=70 if column in ("quote", "snippet") else None)
+    for row in rows:
+        table.add_row(*[Text("" if v is None else str(v)) for v in row])
+    return table
+
+
+# --- history, terms ----------------------------------------------------------------------
+
+
+@click.command()
+@with_config
+@db_option
+@click.option("--conflict", help="Only this conflict (e.g. russia-ukraine).")
+@click.option("--proposer", help="Only terms this party holds (e.g. russia).")
+@click.option("--category", help="Only this category (e.g. neutrality).")
+@click.option("--since", callback=_when_callback, help="From this date (2024-06-24) or time ago (7d).")
+@click.option("--limit", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Show the newest N observations (0: all).")
+@json_option
+def history(
+    config: Config, db_path: Path | None, conflict: str | None, proposer: str | None,
+    category: str | None, since: str | None, limit: int, as_json: bool,
+) -> None:
+    """The timeline of a position: every report of a term, oldest first, with its outlet,
+    stance, values, the sentence and the article."""
+    store = _open_existing(config)
+    rows = store.term_history(conflict=conflict, proposer=proposer, category=category, since=since, limit=limit)
+    if as_json:
+        _echo_json_lines(rows)
+        return
+    if not rows:
+        click.echo("no term reports match", err=True)
+        return
+    filtered = {"conflict": conflict, "proposer": proposer, "category": category}
+    keys = [k for k, v in filtered.items() if not v]  # a filtered column says the same on every row
+    title = f"{len(rows)} term reports" + (f" (the newest {limit})" if limit and len(rows) == limit else "")
+    if any(filtered.values()):
+        title += ": " + " ".join(v for v in filtered.values() if v)
+    _print(_table(
+        title,
+        ["observed", "outlet", *keys, "stance", "values", "quote", "article"],
+        [[r["observed_at"], r["outlet"], *[r[k] for k in keys], _stance(r), _values(r["values"]),
+          r["quote"], f"#{r['article_id']} v{r['version']} {r['article_url']}"] for r in rows],
+    ))
+
+
+@click.command()
+@with_config
+@db_option
+@click.option("--conflict", help="Only this conflict.")
+@click.option("--proposer", help="Only this party's terms.")
+@click.option("--as-of", "as_of", callback=_end_of_day,
+              help="The latest report of each term on or before this date, instead of the ledger.")
+@json_option
+def terms(
+    config: Config, db_path: Path | None, conflict: str | None, proposer: str | None,
+    as_of: str | None, as_json: bool,
+) -> None:
+    """The current ledger: per conflict, proposer and category, the term as it stands, how
+    many outlets reported it, and when it was first and last seen."""
+    store = _open_existing(config)
+    if as_of:
+        rows = store.terms_as_of(as_of, conflict=conflict, proposer=proposer)
+    else:
+        rows = store.ledger_rows(conflict=conflict, proposer=proposer)
+    if as_json:
+        _echo_json_lines(rows)
+        return
+    if not rows:
+        click.echo("no terms recorded" + (f" as of {as_of}" if as_of else ""), err=True)
+        return
+    if as_of:
+        _print(_table(
+            f"{len(rows)} terms as last reported on or before {as_of} UTC",
+            ["conflict", "proposer", "category", "stance", "values", "reported", "outlet", "quote"],
+            [[r["conflict"], r["proposer"], r["category"], _stance(r), _values(r["values"]),
+              r["observed_at"], r["outlet"], r["quote"]] for r in rows],
+        ))
+        return
+    _print(_table(
+        f"{len(rows)} terms in the ledger",
+        ["conflict", "proposer", "category", "stance", "values", "sources", "first seen", "last seen", "quote"],
+        [[r["conflict"], r["proposer"], r["category"], _stance(r), _values(r["values"]),
+          r["source_count"], r["first_seen_at"], r["last_seen_at"], r["last_quote"]] for r in rows],
+    ))
+
+
+# --- show, search ------------------------------------------------------------------------
+
+
+@click.command()
+@with_config
+@db_option
+@click.argument("article")
+@json_option
+def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> None:
+    """One article: every stored version, the diff from the one before, the terms read
+    from each, and the changes it caused. ARTICLE is its id or URL."""
+    store = _open_existing(config)
+    row = store.find_article(article)
+    if row is None:
+        fail(f"no article with id or URL {article!r} (try `watcher search`)")
+    detail = store.article_history(row["id"])
+    if as_json:
+        click.echo(json.dumps(detail, ensure_ascii=False, default=str, indent=2))
+        return
+    a = detail["article"]
+    header = Text()
+    header.append(f"#{a['id']} {a['title'] or '(no title)'}\n", style="bold")
+    header.append(f"{a['url']}\noutlet {a['source']}, first seen {a['first_seen_at']} UTC")
+    if a["published_at"]:
+        header.append(f", published {a['published_at']}")
+    if detail["article"]["feeds"]:
+        header.append("\nin feeds: " + ", ".join(f["feed"] for f in a["feeds"]))
+    _print(header)
+    for v in detail["versions"]:
+        state = "text pruned" if v["text_pruned"] else f"{v['chars']} characters"
+        _print(Text(f"\nversion {v['version']}, fetched {v['fetched_at']} UTC ({state}, "
+                    f"text from the {v['text_source']})", style="bold"))
+        if v["diff"]:
+            _print(Text(v["diff"]))
+        if v["terms"]:
+            _print(_table(
+                f"{len(v['terms'])} terms read from version {v['version']}",
+                ["conflict", "proposer", "category", "stance", "values", "quote"],
+                [[t["conflict"], t["proposer"], t["category"], _stance(t), _values(t["values"]), t["quote"]]
+                 for t in v["terms"]],
+            ))
+    if detail["changes"]:
+        _print(_table(
+            f"{len(detail['changes'])} term changes from this article",
+            ["detected", "kind", "proposer", "category", "what changed"],
+            [[c["detected_at"], c["kind"], c["proposer"], c["category"], c["summary"]] for c in detail["changes"]],
+        ))
+
+
+@click.command()
+@with_config
+@db_option
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--raw", is_flag=True, help='QUERY is FTS5 syntax (AND, OR, NEAR, "a phrase", prefix*).')
+@json_option
+def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bool, as_json: bool) -> None:
+    """Full-text search over article versions (titles and text) and term quotes, with
+    the matching words marked «like this»."""
+    import sqlite3
+
+    store = _open_existing(config)
+    try:
+        rows = store.search(query, limit=limit, raw=raw)
+    except sqlite3.OperationalError as err:
+        fail(f"bad search query {query!r}: {err}", 2)
+    if as_json:
+        _echo_json_lines(rows)
+        return
+    if not rows:
+        click.echo("nothing matches", err=True)
+        return
+    _print(_table(
+        f"{len(rows)} matches for {query!r}",
+        ["hit", "article", "version", "term", "snippet", "url"],
+        [[r["hit"], f"#{r['article_id']} {r['title'] or ''}", r["version"],
+          " ".join(x for x in (r["proposer"], r["category"]) if x), r["snippet"], r["url"]] for r in rows],
+    ))
+
+
+# --- datasette ---------------------------------------------------------------------------
+
+
+def datasette_metadata_text(database_name: str = "watcher") -> str:
+    """The shipped metadata, keyed by the database's name as Datasette derives it (the
+    file name without .db), so the canned queries land on the right database."""
+    data = json.loads(resources.files("watcher").joinpath("data/datasette-metadata.json").read_text("utf-8"))
+    databases = data.get("databases", {})
+    if database_name != "watcher" and "watcher" in databases:
+        databases[database_name] = databases.pop("watcher")
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+@click.command("datasette-metadata")
+@with_config
+@db_option
+def datasette_metadata(config: Config, db_path: Path | None) -> None:
+    """Print Datasette metadata (titles, descriptions, canned queries) for the database:
+
+    watcher datasette-metadata > metadata.json && datasette watcher.db -m metadata.json
+    """
+    name = Path(config.watcher.database).name
+    name = name[:-3] if name.endswith(".db") else Path(name).stem
+    click.echo(datasette_metadata_text(name), nl=False)
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+@click.group()
+def export() -> None:
+    """Export the history in formats other programs read."""
+
+
+@export.command("atom")
+@with_config
+@db_option
+@click.option("--conflict", help="Only changes in this conflict.")
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True,
+              help="The newest N changes.")
+@click.option("--self-url", help="Where the feed will be published (its rel=self link).")
+def export_atom(config: Config, db_path: Path | None, conflict: str | None, limit: int,
+                self_url: str | None) -> None:
+    """An Atom 1.0 feed of term changes on stdout, newest first; entry ids are stable
+    across runs, so a feed reader shows each change once:
+
+    watcher export atom --conflict russia-ukraine > changes.xml
+    """
+    from watcher.atom import changes_feed
+
+    store = _open_existing(config)
+    rows = store.change_rows(conflict=conflict, limit=limit)
+    sys.stdout.buffer.write(changes_feed(rows, conflict=conflict, self_url=self_url))
+    sys.stdout.flush()
+
+
+# --- prune -------------------------------------------------------------------------------
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB"
+
+
+@click.command()
+@with_config
+@db_option
+@click.option("--older-than", "older_than", required=True,
+              help="Age past which to prune, e.g. 90d or 12w.")
+@click.option("--vacuum", is_flag=True, help="Then VACUUM, giving the space back to the disk (rewrites the file).")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
+@json_option
+def prune(config: Config, db_path: Path | None, older_than: str, vacuum: bool, dry_run: bool,
+          as_json: bool) -> None:
+    """Remove poll rows and the text of article versions older than --older-than. Every
+    article's latest version, every diff, term and change stay."""
+    try:
+        age = parse_duration(older_than)
+    except ValueError as err:
+        raise click.BadParameter(f"{older_than!r}: expected {err}", param_hint="--older-than") from None
+    cutoff = ts(datetime.now(UTC) - timedelta(seconds=age))
+    store = _open_existing(config)
+    before = store.file_size()
+    result = store.prune(cutoff, dry_run=dry_run)
+    after = before
+    if vacuum and not dry_run:
+        store.vacuum()
+        after = store.file_size()
+    report = {"cutoff": cutoff, "dry_run": dry_run, **result, "vacuumed": vacuum and not dry_run,
+              "bytes_before": before, "bytes_after": after}
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    verb = "would remove" if dry_run else "removed"
+    click.echo(
+        f"{verb} {result['polls']} poll rows and the text of {result['texts']} old article versions "
+        f"({_megabytes(result['text_bytes'])} of text) from before {cutoff} UTC "
+        f"({format_duration(age)} ago); kept every article's latest version, all diffs, terms and changes"
+    )
+    if report["vacuumed"]:
+        click.echo(f"vacuumed: {_megabytes(before)} -> {_megabytes(after)}")
+    elif not dry_run and (result["polls"] or result["texts"]):
+        click.echo("the file keeps its size until --vacuum; SQLite reuses the freed pages")
+
+
+COMMANDS: list[click.Command] = [history, terms, show, search, datasette_metadata, export, prune]
+
+
+# --- feeds import / export (subcommands of the `feeds` group) ----------------------------
+
+
+def _group_config(ctx: click.Context) -> Config:
+    config = ctx.find_object(Config)
+    if config is None:  # pragma: no cover - the feeds group always sets it
+        fail("no config loaded", 2)
+    return config
+
+
+@click.command("import")
+@click.argument("opml_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Say which feeds would be added; change nothing.")
+@json_option
+@click.pass_context
+def feeds_import(ctx: click.Context, opml_file: Path, dry_run: bool, as_json: bool) -> None:
+    """Add the feeds of an OPML file to config.toml (appended as [[feeds]] blocks; your
+    comments stay; feeds already there are skipped). The config stays the one feed list."""
+    from watcher.opml import OpmlError, import_opml
+
+    config = _group_config(ctx)
+    try:
+        plan = import_opml(config, opml_file, dry_run=dry_run)
+    except (OpmlError, ConfigError) as err:
+        fail(f"{opml_file}: {err}" if isinstance(err, OpmlError) else f"not imported: {err}", 1)
+    if as_json:
+        click.echo(json.dumps({
+            "config": str(config.path), "dry_run": dry_run,
+            "added": [{"url": f.url, "name": f.title} for f in plan.added],
+            "skipped": [{"url": url, "reason": why} for url, why in plan.skipped],
+        }, ensure_ascii=False))
+        return
+    verb = "would add" if dry_run else "added"
+    click.echo(f"{verb} {len(plan.added)} feeds to {config.path}")
+    for feed in plan.added:
+        click.echo(f"  + {feed.url}" + (f"  ({feed.title})" if feed.title else ""))
+    for url, why in plan.skipped:
+        click.echo(f"  skipped {url}: {why}")
+    if plan.added and not dry_run:
+        click.echo("a running `watcher run` picks them up when restarted", err=True)
+
+
+@click.command("export")
+@click.pass_context
+def feeds_export(ctx: click.Context) -> None:
+    """Write the configured feeds as OPML 2.0 to stdout (for any feed reader)."""
+    from watcher.opml import export_opml
+
+    config = _group_config(ctx)
+    details: dict[str, dict] = {}
+    if Path(config.watcher.database).exists():
+        store = _open_existing(config)
+        details = store.feed_details()
+        store.close()
+    sys.stdout.buffer.write(export_opml(config, details))
+    sys.stdout.flush()
+
+
+FEEDS_SUBCOMMANDS: list[click.Command] = [feeds_import, feeds_export]
