@@ -1,0 +1,86 @@
+"""Digest emails: a multipart/alternative message and an SMTP send.
+
+The message is rebuilt from the outbox row (Message-ID, Date, subject, both bodies), so a
+retry sends the same message. The password is read from the environment at send time and
+scrubbed from any error text, which ends up in the database and the log.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from watcher.config import EmailSettings
+from watcher.store import parse_ts
+
+
+class DeliveryError(Exception):
+    """A send failed; the message is safe to store and log (no secrets)."""
+
+
+def domain_of(address: str) -> str:
+    domain = address.rpartition("@")[2].strip(" >")
+    return domain or "localhost"
+
+
+def new_message_id(settings: EmailSettings | None) -> str:
+    """A Message-ID in the sender's domain, made once and stored before the first send."""
+    return make_msgid("digest", domain=domain_of(settings.from_addr) if settings else "ceasefire-watcher.invalid")
+
+
+def build_message(settings: EmailSettings, row: dict) -> EmailMessage:
+    """The email for an outbox row: plain text first, HTML as the preferred alternative."""
+    msg = EmailMessage()
+    msg["Subject"] = row["subject"]
+    msg["From"] = settings.from_addr
+    msg["To"] = ", ".join(settings.to)
+    msg["Date"] = format_datetime(parse_ts(row["created_at"]))
+    msg["Message-ID"] = row["message_id"]
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(row["body_text"] or "", subtype="plain", charset="utf-8")
+    msg.add_alternative(row["body_html"] or "", subtype="html", charset="utf-8")
+    return msg
+
+
+def send(settings: EmailSettings, msg: EmailMessage) -> None:
+    """Hand the message to the SMTP server; returns only when the server accepted it for
+    every recipient. Raises :class:`DeliveryError` otherwise."""
+    password = settings.password()
+    try:
+        _send(settings, msg, password)
+    except DeliveryError:
+        raise
+    except smtplib.SMTPRecipientsRefused as err:
+        raise DeliveryError(_scrub(f"recipients refused: {', '.join(err.recipients)}", password)) from None
+    except (smtplib.SMTPException, OSError) as err:  # ssl errors and timeouts are OSErrors
+        where = f"{settings.host}:{settings.port}"
+        raise DeliveryError(_scrub(f"SMTP {where}: {type(err).__name__}: {err}", password)) from None
+
+
+def _send(settings: EmailSettings, msg: EmailMessage, password: str | None) -> None:
+    context = ssl.create_default_context()
+    if settings.security == "tls":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
+    else:
+        client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    with client:
+        client.ehlo()
+        if settings.security == "starttls":
+            client.starttls(context=context)
+            client.ehlo()
+        if settings.username:
+            if not password:
+                raise DeliveryError(
+                    f"email.username is set but the environment variable {settings.password_env or '(password_env unset)'} "
+                    "holding the password is empty"
+                )
+            client.login(settings.username, password)
+        refused = client.send_message(msg, settings.from_addr, settings.to)
+        if refused:
+            raise DeliveryError(f"recipients refused: {', '.join(sorted(refused))}")
+
+
+def _scrub(text: str, password: str | None) -> str:
+    return text.replace(password, "***") if password else text

@@ -1,0 +1,189 @@
+"""Delivering digests: what the `watcher digest` command, the demo and the daemon share.
+
+:func:`deliver` picks the channel's sender and runs the outbox (:mod:`watcher.digest.outbox`);
+:func:`scheduled_jobs` gives the daemon one cron job per channel, a retry sweep for
+channels that can fail, and the immediate alerts of ``digest.alert_kinds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
+
+from watcher.config import Config
+from watcher.digest import apprise as apprise_channel
+from watcher.digest import email as email_channel
+from watcher.digest import outbox
+from watcher.digest.collect import Digest
+from watcher.digest.email import DeliveryError
+from watcher.digest.outbox import DeliveryResult, Selection
+from watcher.digest.render import print_console, render, render_markdown
+from watcher.store import Store, utcnow
+
+log = logging.getLogger("watcher")
+
+CHANNELS = ("console", "email", "apprise")
+ALERT_CRON = "* * * * *"  # immediate alerts: checked every minute
+RETRY_CRON = "*/5 * * * *"  # failed digests: retried when their backoff is over
+
+
+def _print(digest: Digest, fmt: str, console: Any, subject: str | None = None) -> None:
+    if fmt == "text":
+        print_console(digest, console)
+    else:
+        console.print(render(digest, fmt, subject), markup=False, highlight=False, soft_wrap=True, end="")
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
+
+
+def sender(config: Config, channel: str, *, fmt: str = "text", console: Any = None) -> Callable[[dict], None]:
+    """The function that hands one outbox row to the channel; raises DeliveryError."""
+    if channel == "console":
+        def send_console(row: dict) -> None:
+            _print(Digest.from_json(row["payload"]), fmt, console or _console(), row["subject"])
+        return send_console
+    if channel == "email":
+        settings = config.email
+        if settings is None:
+            raise DeliveryError("the email channel needs an [email] table in the config")
+
+        def send_email(row: dict) -> None:
+            email_channel.send(settings, email_channel.build_message(settings, row))
+        return send_email
+    if channel == "apprise":
+        apprise_settings = config.apprise
+        if apprise_settings is None:
+            raise DeliveryError("the apprise channel needs an [apprise] table with urls")
+
+        def send_apprise(row: dict) -> None:
+            apprise_channel.send(apprise_settings, row["subject"], render_markdown(Digest.from_json(row["payload"])))
+        return send_apprise
+    raise DeliveryError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
+
+
+def _message_id_factory(config: Config, channel: str) -> Callable[[], str]:
+    settings = config.email if channel == "email" else None
+    return lambda: email_channel.new_message_id(settings)
+
+
+def _subject_prefix(config: Config) -> str:
+    return config.email.subject_prefix if config.email else "ceasefire watcher"
+
+
+def deliver(
+    config: Config,
+    store: Store,
+    channel: str,
+    *,
+    dry_run: bool = False,
+    since: str | None = None,
+    fmt: str = "text",
+    console: Any = None,
+    now: datetime | None = None,
+    retry_all: bool = True,
+    alert_kinds: list[str] | None = None,
+    build_new: bool = True,
+) -> DeliveryResult:
+    """Retry the channel's unsent digests, then send one of what it has not had yet.
+
+    ``since`` ('YYYY-MM-DD HH:MM:SS' UTC) re-reports every change from then on, delivered
+    or not. ``dry_run`` prints what would be sent (to ``console``) and writes nothing.
+    ``alert_kinds`` narrows the new digest to matching changes (the daemon's alerts).
+    """
+    now = now or utcnow()
+    kind = "alert" if alert_kinds is not None else "lookback" if since else "digest"
+    sel = Selection(
+        kind=kind, since=since, alert_kinds=alert_kinds,
+        baseline_summary=config.digest.baseline_summary, max_changes=config.digest.max_changes,
+        include_feeds=alert_kinds is None,
+    )
+    if dry_run:
+        return _preview(config, store, channel, sel, fmt, console or _console(), now)
+    send = sender(config, channel, fmt=fmt, console=console)
+    if not build_new:
+        sel = None
+    return outbox.run(
+        store, channel, send, sel, now=now, retry_all=retry_all, retry_max=config.digest.retry_max,
+        message_id=_message_id_factory(config, channel), subject_prefix=_subject_prefix(config),
+    )
+
+
+def _preview(config: Config, store: Store, channel: str, sel: Selection, fmt: str, console: Any,
+             now: datetime) -> DeliveryResult:
+    from watcher.digest.render import subject
+    from watcher.store import ts
+
+    result = DeliveryResult(channel, dry_run=True)
+    for row in store.unsent_digests(channel):
+        _print(Digest.from_json(row["payload"]), fmt, console, row["subject"])
+        result.waiting.append(row["id"])
+        result.change_count += row["change_count"]
+    digest = outbox.collect(store, channel, sel, ts(now))
+    if not digest.empty or not result.waiting:
+        _print(digest, fmt, console, subject(digest, _subject_prefix(config)))
+    result.change_count += len(digest.change_keys)
+    return result
+
+
+def preview_console(config: Config, store: Store) -> None:
+    """Print the console digest as `watcher digest --dry-run` would; marks nothing."""
+    deliver(config, store, "console", dry_run=True)
+
+
+# --- the daemon --------------------------------------------------------------------------------
+
+
+def _run_in_thread(config: Config, path: Path, channel: str, **kwargs: Any) -> DeliveryResult | None:
+    """A job's delivery on its own connection: SMTP may block for email.timeout, and the
+    daemon's connection belongs to the event loop's thread."""
+    store = Store.open(path)
+    try:
+        result = deliver(config, store, channel, retry_all=False, **kwargs)
+    except DeliveryError as err:
+        log.error("digest on %s: %s", channel, err)
+        return None
+    except Exception:
+        log.exception("digest on %s failed", channel)
+        return None
+    finally:
+        store.close()
+    if result.given_up:
+        log.error("%s: digests %s were given up after %d attempts; run `watcher digest --channel %s` "
+                  "to retry them", channel, ", ".join(f"#{i}" for i in result.given_up),
+                  config.digest.retry_max, channel)
+    return result
+
+
+def _job(config: Config, path: Path, channel: str, **kwargs: Any) -> Callable[[], Awaitable[Any]]:
+    async def job() -> DeliveryResult | None:
+        return await asyncio.to_thread(_run_in_thread, config, path, channel, **kwargs)
+
+    return job
+
+
+def scheduled_jobs(config: Config, store: Store) -> list[tuple[str, CronTrigger, Callable[[], Awaitable[Any]]]]:
+    """For the daemon: per channel a digest on its cron (``digest.schedules.<channel>`` or
+    ``digest.schedule``, in ``digest.timezone``), a retry sweep, and immediate alerts."""
+    tz = config.digest.timezone
+    path = Path(store.path)
+    jobs = []
+    for channel in config.digest.channels:
+        expr = config.digest.schedules.get(channel, config.digest.schedule)
+        jobs.append((f"digest-{channel}", CronTrigger.from_crontab(expr, timezone=tz), _job(config, path, channel)))
+        if channel != "console":
+            jobs.append((f"digest-retry-{channel}", CronTrigger.from_crontab(RETRY_CRON, timezone=tz),
+                         _job(config, path, channel, build_new=False)))
+        if config.digest.alert_kinds:
+            jobs.append((f"digest-alert-{channel}", CronTrigger.from_crontab(ALERT_CRON, timezone=tz),
+                         _job(config, path, channel, alert_kinds=list(config.digest.alert_kinds))))
+    return jobs
