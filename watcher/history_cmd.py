@@ -87,9 +87,9 @@ def _print(renderable: Any) -> None:
 
 
 def _values(values: Any) -> str:
-    from watcher.render import _values_text
+    from watcher.ledger import values_text
 
-    return _values_text(values or {})
+    return values_text(values or {})
 
 
 def _stance(row: dict) -> str:

@@ -19,6 +19,7 @@ writes what it returns.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,18 +227,34 @@ def _row_state(row: dict) -> dict:
     }
 
 
+def values_text(values: dict[str, Any] | str | None) -> str:
+    """A term's values in words: "party ukraine; donetsk, luhansk; 30 days; 1991 borders"."""
+    if isinstance(values, str):
+        values = json.loads(values or "{}")
+    values = values or {}
+    bits = []
+    if values.get("party"):
+        bits.append(f"party {values['party']}")
+    if values.get("places"):
+        bits.append(", ".join(values["places"]))
+    if values.get("numbers"):
+        bits.append(", ".join(f"{n['value']} {n.get('unit') or ''}".strip() for n in values["numbers"]))
+    if values.get("text"):
+        bits.append(str(values["text"]))
+    return "; ".join(bits)
+
+
+def responses_text(responses: list[dict] | str | None) -> str:
+    """Other actors' reactions in words: "ukraine rejected, eu rejected"."""
+    if isinstance(responses, str):
+        responses = json.loads(responses or "[]")
+    return ", ".join(f"{r['actor']} {r['stance']}" for r in responses or [])
+
+
 def _describe(term: Term) -> str:
-    bits = [term.stance + (", precondition" if term.precondition else "")]
-    v = normalise_values(term.values)
-    if v.get("party"):
-        bits.append(f"party {v['party']}")
-    if v.get("places"):
-        bits.append(", ".join(v["places"]))
-    if v.get("numbers"):
-        bits.append(", ".join(f"{n['value']} {n['unit']}" for n in v["numbers"]))
-    if term.responses:
-        bits.append("; ".join(f"{r['actor']} {r['stance']}" for r in term.responses))
-    return " — ".join([bits[0], " · ".join(bits[1:])]) if len(bits) > 1 else bits[0]
+    head = term.stance + (", precondition" if term.precondition else "")
+    rest = [t for t in (values_text(normalise_values(term.values)), responses_text(term.responses)) if t]
+    return f"{head} — {' · '.join(rest)}" if rest else head
 
 
 def _response_changes(old: list[dict], new: list[dict]) -> list[str]:

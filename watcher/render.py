@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from watcher.ledger import responses_text, values_text
+
 console = Console(soft_wrap=False)
-
-
-def _values_text(values: dict[str, Any] | str) -> str:
-    if isinstance(values, str):
-        values = json.loads(values or "{}")
-    bits = []
-    if values.get("party"):
-        bits.append(f"party {values['party']}")
-    if values.get("places"):
-        bits.append(", ".join(values["places"]))
-    if values.get("numbers"):
-        bits.append(", ".join(f"{n['value']} {n['unit']}" for n in values["numbers"]))
-    if values.get("text"):
-        bits.append(values["text"])
-    return "; ".join(bits)
-
-
-def _responses_text(responses: list[dict] | str) -> str:
-    if isinstance(responses, str):
-        responses = json.loads(responses or "[]")
-    return ", ".join(f"{r['actor']} {r['stance']}" for r in responses)
 
 
 def feeds_table(rows: list[dict]) -> None:
@@ -69,10 +49,10 @@ def print_terms(terms: list[dict], title: str) -> None:
         stance = t["stance"] + (", precondition" if t.get("precondition") else "")
         console.print(f"  • [cyan]{t['conflict']}[/] · [bold]{t['proposer']}[/] · "
                       f"[magenta]{t['category']}[/] — {stance}")
-        values = _values_text(t.get("values") or {})
+        values = values_text(t.get("values") or {})
         if values:
             console.print(f"      {escape(values)}")
-        responses = _responses_text(t.get("responses") or [])
+        responses = responses_text(t.get("responses") or [])
         if responses:
             console.print(f"      responses: {escape(responses)}")
         if t.get("quote"):

@@ -16,25 +16,12 @@ from itertools import groupby
 from urllib.parse import urlsplit
 
 from watcher.digest.collect import ChangeItem, Digest
+from watcher.ledger import values_text
 
 FORMATS = ("text", "markdown", "html", "json")
 
 
 # --- words ---------------------------------------------------------------------------------
-
-
-def values_text(values: dict | None) -> str:
-    values = values or {}
-    bits = []
-    if values.get("party"):
-        bits.append(f"party {values['party']}")
-    if values.get("places"):
-        bits.append(", ".join(values["places"]))
-    if values.get("numbers"):
-        bits.append(", ".join(f"{n['value']} {n['unit']}".strip() for n in values["numbers"]))
-    if values.get("text"):
-        bits.append(str(values["text"]))
-    return "; ".join(bits)
 
 
 def state_text(state: dict | None) -> str:
