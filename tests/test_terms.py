@@ -66,8 +66,11 @@ def test_seed_004():
     assert tw.values["places"] == ["donetsk", "kherson", "luhansk", "zaporizhzhia"]
     assert tw.stance == "demanded" and tw.precondition
     assert {"actor": "ukraine", "stance": "rejected"} in tw.responses
-    # "remains valid and unchanged": Russia reaffirms its terms
-    assert {"actor": "russia", "stance": "reaffirmed"} in tw.responses
+    # "remains valid and unchanged" reaffirms Russia's terms, but the proposer is never its own
+    # responder (TERMS.md keeps the roles apart); a reaffirmation is no change
+    assert all(r["actor"] != "russia" for t in ru.values() for r in t.responses)
+    # places belong to the trigger they are named with: the talks are gated, not located
+    assert ru["negotiations"].values["places"] == []
     for cat in ("neutrality", "military_limits", "identity_ideology", "sanctions_relief"):
         assert cat in ru, cat
     ua = _terms(e, "ukraine")["troop_withdrawal"]

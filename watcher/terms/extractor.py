@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from watcher.models import Extraction, Term
 from watcher.terms import values as V
-from watcher.terms.gazetteer import Gazetteer, load_gazetteer
-from watcher.terms.roles import Role, clauses, joint_spans, lexicon, mentions, roles
+from watcher.terms.gazetteer import Gazetteer, LiteralIndex, gate, load_gazetteer
+from watcher.terms.roles import Mention, Role, clauses, joint_spans, lexicon, mentions, roles
 from watcher.terms.textprep import Sentence, detect_language, sentences, title_of
 from watcher.terms.vocabulary import AGREEMENT
 
@@ -31,14 +31,35 @@ def _cues() -> dict[str, re.Pattern[str]]:
     out = {k: _rx(v) for k, v in lex["cues"].items()}
     out["cond_open"] = _rx(lex["condition"]["open"])
     out["cond_gated"] = _rx(lex["condition"]["gated"])
+    out["modal"] = _MODAL
+    out["gate_words"] = re.compile(r"\b(?:non-negotiable|precondition|red line)\b", re.I)
+    out["agreed_to"] = re.compile(r"\bagreed to\b", re.I)
     return out
+
+
+@lru_cache(maxsize=1)
+def _cues_low() -> dict[str, re.Pattern[str]]:
+    """The cue regexes for lower-cased text (all cue patterns are lower-case words)."""
+    return {k: re.compile(v.pattern.lower(), v.flags & ~re.IGNORECASE) for k, v in _cues().items()}
+
+
+@lru_cache(maxsize=1)
+def _cue_index() -> LiteralIndex:
+    lex = lexicon()
+    pats = {k: v for k, v in lex["cues"].items()}
+    pats["cond_open"] = lex["condition"]["open"]
+    pats["cond_gated"] = lex["condition"]["gated"]
+    pats["modal"] = [_MODAL.pattern]
+    pats["gate_words"] = ["non-negotiable", "precondition", "red line"]
+    pats["agreed_to"] = ["agreed to"]
+    return LiteralIndex({k: gate(v) for k, v in pats.items()})
 
 
 _MODAL = re.compile(
     r"\b(?:will|would|shall|should|must|could|can|may|might|to be|is to|are to|has to|have to|had to|"
     r"agree\w*|accept\w*|propos\w*|offer\w*|demand\w*|insist\w*|call\w* for|urg\w*|plans?|planned|deal|"
     r"agreement|accord|proposal|includ\w*|contain\w*|envisag\w*|foresee\w*|pledg\w*|promis\w*|commit\w*|"
-    r"ready|want\w*|seek\w*|sought|condition\w*|if|unless|reject\w*|dismiss\w*|took effect|into (?:effect|force)|"
+    r"ready|open to|willing|prepared to|provided|as long as|on condition|in exchange|in return|want\w*|seek\w*|sought|condition\w*|if|unless|reject\w*|dismiss\w*|took effect|into (?:effect|force)|"
     r"under the|terms|provisions|framework|initiative|formula|declaration|principles|asked|requir\w*|"
     r"expected|set to|due to|aim\w*|intend\w*|hope\w*|welcom\w*|decided|studying|consider\w*|review\w*|"
     r"envoy|truce|cease-?fire|arrangement|red line|non-negotiable|only|mean\w*|allow\w*|permit\w*|let|"
@@ -57,6 +78,10 @@ _PROPOSAL_OBJ = re.compile(
     r"cease-?fire|declaration|framework|idea|announcement|it|them|ultimatum|approach|step|pause|"
     r"halt|accord|documents?|talks)\b", re.I)
 _MEDIATOR_KINDS = {"say"}
+_BACKGROUND = re.compile(r"(?:,\s*|\b)(?:after|since|following|amid|because|when)\b", re.I)
+_PLAN_NOUN = re.compile(
+    r"\b(?:plan|formula|proposals?|initiative|demands|conditions|terms|points|framework|road ?map|"
+    r"blueprint|draft|ultimatum|position|vision)\b", re.I)
 
 
 @dataclass
@@ -103,14 +128,49 @@ def extract(text: str, title: str | None = None, *, gazetteer: Gazetteer | None 
     sents = sentences(text, title)
     body = [s for s in sents if not s.furniture]
     memo: dict[tuple[str, str | None], list] = {}
+    _prefill(memo, text, sents, g, None)
     main, sent_conf = _conflicts(text, title, sents, g, memo)
     if main is None or not body:
         return Extraction(relevant=False, conflicts=[], terms=[], language=lang or "en")
+    if main in g.context_res:
+        _prefill(memo, text, sents, g, main)
     ctx = _Doc(text, title, sents, g, main, sent_conf, memo)
     cands, resps = ctx.run()
     terms = _merge(cands, resps, ctx)
     conflicts = sorted({t.conflict for t in terms}, key=lambda c: (c != main, c))
     return Extraction(relevant=bool(terms), conflicts=conflicts or [main], terms=terms, language="en")
+
+
+def _by_sentence(matches, sents: list[Sentence], starts: list[int]) -> list[list]:
+    """Whole-text regex matches (objects with .start()/.end() or (start, end, x) tuples)
+    bucketed by the sentence that holds them entirely."""
+    out: list[list] = [[] for _ in sents]
+    for m in matches:
+        a, b = (m.start(), m.end()) if hasattr(m, "start") and callable(m.start) else (m.start, m.end)
+        i = bisect.bisect_right(starts, a) - 1
+        if i >= 0 and b <= sents[i].end:
+            out[i].append(m)
+    return out
+
+
+def _prefill(memo: dict, text: str, sents: list[Sentence], g: Gazetteer, conflict: str | None) -> None:
+    """Actor mentions of every sentence from one pass over the whole text (one regex run
+    instead of one per sentence); offsets are made sentence-relative."""
+    starts = [s.start for s in sents]
+    per = _by_sentence(mentions(text, g, conflict), sents, starts)
+    for s, ms in zip(sents, per, strict=True):
+        key = (s.text, conflict)
+        if key not in memo:
+            memo[key] = [Mention(m.start - s.start, m.end - s.start, m.actor) for m in ms]
+    if conflict is None:
+        low = text.lower()
+        memo[_PLACES] = _by_sentence(g.place_re.finditer(text) if g.place_re else (), sents, starts)
+        rx = g.conflict_low_re if len(low) == len(text) else g.conflict_re
+        memo[_CNAMES] = _by_sentence(rx.finditer(low if rx is g.conflict_low_re else text) if rx else (),
+                                     sents, starts)
+
+
+_PLACES, _CNAMES = ("places", None), ("conflict names", None)  # memo keys of per-sentence lists
 
 
 def _mentions(memo: dict, s: str, g: Gazetteer, conflict: str | None) -> list:
@@ -128,30 +188,30 @@ def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
                memo: dict) -> tuple[str | None, list[str | None]]:
     """The story's conflict (gazetteer signals, headline counted twice) and a per-sentence
     override where a sentence names only another conflict."""
-    def score(s: str) -> dict[str, float]:
+    def score(s: str, cms, pms) -> dict[str, float]:
         sc: dict[str, float] = {}
-        if g.conflict_re:
-            for m in g.conflict_re.finditer(s):
-                c = g.conflict_for(m.group(0))
-                if c:
-                    sc[c] = sc.get(c, 0) + 3
+        for m in cms:
+            c = g.conflict_for(m.group(0))
+            if c:
+                sc[c] = sc.get(c, 0) + 3
         for m in _mentions(memo, s, g, None):
             cs = g.actor_conflicts.get(m.actor) or set()
             for c in cs:
                 sc[c] = sc.get(c, 0) + 1 / len(cs)
-        if g.place_re:
-            for m in g.place_re.finditer(s):
-                pid = g.place_for(m.group(0))
-                c = g.places.get(pid or "", {}).get("conflict")
-                if c:
-                    sc[c] = sc.get(c, 0) + 1
+        for m in pms:
+            pid = g.place_for(m.group(0))
+            c = g.places.get(pid or "", {}).get("conflict")
+            if c:
+                sc[c] = sc.get(c, 0) + 1
         return sc
     total: dict[str, float] = {}
-    for c, v in score(title or "").items():
+    t = title or ""
+    for c, v in score(t, g.conflict_re.finditer(t) if g.conflict_re else (),
+                      g.place_re.finditer(t) if g.place_re else ()).items():
         total[c] = total.get(c, 0) + 2 * v
     per: list[dict[str, float]] = []
-    for s in sents:
-        sc = score(s.text)
+    for s, cms, pms in zip(sents, memo[_CNAMES], memo[_PLACES], strict=True):
+        sc = score(s.text, cms, pms)
         per.append(sc)
         if not s.furniture:
             for c, v in sc.items():
@@ -179,6 +239,9 @@ class _Doc:
         self.cues = _cues()
         self.parties = set(g.conflicts.get(main, {}).get("parties", []))
         self._cache: dict[int, tuple] = {}
+        low = text.lower()
+        self.cue_pos = _cue_index().positions(low) if len(low) == len(text) else {}
+        self.sent_at = {s.text: s.start for s in reversed(sents)}
 
     def _roles(self, t: str) -> list[Role]:
         key = ("roles", t)
@@ -227,6 +290,10 @@ class _Doc:
         resps: list[_Resp] = []
         carry: tuple[int, str] | None = None  # (sentence index, proposer)
         list_carry: str | None = None
+        # the stance the story gives a plan as a whole ("has to be carried out in its entirety",
+        # "its demands include:", "remains on the table"): its listed points inherit it
+        plan_stance: str | None = None
+        list_stance: str | None = None
         for i, s in enumerate(self.sents):
             if s.furniture:
                 continue
@@ -243,7 +310,23 @@ class _Doc:
                     here.append(c)
                     if c.explicit:
                         explicit_here = c.proposer
-            _assign_places(s, here, self.g)
+                        # "the UK, Germany and Jordan called for a ceasefire": each of them
+                        heads = {r.head if r.head >= 0 else r.pos for r in rs if r.actor == c.proposer
+                                 and r.kind in ("say", "propose", "demand")}
+                        for r in rs:
+                            if (r.head in heads or r.head < 0 and r.pos in heads) and \
+                                    r.kind in ("say", "propose", "demand") and \
+                                    r.actor not in (c.proposer, AGREEMENT) and \
+                                    (heads & {r.pos} or r.head >= 0):
+                                here.append(replace(c, proposer=r.actor, places=list(c.places)))
+            if here:
+                cuts = [b for _, b in cls[:-1]] + [m[0] for m in self._cues_in(s.text, "cond_open")]
+                bg = [m.start() for m in _BACKGROUND.finditer(s.text)]
+                _assign_places(s, here, self.g, cuts + bg, set(bg))
+            if s.list_item and list_stance:
+                for c in here:
+                    if c.stance == "proposed" and c.proposer != AGREEMENT:
+                        c.stance = list_stance
             cands.extend(here)
             own = self._sentence_proposer(rs, js)
             if own or explicit_here:
@@ -251,7 +334,26 @@ class _Doc:
             if not s.list_item:
                 # a list belongs to the sentence that introduces it, else to the story's proposer
                 list_carry = own or explicit_here or self.default
+                # per clause: "X promotes a plan, but Moscow says Kyiv has to accept..." gives
+                # the plan no demand
+                cue = None
+                for a, b in cls:
+                    cue = self._plan_cue(s.text, a, b)
+                    if cue and _PLAN_NOUN.search(s.text, a, b):
+                        plan_stance = cue
+                list_stance = cue or plan_stance  # the introducing (last) clause first
         return cands, resps
+
+    def _plan_cue(self, t: str, a: int, b: int) -> str | None:
+        """A stance a clause gives to what it introduces or describes: demanded (demands,
+        conditions, must) or reaffirmed; None when it only reports or rejects."""
+        if self._cues_in(t, "rejected", a, b):
+            return None
+        if self._cues_in(t, "demanded", a, b):
+            return "demanded"
+        if self._cues_in(t, "reaffirmed", a, b):
+            return "reaffirmed"
+        return None
 
     def _sentence_proposer(self, rs: list[Role], js: list) -> str | None:
         for kinds in (("own",), ("joint",), ("propose", "demand"), ("say",)):
@@ -267,11 +369,26 @@ class _Doc:
         spans_of: dict[str, list[tuple[int, int]]] = {}
         low = self.text.lower()
         same = len(low) == len(self.text)
+        present = self.g.present_literals(low) if same else {}
+        sents = self.sents
         for cat in self.g.categories:
             spans = []
-            found = list(cat.trigger.finditer(low) if same else cat.trigger_i.finditer(self.text))
-            if cat.cased is not None:
-                found += list(cat.cased.finditer(self.text))
+            if same and cat.gate is not None:
+                # only sentences holding one of the category's literals can match
+                idx = sorted({bisect.bisect_right(self.starts, a) - 1
+                              for x in cat.gate if x in present for a in present[x]})
+                if not idx:
+                    spans_of[cat.id] = spans
+                    continue
+                found = []
+                for a, b in _ranges(idx, sents):
+                    found += cat.trigger.finditer(low, a, b)
+                    if cat.cased is not None:
+                        found += cat.cased.finditer(self.text, a, b)
+            else:
+                found = list(cat.trigger.finditer(low) if same else cat.trigger_i.finditer(self.text))
+                if cat.cased is not None:
+                    found += list(cat.cased.finditer(self.text))
             for m in found:
                 i = bisect.bisect_right(self.starts, m.start()) - 1
                 if i < 0 or self.sents[i].furniture or m.start() >= self.sents[i].end:
@@ -316,7 +433,7 @@ class _Doc:
         clause = s.text[ca:cb]
         if _SPECULATION.search(s.text[ca:p]):
             return None
-        if not s.list_item and not _MODAL.search(s.text) and not js:
+        if not s.list_item and not js and not self._cues_in(s.text, "modal"):
             return None
         proposer, explicit = self._proposer(p, ca, cb, rs, js, carry, i, s, list_carry, h.category)
         if proposer is None:
@@ -350,7 +467,7 @@ class _Doc:
             if own:
                 before = [r for r in own if r.pos <= p]
                 return (before[-1] if before else own[0]).actor
-            demanding = bool(self.cues["demanded"].search(s.text, a, b))
+            demanding = bool(self._cues_in(s.text, "demanded", a, b))
             joint = any(a <= x < b for x, _ in js) or any(r.kind == "joint" for r in inside)
             for kinds in (("propose", "demand"), ("say",)):
                 ag = [r for r in inside if r.kind in kinds and r.actor != AGREEMENT]
@@ -379,39 +496,67 @@ class _Doc:
         return self.default, False
 
     def _stance(self, t: str, ca: int, cb: int, p: int, proposer: str) -> tuple[str, bool]:
-        cue = self.cues
         clause = t[ca:cb]
         pre = False
         # a term inside a condition clause ("talks if Ukraine withdraws") is demanded, and a
         # precondition when the clause gates talks, a truce or a deal
-        opens = [m for m in cue["cond_open"].finditer(t) if m.end() <= p + 1 and m.start() >= ca - 40]
-        conditional = bool(opens) and bool(cue["cond_gated"].search(t))
-        if re.search(r"\b(?:non-negotiable|precondition|red line)\b", t, re.I):
+        cin = self._cues_in
+        opens = [m for m in cin(t, "cond_open") if m[1] <= p + 1 and m[0] >= ca - 40]
+        conditional = bool(opens) and bool(cin(t, "cond_gated"))
+        if cin(t, "gate_words"):
             conditional = True
         if proposer == AGREEMENT:
-            if cue["in_effect"].search(clause):
+            if cin(t, "in_effect", ca, cb):
                 return "in_effect", False
-            if cue["under_discussion"].search(clause):
+            if cin(t, "under_discussion", ca, cb):
                 return "under_discussion", False
             return "accepted", False
-        if cue["in_effect"].search(clause):
+        if cin(t, "in_effect", ca, cb):
             return "in_effect", False
-        if cue["rejected"].search(clause) and not re.search(r"\b(?:no|not)\b", clause[:5]):
-            rj = cue["rejected"].search(clause)
-            if rj and rj.start() + ca <= p + 40:
+        rj = cin(t, "rejected", ca, cb)
+        if rj and not re.search(r"\b(?:no|not)\b", clause[:5]):
+            if rj[0][0] <= p + 40:
                 return "rejected", False
-        if cue["withdrawn"].search(clause):
+        if cin(t, "withdrawn", ca, cb):
             return "withdrawn", False
-        if cue["reaffirmed"].search(clause):
+        if cin(t, "reaffirmed", ca, cb):
             return "reaffirmed", False
         if conditional:
             pre = True
             return "demanded", pre
-        if cue["demanded"].search(clause):
+        # a condition stated after the term gates it, it does not make it a demand:
+        # "open to talks provided Kiev recognizes..." offers the talks
+        opens_after = [m for m in cin(t, "cond_open", ca, cb) if m[0] > p]
+        if any(not any(o[0] <= d[0] < o[1] or d[0] <= o[0] < d[1] for o in opens_after)
+               for d in cin(t, "demanded", ca, cb)):
             return "demanded", pre
-        if re.search(r"\bagreed to\b", clause, re.I):
+        if cin(t, "agreed_to", ca, cb):
             return "accepted", pre
         return "proposed", pre
+
+    def _cues_in(self, t: str, name: str, a: int = 0, b: int | None = None) -> list[tuple[int, int]]:
+        """Spans of a cue in sentence `t` (computed once per sentence) lying within [a, b)."""
+        key = ("cue", name, t)
+        spans = self.memo.get(key)
+        if spans is None:
+            at = self.sent_at.get(t)
+            pos = self.cue_pos.get(name)
+            if at is not None and pos is not None:
+                j = bisect.bisect_left(pos, at)
+                if j == len(pos) or pos[j] >= at + len(t):  # none of the cue's literals here
+                    self.memo[key] = []
+                    return []
+            low = t.lower()
+            if len(low) == len(t):  # case-folded scan without IGNORECASE: several times faster
+                found = _cues_low()[name].finditer(low)
+            else:
+                found = self.cues[name].finditer(t)
+            spans = self.memo[key] = [(m.start(), m.end()) for m in found]
+        if b is None:
+            b = len(t)
+        if a == 0 and b >= len(t):
+            return spans
+        return [x for x in spans if x[0] >= a and x[1] <= b]
 
     # ---- responses ----
     def _responses(self, s: Sentence, rs: list[Role], js, out: list[_Resp]) -> None:
@@ -426,9 +571,8 @@ class _Doc:
             if target is None and (js or self.deal):
                 target = AGREEMENT
             out.append(_Resp(target, r.actor, stance))
-        if self.cues["reaffirmed"].search(s.text):
-            for o in owners:
-                out.append(_Resp(o, o, "reaffirmed"))
+        # a proposer restating its own plan ("remains on the table") is not a response: the
+        # three roles stay apart, and a reaffirmation is no change
 
 
 def _merge(cands: list[_Cand], resps: list[_Resp], doc: _Doc) -> list[Term]:
@@ -464,8 +608,8 @@ def _merge(cands: list[_Cand], resps: list[_Resp], doc: _Doc) -> list[Term]:
                     continue
             elif t.proposer != target:
                 continue
-            if r.actor == t.proposer and r.stance != "reaffirmed":
-                continue
+            if r.actor == t.proposer:
+                continue  # nobody responds to their own term
             item = {"actor": r.actor, "stance": r.stance}
             if item not in t.responses:
                 t.responses.append(item)
@@ -473,18 +617,45 @@ def _merge(cands: list[_Cand], resps: list[_Resp], doc: _Doc) -> list[Term]:
     return terms
 
 
-def _assign_places(s: Sentence, here: list[_Cand], g: Gazetteer) -> None:
-    """Each place named in a sentence belongs to the nearest term trigger (and to any other
-    within a short reach): "talks if Ukraine withdrew from Donbass" puts Donbass on the
-    withdrawal, not on the talks."""
+def _ranges(idx: list[int], sents: list[Sentence]) -> list[tuple[int, int]]:
+    """Text ranges covering the given sentences, runs of neighbours merged (the furniture and
+    body both count: a range is only where to look)."""
+    out: list[tuple[int, int]] = []
+    for i in idx:
+        if i < 0:
+            continue
+        a, b = sents[i].start, sents[i].end
+        if out and out[-1][1] >= a - 3:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _assign_places(s: Sentence, here: list[_Cand], g: Gazetteer, cuts: list[int] | None = None,
+                   background: set[int] | None = None) -> None:
+    """Each place named in a sentence belongs to the term whose trigger is nearest, in the same
+    stretch of the sentence (clauses and condition clauses are separate stretches): "talks if
+    Ukraine withdrew from Donbass" puts Donbass on the withdrawal, not on the talks. Other
+    triggers of the same stretch within a short reach share it ("a truce and a pullout in X")."""
     if not here or g.place_re is None:
         return
+    cuts = sorted(cuts or [])
+
+    def seg(pos: int) -> int:
+        return bisect.bisect_right(cuts, pos)
+
     for m in g.place_re.finditer(s.text):
         a = m.start() + s.start
         dist = [min(abs(a - c.end), abs(a - c.start)) for c in here]
-        near = min(dist)
+        ps = seg(m.start())
+        same = [d for c, d in zip(here, dist, strict=True) if seg(c.start - s.start) == ps]
+        if not same and ps and background and cuts[ps - 1] in background:
+            continue  # "...after the RSF took the last Darfur city": background, not a term's place
+        near = min(same) if same else min(dist)
         for c, d in zip(here, dist, strict=True):
-            if d <= near + 40:
+            in_seg = seg(c.start - s.start) == ps
+            if d == near and (in_seg or not same) or (in_seg and d <= near + 40):
                 ids = V.places(m.group(0) if not g.places.get(g.place_for(m.group(0)) or "", {}).get("locative")
                                else s.text[max(0, m.start() - 25):m.end()], g, c.conflict, c.category)
                 c.places = sorted({*c.places, *ids})

@@ -7,7 +7,15 @@ from __future__ import annotations
 import copy
 import json
 import re
+import sys
 import tomllib
+
+try:  # the regex parser, to find the literals a trigger cannot match without
+    from re import _constants as _C
+    from re import _parser as _P
+except ImportError:  # pragma: no cover - Python < 3.11
+    import sre_constants as _C  # type: ignore[no-redef]
+    import sre_parse as _P  # type: ignore[no-redef]
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -24,13 +32,29 @@ def _data(name: str) -> bytes:
     return resources.files("watcher.terms").joinpath("data").joinpath(name).read_bytes()
 
 
-def _names_regex(names: list[str], flags: int = 0) -> re.Pattern[str] | None:
+class _Names:
+    """A names regex that the engine can scan fast: every alternative starts with a literal,
+    so `re` jumps between possible first characters instead of testing a look-behind at
+    every position; the "not inside a word" check on the left is done here."""
+
+    def __init__(self, rx: re.Pattern[str]) -> None:
+        self.rx = rx
+        self.pattern = rx.pattern
+
+    def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize):
+        for m in self.rx.finditer(text, pos, endpos):
+            a = m.start()
+            if a and (text[a - 1].isalnum() or text[a - 1] in "_/"):
+                continue
+            yield m
+
+
+def _names_regex(names: list[str], flags: int = 0) -> _Names | None:
     """One alternation, longest name first, bounded so "Israel" never matches in "Israeli"."""
     uniq = sorted({n for n in names if n}, key=len, reverse=True)
     if not uniq:
         return None
-    body = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in uniq)
-    return re.compile(rf"(?<![\w/])(?:{body})(?![\w])", flags)
+    return _Names(re.compile(rf"(?:{_trie(uniq, names=True)})(?![\w])", flags))
 
 
 @dataclass
@@ -43,6 +67,40 @@ class Category:
     exclude: re.Pattern[str] | None = None
     trigger_i: re.Pattern[str] | None = None  # fallback when lower() changes the length
     cased: re.Pattern[str] | None = None  # patterns that need capitals, on the original text
+    # speed: a trigger can only match where one of these literals occurs (lower-cased); a
+    # category none of whose literals is in the text is skipped, and the others are run only
+    # over the sentences that hold one. None = no usable literal, always run everywhere.
+    gate: frozenset[str] | None = None
+
+
+class LiteralIndex:
+    """Finds, in one pass, which gate literals occur in a lower-cased text and where; a regex
+    whose gate has no literal in a span cannot match there and need not be run."""
+
+    def __init__(self, gates: dict[str, frozenset[str] | None]) -> None:
+        self.gates = gates
+        lits = sorted({x for g in gates.values() if g for x in g})
+        self.rx = re.compile("(?=(" + _trie(lits) + "))") if lits else None
+        # a literal found at a position also stands for every shorter literal it starts with
+        self.prefixes = {x: tuple(y for y in lits if x.startswith(y)) for x in lits}
+
+    def scan(self, low: str) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        if self.rx is None:
+            return out
+        pre = self.prefixes
+        for m in self.rx.finditer(low):
+            a = m.start()
+            for x in pre[m.group(1)]:
+                out.setdefault(x, []).append(a)
+        return out
+
+    def positions(self, low: str) -> dict[str, list[int] | None]:
+        """Per gated name, the sorted positions where one of its literals starts (None: the
+        name has no gate, it may match anywhere)."""
+        found = self.scan(low)
+        return {k: (sorted(a for x in g if x in found for a in found[x]) if g is not None else None)
+                for k, g in self.gates.items()}
 
 
 @dataclass
@@ -52,15 +110,17 @@ class Gazetteer:
     places: dict[str, dict]
     triggers: dict[str, dict]
     # compiled lookups
-    actor_re: re.Pattern[str] | None = None
+    actor_re: _Names | None = None
     actor_of: dict[str, str] = field(default_factory=dict)  # exact name -> actor id
-    context_res: dict[str, tuple[re.Pattern[str], dict[str, str]]] = field(default_factory=dict)
-    place_re: re.Pattern[str] | None = None
+    context_res: dict[str, tuple[_Names, dict[str, str]]] = field(default_factory=dict)
+    place_re: _Names | None = None
     place_of: dict[str, str] = field(default_factory=dict)
-    conflict_re: re.Pattern[str] | None = None
+    conflict_re: _Names | None = None
     conflict_of: dict[str, str] = field(default_factory=dict)  # lower-cased name -> id
+    conflict_low_re: _Names | None = None
     actor_conflicts: dict[str, set[str]] = field(default_factory=dict)
     categories: list[Category] = field(default_factory=list)
+    literals: LiteralIndex | None = None  # the categories' gate literals
 
     def compile(self) -> Gazetteer:
         names: list[str] = []
@@ -99,8 +159,15 @@ class Gazetteer:
                 cnames.append(n)
                 self.conflict_of[_norm(n).lower()] = cid
         self.conflict_re = _names_regex(cnames, re.IGNORECASE)
+        self.conflict_low_re = _names_regex([n.lower() for n in cnames])  # on lower-cased text
         self.categories = [_compile_category(cat, self.triggers.get(cat, {})) for cat in CATEGORIES]
+        self.literals = LiteralIndex({c.id: c.gate for c in self.categories})
         return self
+
+    def present_literals(self, low: str) -> dict[str, list[int]]:
+        """Gate literals occurring in lower-cased text, with their positions (one C-level pass)."""
+        return self.literals.scan(low)
+
 
     def actor_for(self, name: str) -> str | None:
         return self.actor_of.get(_norm(name))
@@ -116,9 +183,85 @@ def _norm(s: str) -> str:
     return " ".join(s.split())
 
 
+def _required(items) -> set[str] | None:
+    """Literals of which a parsed regex sequence must contain at least one (None if unknown)."""
+    cands: list[set[str]] = []
+    run = ""
+    for op, av in items:
+        if op is _C.LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            cands.append({run})
+            run = ""
+        r: set[str] | None = None
+        if op is _C.SUBPATTERN:
+            r = _required(av[-1])
+        elif op is _C.BRANCH:
+            r = set()
+            for b in av[1]:
+                rb = _required(b)
+                if not rb:
+                    r = None
+                    break
+                r |= rb
+        elif op in (_C.MAX_REPEAT, _C.MIN_REPEAT) and av[0] >= 1:
+            r = _required(av[2])
+        if r:
+            cands.append(r)
+    if run:
+        cands.append({run})
+    if not cands:
+        return None
+    return max(cands, key=lambda s: (min(len(x) for x in s), -len(s)))
+
+
+def gate(pats: list[str]) -> frozenset[str] | None:
+    """The lower-cased literals of which any match of one of `pats` holds at least one (None
+    when some pattern has no literal of three characters or more)."""
+    return _gate(pats)
+
+
+def _gate(pats: list[str]) -> frozenset[str] | None:
+    out: set[str] = set()
+    for p in pats:
+        try:
+            r = _required(_P.parse(p.lower()))
+        except Exception:  # noqa: BLE001 - an odd pattern only loses the speed-up
+            return None
+        if not r or min(len(x) for x in r) < 3:
+            return None
+        out |= {x.lower() for x in r}
+    return frozenset(out)
+
+
+def _trie(words: list[str], names: bool = False) -> str:
+    """An alternation of `words` factored as a trie: the engine follows one branch per char
+    (in `names`, a space stands for any run of whitespace); the longest word that fits wins."""
+    root: dict = {}
+    for w in words:
+        if names:
+            w = " ".join(w.split())
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        alts = [(r"\s+" if ch == " " and names else re.escape(ch)) + emit(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    # longest first at each node: a greedy optional tail keeps the longest literal
+    return emit(root)
+
+
 def _compile_category(cat: str, spec: dict) -> Category:
     pats = [p.replace("{NUM}", NUM) for p in spec.get("patterns", [])]
     pats += [re.escape(p).replace(r"\ ", r"\s+") for p in spec.get("phrases", [])]
+    gate = _gate(pats + list(spec.get("cased_patterns") or [])) if pats else None
     if not pats:
         pats = [r"(?!x)x"]
     body = r"\b(?:" + "|".join(pats) + r")"
@@ -128,7 +271,7 @@ def _compile_category(cat: str, spec: dict) -> Category:
     ctx = re.compile(r"\b(?:" + spec["context"] + ")", re.IGNORECASE) if spec.get("context") else None
     exc = spec.get("exclude") or []
     exc_re = re.compile(r"\b(?:" + "|".join(exc) + r")", re.IGNORECASE) if exc else None
-    return Category(cat, trig, ctx, exc_re, re.compile(body, re.IGNORECASE), cased_re)
+    return Category(cat, trig, ctx, exc_re, re.compile(body, re.IGNORECASE), cased_re, gate)
 
 
 def _merge_named(base: dict[str, dict], extra: dict[str, dict], list_keys: tuple[str, ...]) -> None:

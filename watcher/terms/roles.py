@@ -29,6 +29,8 @@ class Role:
     actor: str
     kind: str  # say | propose | demand | accept | reject | study | own | joint
     pos: int  # offset in the sentence
+    head: int = -1  # for a coordinated subject ("the UK, Germany and Jordan called"), the
+    # offset of the mention that carries the verb
 
 
 def _alt(words: list[str]) -> str:
@@ -159,7 +161,10 @@ def roles(text: str, ms: list[Mention], g: Gazetteer) -> list[Role]:
         after = text[m.end:m.end + 160]
         before = text[max(0, m.start - 120):m.start]
         own = _OWN_BEFORE.match(after)
-        if own or _OWN_ADJ.match(after):
+        adj = _OWN_ADJ.match(after)
+        if adj and _led_body(text, ms, m):
+            adj = None  # "the US-led Quad": the body it leads is the one that acts
+        if own or adj:
             out.append(Role(m.actor, "own", m.start))
         if (" by " in before or " from " in before) and (_OWN_BY.search(before) or _OWN_PASSIVE.search(before)):
             out.append(Role(_body_of(m.actor, ms, g), "own", m.start))
@@ -181,10 +186,20 @@ def roles(text: str, ms: list[Mention], g: Gazetteer) -> list[Role]:
                 if kind in ("say", "propose", "demand"):
                     # coordinated subjects share the verb: "the UK, Germany and Jordan called for"
                     for prev in _coordinated(text, ms, m):
-                        out.append(Role(prev.actor, kind, prev.start))
+                        out.append(Role(prev.actor, kind, prev.start, m.start))
         elif any(k in before.lower() for k in _INV_KEYS) and _INVERTED.search(before):
             out.append(Role(m.actor, "say", m.start))
     return out
+
+
+def _led_body(text: str, ms: list[Mention], m: Mention) -> bool:
+    """"X-led group of mediators called Y", "X-backed Y": an actor named right after the
+    adjective, in the same phrase, is the acting body."""
+    for x in ms:
+        if x.start > m.end:
+            gap = text[m.end:x.start]
+            return len(gap) <= 60 and not re.search(r"[,.;:()]|\b(?:and|but|which|that)\b", gap[3:])
+    return False
 
 
 def _coordinated(text: str, ms: list[Mention], m: Mention) -> list[Mention]:

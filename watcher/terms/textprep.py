@@ -136,6 +136,7 @@ _STOP = {
 _STOPSETS = {k: set(v) for k, v in _STOP.items()}
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _LETTERS = re.compile(r"[^\W\d_]")
+_ANY_SCRIPT = re.compile("[\u0400-\u04ff\u0590-\u06ff\u4e00-\u9fff]")
 _SCRIPTS = {"ru": re.compile("[\u0400-\u04ff]"), "ar": re.compile("[\u0600-\u06ff]"),
             "he": re.compile("[\u0590-\u05ff]"), "zh": re.compile("[\u4e00-\u9fff]")}
 
@@ -147,19 +148,24 @@ def detect_language(text: str) -> str | None:
     microseconds; it needs no model download, which keeps the extractor offline and fast.
     """
     sample = text[:2500]
-    letters = _LETTERS.findall(sample)
-    if len(letters) < 20:
+    if len(_LETTERS.findall(sample[:400])) < 20 and len(_LETTERS.findall(sample)) < 20:
         return None
-    scripts = {k: len(rx.findall(sample)) for k, rx in _SCRIPTS.items()}
-    best = max(scripts, key=scripts.get)
-    if scripts[best] > 0.4 * len(letters):
-        if best == "ru" and re.search(r"[іїєґ]", sample):
-            return "uk"
-        return best
-    words = [w.lower() for w in _WORD.findall(sample)]
+    # ASCII text (and text with curly quotes only) has no Cyrillic, Hebrew, Arabic or CJK letters
+    if not sample.isascii() and _ANY_SCRIPT.search(sample):
+        letters = _LETTERS.findall(sample)
+        scripts = {k: len(rx.findall(sample)) for k, rx in _SCRIPTS.items()}
+        best = max(scripts, key=scripts.get)
+        if scripts[best] > 0.4 * len(letters):
+            if best == "ru" and re.search(r"[іїєґ]", sample):
+                return "uk"
+            return best
+    words = _WORD.findall(sample.lower())
     if len(words) < 5:
         return "en"
-    scores = {k: sum(w in s for w in words) for k, s in _STOPSETS.items()}
+    counts: dict[str, int] = {}
+    for w in words:
+        counts[w] = counts.get(w, 0) + 1
+    scores = {k: sum(counts.get(w, 0) for w in s) for k, s in _STOPSETS.items()}
     lang = max(scores, key=scores.get)
     if scores[lang] == 0:
         return "en"
