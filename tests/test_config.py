@@ -201,3 +201,27 @@ def test_config_loader_never_crashes(table: dict) -> None:
         parse_config({"watcher": table}, base=Path("/tmp"))
     except ConfigError:
         pass
+
+
+def test_interval_has_a_floor(tmp_path: Path) -> None:
+    message = error_of(tmp_path, MINIMAL + 'interval = "100ms"\n')
+    assert "feeds[0].interval = '100ms': expected a poll interval of at least 1s" in message
+
+
+def test_feeds_listing_writes_nothing_and_reset_clears_a_disabled_feed(tmp_path: Path) -> None:
+    from watcher.store import Store
+
+    path = write(tmp_path, MINIMAL)
+    watcher = [sys.executable, "-m", "watcher"]
+    listing = subprocess.run([*watcher, "feeds", "--config", str(path), "--json"], capture_output=True, text=True,
+                             timeout=60)
+    assert listing.returncode == 0 and '"state"' not in listing.stdout and "example.org" in listing.stdout
+    store = Store.open(tmp_path / "w.db")
+    assert store.feeds() == []  # a listing is a read
+    store.sync_feeds(load_config(path).feeds, 900)
+    store.db.execute("update feeds set disabled_reason = '410 Gone', consecutive_errors = 3")
+    reset = subprocess.run([*watcher, "feeds", "--config", str(path), "reset", "1"], capture_output=True,
+                           text=True, timeout=60)
+    assert reset.returncode == 0, reset.stderr
+    row = store.feeds()[0]
+    assert row["disabled_reason"] is None and row["consecutive_errors"] == 0

@@ -148,3 +148,54 @@ def test_value_comparison_properties(a: list[str], b: list[str]) -> None:
         assert set(merged.get("places", [])) == set(a)
     if set(b) - set(a):
         assert value_differences(va, vb)
+
+
+def test_second_outlet_naming_one_of_two_durations_is_no_change() -> None:
+    ledger: dict = {}
+    both = term("proposed", numbers=[{"value": 30, "unit": "days"}, {"value": 60, "unit": "days"}],
+                category="duration_phasing")
+    apply(ledger, both, obs())
+    one = term("proposed", numbers=[{"value": 30, "unit": "days"}], category="duration_phasing")
+    key = ("russia-ukraine", "russia", "duration_phasing")
+    assert apply(ledger, one, obs("b.example")).changes == []
+    assert len(ledger[key]["values"]["numbers"]) == 2
+
+
+def test_equivalent_durations_are_no_change() -> None:
+    ledger: dict = {}
+    apply(ledger, term("proposed", numbers=[{"value": 30, "unit": "days"}], category="duration_phasing"), obs())
+    same = term("proposed", numbers=[{"value": 1, "unit": "months"}], category="duration_phasing")
+    assert apply(ledger, same, obs("b.example")).changes == []
+    longer = term("proposed", numbers=[{"value": 2, "unit": "months"}], category="duration_phasing")
+    (change,) = apply(ledger, longer, obs("c.example")).changes
+    assert "30 days → 2 months" in change.summary
+
+
+def _prev_row(**kw: object) -> dict:
+    row = {"conflict": "russia-ukraine", "proposer": "russia", "category": "troop_withdrawal",
+           "stance": "demanded", "precondition": 0, "values": {}, "responses": [], "quote": "q"}
+    row.update(kw)
+    return row
+
+
+def test_edit_elsewhere_in_article_is_no_revision_of_a_term_stated_twice() -> None:
+    previous = [_prev_row(stance="proposed"), _prev_row(values={"places": ["donetsk"]})]
+    current = {KEY: {**_prev_row(values={"places": ["donetsk"]}), "first_seen_at": "x", "last_seen_at": "x",
+                     "sources": ["a"], "observations": 1}}
+    terms = [(1, term("proposed")), (2, term("demanded", places=["donetsk"]))]
+    assert fold(current, terms, obs(version=2, previous=previous)).changes == []
+
+
+def test_unchanged_revision_does_not_move_the_ledger() -> None:
+    """An old article edited elsewhere still says 30 days; the ledger (60 days, from another
+    outlet) must stay at 60 and no change is recorded."""
+    prev = [_prev_row(category="duration_phasing", stance="proposed",
+                      values={"numbers": [{"value": 30, "unit": "days"}]})]
+    key = ("russia-ukraine", "russia", "duration_phasing")
+    ledger_row = {**prev[0], "values": {"numbers": [{"value": 60, "unit": "days"}]}, "first_seen_at": "x",
+                  "last_seen_at": "x", "sources": ["a", "b"], "observations": 2}
+    t30 = term("proposed", numbers=[{"value": 30, "unit": "days"}], category="duration_phasing")
+    result = fold({key: ledger_row}, [(5, t30)], obs(version=2, previous=prev))
+    assert result.changes == []
+    assert row_after(result, key)["values"]["numbers"] == [{"value": 60, "unit": "days"}]
+    assert row_after(result, key)["observations"] == 3

@@ -90,8 +90,16 @@ def feeds(config: Config, ctx: click.Context, db_path: Path | None, as_json: boo
         ctx.obj = config
         return
     store = open_store(config)
-    store.sync_feeds(config.feeds, config.watcher.interval)
     rows = store.feeds()
+    # feeds in config.toml the daemon has not seen yet: listed, not written (this is a read)
+    known = {r["config_url"] for r in rows}
+    for feed in config.feeds:
+        if feed.url not in known:
+            rows.append({
+                "id": None, "config_url": feed.url, "url": feed.url, "name": feed.name,
+                "enabled": int(feed.enabled), "disabled_reason": None, "consecutive_errors": 0,
+                "last_polled_at": None, "next_poll_at": None, "last_error": None,
+            })
     if as_json:
         for row in rows:
             click.echo(json.dumps(row))
@@ -99,6 +107,22 @@ def feeds(config: Config, ctx: click.Context, db_path: Path | None, as_json: boo
     from watcher.render import feeds_table
 
     feeds_table(rows)
+
+
+@feeds.command("reset")
+@click.argument("feed")
+@click.pass_obj
+def feeds_reset(config: Config, feed: str) -> None:
+    """Clear a feed's errors and disabling (e.g. after a 410) so it is polled again.
+
+    FEED is the feed's id from `watcher feeds`, or its URL.
+    """
+    store = open_store(config)
+    match = [r for r in store.feeds() if str(r["id"]) == feed or feed in (r["url"], r["config_url"])]
+    if not match:
+        fail(f"no feed {feed!r}; `watcher feeds` lists them", 1)
+    store.reset_feed(match[0]["id"])
+    click.echo(f"feed {match[0]['name'] or match[0]['url']}: errors cleared, will be polled at the next chance")
 
 
 @cli.command()

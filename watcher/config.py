@@ -231,11 +231,14 @@ def _coerce(value: Any, kind: str, key: str, path: Path | None) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad("a number")
         return float(value)
-    if kind == "duration":
+    if kind in ("duration", "interval"):
         try:
-            return parse_duration(value)
+            seconds = parse_duration(value)
         except ValueError as err:
             raise bad(str(err)) from None
+        if kind == "interval" and seconds < 1:
+            raise bad("a poll interval of at least 1s")
+        return seconds
     if kind == "strlist":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise bad("a list of strings")
@@ -262,7 +265,7 @@ def _load_watcher(raw: Any, base: Path, path: Path | None) -> WatcherSettings:
         c.fail("watcher.log_level", level, "one of DEBUG, INFO, WARNING, ERROR")
     settings = WatcherSettings(
         database=database,
-        interval=c.get("interval", "duration", 900.0),
+        interval=c.get("interval", "interval", 900.0),
         concurrency=c.get("concurrency", "posint", 16),
         per_host=c.get("per_host", "posint", 2),
         timeout=c.get("timeout", "duration", 20.0),
@@ -319,7 +322,7 @@ def _load_feeds(raw: Any, topics: dict[str, Topic], path: Path | None) -> list[F
         feed = FeedConfig(
             url=c.get("url", "url", required=True),
             name=c.get("name", "str"),
-            interval=c.get("interval", "duration"),
+            interval=c.get("interval", "interval"),
             topics=c.get("topics", "strlist"),
             enabled=c.get("enabled", "bool", True),
         )

@@ -110,11 +110,23 @@ def _num(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def _numbers_by_unit(values: dict) -> dict[str, set]:
-    by_unit: dict[str, set] = {}
+_DAYS = {"hours": 1 / 24, "days": 1, "weeks": 7, "months": 30, "years": 365}
+
+
+def _numbers_by_dimension(values: dict) -> dict[str, dict[float, dict]]:
+    """Numbers grouped by what they measure, keyed by a comparable size: durations in days
+    (so 30 days and 1 month are the same term), anything else by its unit."""
+    out: dict[str, dict[float, dict]] = {}
     for n in values.get("numbers", []):
-        by_unit.setdefault(n["unit"], set()).add(n["value"])
-    return by_unit
+        unit = n.get("unit") or ""
+        dimension = "duration" if unit in _DAYS else unit
+        size = round(float(n["value"]) * _DAYS.get(unit, 1), 6)
+        out.setdefault(dimension, {})[size] = n
+    return out
+
+
+def _fmt_numbers(numbers: dict[float, dict]) -> str:
+    return "/".join(f"{_num(n['value'])} {n.get('unit') or ''}".strip() for _, n in sorted(numbers.items()))
 
 
 def value_differences(old: dict, new: dict) -> list[str]:
@@ -133,29 +145,15 @@ def value_differences(old: dict, new: dict) -> list[str]:
         if removed and not (old_places <= new_places):
             text += "; no longer named: " + ", ".join(sorted(removed))
         diffs.append(text)
-    old_nums, new_nums = _numbers_by_unit(old), _numbers_by_unit(new)
-    for unit, values in sorted(new_nums.items()):
-        before = old_nums.get(unit)
-        if before and before != values:
-            diffs.append(f"{_fmt_nums(before)} {unit} → {_fmt_nums(values)} {unit}")
-        elif not before and old_nums and unit not in old_nums and _same_dimension(unit, old_nums):
-            diffs.append(f"{_fmt_nums(next(iter(old_nums.values())))} {next(iter(old_nums))} → "
-                         f"{_fmt_nums(values)} {unit}")
+    old_nums, new_nums = _numbers_by_dimension(old), _numbers_by_dimension(new)
+    for dimension, numbers in sorted(new_nums.items()):
+        before = old_nums.get(dimension)
+        # a report naming some of the known figures is a partial mention, not a change
+        if before and not set(numbers) <= set(before):
+            diffs.append(f"{_fmt_numbers(before)} → {_fmt_numbers(numbers)}")
     if new.get("party") and old.get("party") and new["party"] != old["party"]:
         diffs.append(f"party {old['party']} → {new['party']}")
     return diffs
-
-
-_TIME_UNITS = {"hours", "days", "weeks", "months", "years"}
-
-
-def _same_dimension(unit: str, others: dict[str, set]) -> bool:
-    """30 days becoming 2 months is a change of duration even though the unit differs."""
-    return unit in _TIME_UNITS and any(u in _TIME_UNITS for u in others)
-
-
-def _fmt_nums(values: set) -> str:
-    return "/".join(str(_num(v)) for v in sorted(values))
 
 
 def merged_values(old: dict, new: dict) -> dict:
@@ -166,8 +164,19 @@ def merged_values(old: dict, new: dict) -> dict:
     for key, value in new.items():
         if key == "places" and set(value) <= set(old.get("places", [])):
             continue
+        if key == "numbers":
+            value = _merged_numbers(old, new)
         merged[key] = value
     return merged
+
+
+def _merged_numbers(old: dict, new: dict) -> list[dict]:
+    """Per dimension, a report's figures replace the known ones unless they are a subset."""
+    known, stated = _numbers_by_dimension(old), _numbers_by_dimension(new)
+    for dimension, numbers in stated.items():
+        if not set(numbers) <= set(known.get(dimension, {})):
+            known[dimension] = numbers
+    return normalise_values({"numbers": [n for d in known.values() for n in d.values()]}).get("numbers", [])
 
 
 # --- merging one report's duplicates -----------------------------------------------------
@@ -314,7 +323,12 @@ def fold(
             change = _against_ledger(key, term_id, term, row)
         if change is not None:
             result.changes.append(change)
-        result.ledger.append(_updated_row(key, term_id, term, row, obs))
+        revision_unchanged = previous is not None and key in previous and change is None
+        if revision_unchanged and row is not None:
+            # the edit left this term as it was: it confirms, it must not move the ledger
+            result.ledger.append(_confirmed_row(row, term_id, obs))
+        else:
+            result.ledger.append(_updated_row(key, term_id, term, row, obs))
 
     if previous is not None:
         for key, rows in sorted(previous.items()):
@@ -327,8 +341,16 @@ def fold(
     return result
 
 
+def _row_term(row: dict) -> Term:
+    return Term(row["conflict"], row["category"], row["proposer"], row["stance"], bool(row["precondition"]),
+                row["values"], row["responses"], row.get("quote") or "", (0, 0))
+
+
 def _revision(key: tuple[str, str, str], term_id: int, term: Term, rows: list[dict]) -> Change | None:
-    before = _row_state(rows[0])
+    """Compare with the previous version's statement of the same term, read as one (like
+    the current version's, several sentences merge)."""
+    _, previous = _merge_same_key([(0, _row_term(r)) for r in rows])
+    before = _term_state(previous)
     after = _term_state(term)
     diffs = value_differences(before["values"], after["values"])
     if STANCE_CLASS.get(before["stance"]) != STANCE_CLASS.get(term.stance) and term.stance != "reaffirmed":
@@ -394,6 +416,15 @@ def _updated_row(
         "sources": sources, "observations": row["observations"] + 1,
         "last_term_id": term_id, "last_quote": term.quote,
     }
+
+
+def _confirmed_row(row: dict, term_id: int, obs: Observation) -> dict:
+    """The ledger row seen again, unchanged: only when, where and how often."""
+    sources = list(row["sources"])
+    if obs.source and obs.source not in sources:
+        sources.append(obs.source)
+    return {**row, "sources": sources, "observations": row["observations"] + 1,
+            "last_seen_at": max(row["last_seen_at"], obs.observed_at), "last_term_id": term_id}
 
 
 def _ledger_stance(old: str, new: str) -> str:

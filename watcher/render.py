@@ -16,7 +16,7 @@ console = Console(soft_wrap=False)
 def feeds_table(rows: list[dict]) -> None:
     table = Table(title=f"{len(rows)} feeds", show_lines=False)
     for col in ("id", "feed", "state", "last poll", "next poll", "errors", "last error"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in ("id", "state", "last poll", "next poll", "errors"))
     for row in rows:
         if row["disabled_reason"]:
             state = "[red]disabled[/]"
@@ -29,7 +29,7 @@ def feeds_table(rows: list[dict]) -> None:
         else:
             state = "[green]ok[/]"
         table.add_row(
-            str(row["id"]),
+            str(row["id"] or "-"),
             row["name"] or row["url"],
             state,
             row["last_polled_at"] or "never",

@@ -1,9 +1,9 @@
 """Rebuild terms, ledger and changes from stored snapshots with the current extractor.
 
-Snapshots are replayed in the order they were first fetched, through the same store code
-live polling uses, so the result equals what live processing would have produced. The
-rebuild runs snapshot by snapshot; a snapshot whose text was pruned (`watcher prune`) cannot
-be read again, so its stored terms are replayed as they are.
+Snapshots are replayed in the order live processing folded them (snapshot id order),
+through the same store code live polling uses, so the result equals what live processing
+would have produced. A snapshot whose text was pruned (`watcher prune`) cannot be read
+again, so its stored terms are replayed as they are.
 """
 
 from __future__ import annotations
@@ -15,21 +15,20 @@ from watcher.terms import extract, load_gazetteer
 
 
 def reprocess_all(store: Store, extension: dict[str, Any] | None = None) -> dict[str, int]:
+    """Extract every snapshot again (reading texts one at a time), then rebuild terms,
+    ledger and changes in one transaction. Stop the daemon first, or its polls wait."""
     gazetteer = load_gazetteer(extension or None)
-    snaps = list(store.snapshots_in_order())
-    pruned = {s["id"]: store.stored_terms(s["id"]) for s in snaps if s["text"] is None}
-    store.clear_terms()
-    snapshots = changes = 0
-    for snap in snaps:
+    items = []
+    for snap in store.snapshots_in_order():
         if snap["text"] is None:
-            terms = pruned[snap["id"]]
+            terms = store.stored_terms(snap["id"])
         else:
             terms = extract(snap["text"], title=snap["title"], gazetteer=gazetteer).terms
-        changes += store.replay_snapshot(snap, terms)
-        snapshots += 1
+        items.append(({k: v for k, v in snap.items() if k != "text"}, terms))
+    changes = store.replay(items)
     count = store.db.execute
     return {
-        "snapshots": snapshots,
+        "snapshots": len(items),
         "terms": count("select count(*) from terms").fetchone()[0],
         "ledger": count("select count(*) from ledger").fetchone()[0],
         "changes": changes,

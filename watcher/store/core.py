@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -225,6 +225,15 @@ class CoreStore:
             for row in self.query("select id, config_url from feeds where removed_at is null"):
                 if row["config_url"] not in configured:
                     self.db.execute("update feeds set removed_at = ? where id = ?", [ts(now), row["id"]])
+
+    def reset_feed(self, feed_id: int) -> None:
+        """Forget a feed's failures and disabling (after a 410, say): poll it again now."""
+        with self.transaction():
+            self.db.execute(
+                "update feeds set disabled_reason = null, consecutive_errors = 0, failing_since = null, "
+                "next_poll_at = null where id = ?",
+                [feed_id],
+            )
 
     def feeds(self, *, include_removed: bool = False) -> list[dict]:
         where = "" if include_removed else "where removed_at is null"
@@ -505,31 +514,33 @@ class CoreStore:
             for r in self.query("select * from terms where snapshot_id = ? order by id", [snapshot_id])
         ]
 
-    def clear_terms(self) -> None:
-        """Forget every term, ledger row and change (reprocess rebuilds them)."""
+    def snapshots_in_order(self) -> Iterator[dict]:
+        """Every snapshot in the order live processing folded them: ids follow commit order,
+        and within one poll the feed's entry order."""
+        yield from self.db.query(
+            "select s.*, a.source as article_source from snapshots s join articles a on a.id = s.article_id "
+            "order by s.id"
+        )
+
+    def replay(self, items: Iterable[tuple[dict, list[Term]]]) -> int:
+        """Forget every term, ledger row and change and fold ``(snapshot, terms)`` again, in
+        one transaction: a crash or a concurrent poll never sees a half-rebuilt ledger.
+        Returns the number of changes."""
+        changes = 0
         with self.transaction():
             for table in ("changes", "ledger", "terms"):
                 self.db.execute(f"delete from {table}")
-
-    def snapshots_in_order(self) -> Iterator[dict]:
-        """Every snapshot, oldest first, as reprocessing must replay them."""
-        yield from self.db.query(
-            "select s.*, a.source as article_source from snapshots s join articles a on a.id = s.article_id "
-            "order by s.fetched_at, s.id"
-        )
-
-    def replay_snapshot(self, snap: dict, terms: list[Term]) -> int:
-        """Re-run term bookkeeping for a stored snapshot (used by reprocess)."""
-        draft = SnapshotDraft(
-            title=snap["title"] or "", text=snap["text"] or "", content_hash=snap["content_hash"],
-            text_source=snap["text_source"], language=None, fetched_at=parse_ts(snap["fetched_at"]),
-            terms=terms,
-        )
-        with self.transaction():
-            return self._record_terms(
-                snap["article_id"], {"id": snap["id"], "version": snap["version"], "fetched_at": snap["fetched_at"]},
-                draft, snap["article_source"], baseline=bool(snap["baseline"]),
-            )
+            for snap, terms in items:
+                draft = SnapshotDraft(
+                    title=snap["title"] or "", text="", content_hash=snap["content_hash"],
+                    text_source=snap["text_source"], language=None, fetched_at=parse_ts(snap["fetched_at"]),
+                    terms=terms,
+                )
+                meta = {"id": snap["id"], "version": snap["version"], "fetched_at": snap["fetched_at"]}
+                changes += self._record_terms(
+                    snap["article_id"], meta, draft, snap["article_source"], baseline=bool(snap["baseline"])
+                )
+        return changes
 
 
 def change_key(snapshot_id: int, conflict: str, proposer: str, category: str, kind: str) -> str:
