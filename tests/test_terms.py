@@ -155,3 +155,29 @@ def test_dev_set_floor():
     figures, _ = mod.score(arts, mod.predict_library(arts))
     assert figures["f1"] >= 0.85 and figures["strict_f1"] >= 0.70
     assert figures["proposer_accuracy"] >= 0.80 and figures["place_f1"] >= 0.80
+
+
+def test_brokered_truce_is_the_parties_deal():
+    text = ("Yemen truce holds\n\nA truce of two months, brokered by the UN envoy Hans Grundberg, "
+            "took effect on Saturday across Yemen.")
+    cease = [t for t in extract(text).terms if t.category == "ceasefire"]
+    assert cease and all(t.proposer == "agreement" for t in cease)
+    assert cease[0].stance == "in_effect"
+
+
+def test_party_own_step_in_a_deal_story_stays_its_own():
+    text = ("Gaza deal reached\n\nUnder the deal, Israel and Hamas agreed to a six-week ceasefire and the "
+            "release of 33 hostages in exchange for Palestinian prisoners. Separately, Hamas said it "
+            "would reopen the airport and resume exports once the truce begins.")
+    by = {(t.category, t.proposer) for t in extract(text).terms if t.conflict == "israel-hamas"}
+    assert ("ceasefire", "agreement") in by
+    assert ("economic_measures", "hamas") in by
+
+
+def test_member_envoy_speaks_for_the_group_plan():
+    text = ("Sudan truce plan\n\nThe Quad proposed a humanitarian truce of three months in Sudan. "
+            "A US envoy said the plan led by the United States would begin with the truce and be "
+            "followed by a political process of nine months toward civilian rule.")
+    by = {(t.category, t.proposer) for t in extract(text, gazetteer=load_gazetteer()).terms}
+    assert ("elections_transition", "quad") in by
+    assert not any(p == "united-states" for _, p in by)

@@ -59,7 +59,7 @@ _MODAL = re.compile(
     r"\b(?:will|would|shall|should|must|could|can|may|might|to be|is to|are to|has to|have to|had to|"
     r"agree\w*|accept\w*|propos\w*|offer\w*|demand\w*|insist\w*|call\w* for|urg\w*|plans?|planned|deal|"
     r"agreement|accord|proposal|includ\w*|contain\w*|envisag\w*|foresee\w*|pledg\w*|promis\w*|commit\w*|"
-    r"ready|open to|willing|prepared to|provided|as long as|on condition|in exchange|in return|want\w*|seek\w*|sought|condition\w*|if|unless|reject\w*|dismiss\w*|took effect|into (?:effect|force)|"
+    r"ready|open to|willing|prepared to|provided|ordered|put forward|put forth|tabled|floated|unveil\w*|suggest\w*|as long as|on condition|in exchange|in return|want\w*|seek\w*|sought|condition\w*|if|unless|reject\w*|dismiss\w*|took effect|into (?:effect|force)|"
     r"under the|terms|provisions|framework|initiative|formula|declaration|principles|asked|requir\w*|"
     r"expected|set to|due to|aim\w*|intend\w*|hope\w*|welcom\w*|decided|studying|consider\w*|review\w*|"
     r"envoy|truce|cease-?fire|arrangement|red line|non-negotiable|only|mean\w*|allow\w*|permit\w*|let|"
@@ -274,6 +274,7 @@ class _Doc:
         for h in hits:
             self.by_sent.setdefault(h.sent, []).append(h)
         self.default = AGREEMENT if self.deal else lead_proposer
+        self.members: set[str] = set()
         if self.default is None:
             # no proposer in the lead: the story's most frequent explicit one
             first = self._walk(hits, dry=True)[0]
@@ -282,6 +283,7 @@ class _Doc:
                 if c.explicit:
                     counts[c.proposer] = counts.get(c.proposer, 0) + 1
             self.default = max(counts, key=counts.get) if counts else None
+        self.members = set(self.g.actors.get(self.default or "", {}).get("members", []))
         return self._walk(hits)
 
     def _walk(self, hits: list[_Hit], dry: bool = False) -> tuple[list[_Cand], list[_Resp]]:
@@ -468,7 +470,7 @@ class _Doc:
                 before = [r for r in own if r.pos <= p]
                 return (before[-1] if before else own[0]).actor
             demanding = bool(self._cues_in(s.text, "demanded", a, b))
-            joint = any(a <= x < b for x, _ in js) or any(r.kind == "joint" for r in inside)
+            jpos = [x for x, _ in js if a <= x < b] + [r.pos for r in inside if r.kind == "joint"]
             for kinds in (("propose", "demand"), ("say",)):
                 ag = [r for r in inside if r.kind in kinds and r.actor != AGREEMENT]
                 if not ag:
@@ -478,16 +480,31 @@ class _Doc:
                 # a party's own demand inside a deal story stays its own
                 if demanding and r.actor in self.parties | {r.actor for r in rs if r.kind == "demand"}:
                     return r.actor
-                if joint:
+                # joint wording governs the term when it comes before it, or when no agent does:
+                # "Washington agreed to X, and the two sides discussed Y" gives X to Washington
+                if jpos and (min(jpos) <= p or not before):
                     return AGREEMENT
                 if kinds == ("say",) and self.deal and category != "right_to_resume":
+                    # a party saying what it will do itself states its own step, not the deal's
+                    # (restraint during the truce, "said it would halt all attacks", is how the
+                    # deal binds that party: it stays the deal's term)
+                    if r.actor in self.parties and category not in _RESTRAINT and any(_self_commit(
+                            s.text, x, _mentions(self.memo, s.text, self.g, self.main))
+                            for x in before or ag if x.actor == r.actor):
+                        return r.actor
                     return AGREEMENT
                 return r.actor
-            if joint:
+            if jpos:
                 return AGREEMENT
             return None
         who = pick(ca, cb) or pick(0, len(s.text))
         if who:
+            # the story is about a group's plan: a member's envoy or "the plan led by the US"
+            # speaks for the group, unless the member owns a plan of its own ("a US proposal")
+            if who in self.members and not any(r.kind == "own" and r.actor == who and
+                                               not _LED_BY.search(s.text, max(0, r.pos - 12), r.pos)
+                                               for r in rs):
+                return self.default, True
             return who, True
         if s.list_item and list_carry:
             return list_carry, False
@@ -617,6 +634,28 @@ def _merge(cands: list[_Cand], resps: list[_Resp], doc: _Doc) -> list[Term]:
     return terms
 
 
+_LED_BY = re.compile(r"\bled by\s+(?:the\s+)?$", re.I)
+_RESTRAINT = {"ceasefire", "prohibited_acts", "duration_phasing", "partial_scope", "line_freeze"}
+_SELF_COMMIT = re.compile(
+    r"[^,;]{0,60}?\b(?:said|says|announced|stated|declared)\s+(?:on \w+\s+)?(?:that\s+)?"
+    r"(?:(?P<pron>(?:it|they|he|she|we)\s+(?:would|will|was going to|is going to|planned to|plans to|intends to|"
+    r"had ordered|has ordered|ordered|had decided|has decided|decided))|"
+    r"(?P<named>(?:[A-Z][\w.-]+\s+){1,6})(?:had ordered|has ordered|ordered|had decided|has decided|decided))\b")
+
+
+def _self_commit(t: str, r: Role, ms: list[Mention]) -> bool:
+    """"X said it would free prisoners", "X said its president had ordered the steps": the
+    speaker announces a step it takes itself (a unilateral offer, not the deal's term)."""
+    m = _SELF_COMMIT.match(t, r.pos)
+    if m is None:
+        return False
+    if m.group("pron") is not None:
+        return True
+    # a named person after the verb must be one of the speaker's own people
+    a, b = m.span("named")
+    return any(x.actor == r.actor and a <= x.start < b for x in ms)
+
+
 def _ranges(idx: list[int], sents: list[Sentence]) -> list[tuple[int, int]]:
     """Text ranges covering the given sentences, runs of neighbours merged (the furniture and
     body both count: a range is only where to look)."""
@@ -652,6 +691,13 @@ def _assign_places(s: Sentence, here: list[_Cand], g: Gazetteer, cuts: list[int]
         same = [d for c, d in zip(here, dist, strict=True) if seg(c.start - s.start) == ps]
         if not same and ps and background and cuts[ps - 1] in background:
             continue  # "...after the RSF took the last Darfur city": background, not a term's place
+        if not same and background:
+            # "a tanker docked at Hudaydah, the first since a truce took effect": the term sits in
+            # a background clause of a sentence about something else
+            x = here[min(range(len(here)), key=dist.__getitem__)].start - s.start
+            lo, hi = sorted((m.start(), x))
+            if any(lo < bg < hi for bg in background):
+                continue
         near = min(same) if same else min(dist)
         for c, d in zip(here, dist, strict=True):
             in_seg = seg(c.start - s.start) == ps

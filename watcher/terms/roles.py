@@ -80,9 +80,9 @@ _PROPOSAL_NOUN = (
     r"(?:peace |ceasefire |truce |new |latest |own |\d+-point |ten-point |draft |initial |revised |counter-?)*"
     r"(?:proposals?|plans?|offers?|initiatives?|formula|demands?|conditions|terms|draft|framework|road ?map|"
     r"ultimatum|position|red line|idea|vision|blueprint|requests?|document|statement|counterproposal|"
-    r"message|call|ceasefire|truce|preconditions?)"
+    r"message|call|ceasefire|truce|preconditions?|declaration|announcement)"
 )
-_OWN_BEFORE = re.compile(rf"^(?:'s|’s)?\s+{_PROPOSAL_NOUN}\b", re.IGNORECASE)
+_OWN_BEFORE = re.compile(rf"^(?:'s|’s|'|’)?\s+{_PROPOSAL_NOUN}\b", re.IGNORECASE)
 _OWN_BY = re.compile(
     rf"\b{_PROPOSAL_NOUN}\s+(?:\w+\s+){{0,3}}?(?:put forward|proposed|presented|unveiled|offered|drafted|written|"
     r"made|floated|tabled|backed|announced|suggested|submitted|issued|released|set out|prepared)?\s*(?:by|from)\s+"
@@ -94,12 +94,15 @@ _OWN_PASSIVE = re.compile(
     r"backed|supported|drawn up|authored|sponsored)\s+by\s+(?:the\s+|a\s+)?(?:[^\s.;]+\s+){0,8}$",
     re.IGNORECASE,
 )
+_BROKERED_BY = re.compile(r"\b(?:brokered|mediated|facilitated|hosted)\s*,?\s+by\s+(?:[^\s.;]+\s+){0,8}$", re.I)
 _OWN_ADJ = re.compile(r"^-(?:proposed|drafted|authored|led|backed|sponsored|written)\b", re.IGNORECASE)
 _DEAL_NOUN = r"(?:deal|agreement|accord|declaration|arrangement|pact|truce deal|ceasefire deal|understanding|deals|agreements)"
 JOINT = re.compile(
-    r"\b(?:(?:the|both|two|all|warring|rival|three|Yemeni)\s+(?:\w+\s+)?(?:sides|parties|delegations|countries|leaders)|each side|"
+    r"\b(?:(?:the|both|two|all|warring|rival|three|Yemeni)\s+(?:[\w’']+\s+)?(?:sides|parties|delegations|negotiators|countries|leaders)|each side|"
     r"each party|both(?= have| had| agreed| signed)|they)\s+(?:have\s+|had\s+|has\s+|also\s+|further\s+|both\s+|each\s+|"
-    r"now\s+|finally\s+|reportedly\s+|at last\s+|once more\s+)*(?:agreed|consented|signed|settled|reached|struck|approved|committed)\b"
+    r"now\s+|finally\s+|reportedly\s+|at last\s+|once more\s+)*(?:agreed|consented|signed|settled|reached|struck|approved|committed|answered|accepted)\b"
+    # the parties discussing a point together: a joint item, under discussion
+
     rf"|\b(?:reached|struck|signed|sealed|concluded|clinched|finali[sz]ed|settled on|agreed on|agreed to)\s+(?:a|an|the|their)\s+(?:\w+\s+){{0,3}}{_DEAL_NOUN}"
     rf"|\b{_DEAL_NOUN}\s+(?:was|were|has been|had been|have been|is|been)?\s*(?:reached|struck|agreed|signed|sealed|concluded|approved)"
     rf"|\b(?:under|in|per|as part of|according to|within)\s+the\s+(?:\w+[- ]){{0,3}}?(?:{_DEAL_NOUN}|truce|ceasefire|cease-fire|terms|text|declaration)\b(?!\s+(?:proposal|plan|offer|initiative|framework|demands|proposed))"
@@ -114,6 +117,16 @@ JOINT = re.compile(
     r"|\b(?:produced|yielded)\s+agreements?\b|\b(?:has|have|had)\s+been\s+(?:signed|agreed|reached|struck|concluded|sealed)\b|\bphase (?:one|two|three|1|2|3)\b|\b(?:first|second|third|final) (?:phase|stage)\b",
     re.IGNORECASE,
 )
+# the parties discussing a point together (a joint item, under discussion), and a truce brokered
+# by a mediator (the parties' deal; the broker is no proposer): scanned only when the words occur
+_JOINT_MORE = re.compile(
+    r"\b(?:the|both|two)\s+(?:[\w’']+\s+)?(?:sides|parties|delegations|negotiators)\s+(?:also\s+|further\s+|have\s+|had\s+)*(?:discussed|talked about|talked|addressed)\b"
+    r"|\b(?:truce|cease-?fire|deal|agreement|accord)s?\b[^.;]{0,30}?\b(?:brokered|mediated)\b|-(?:brokered|mediated)\s+(?:truce|cease-?fire|deal|agreement)", re.IGNORECASE)
+_JOINT_MORE_KEYS = ("discuss", "talked", "addressed", "brokered", "mediated")
+_JOINT_KEYS = ("agree", "consent", "sign", "settl", "reach", "struck", "approv", "commit", "answer", "accept",
+               "deal", "accord", "declaration", "arrangement", "pact", "understanding", "truce", "cease",
+               "terms", "text", "phase", "stage", "provision", "yield", "produced", "brokered", "mediated",
+               "conclu", "sealed", "clinch", "finali")
 _AND_AGREE = re.compile(r"\band\s+$", re.IGNORECASE)
 _AGREE_AFTER = re.compile(
     r"^\s+(?:have\s+|had\s+|has\s+|both\s+|also\s+|each\s+|finally\s+|on \w+\s+)*(?:agreed|consented|signed|settled|settle|reached|struck|agree|sign|strike)\b",
@@ -166,7 +179,8 @@ def roles(text: str, ms: list[Mention], g: Gazetteer) -> list[Role]:
             adj = None  # "the US-led Quad": the body it leads is the one that acts
         if own or adj:
             out.append(Role(m.actor, "own", m.start))
-        if (" by " in before or " from " in before) and (_OWN_BY.search(before) or _OWN_PASSIVE.search(before)):
+        if (" by " in before or " from " in before) and (_OWN_BY.search(before) or _OWN_PASSIVE.search(before)) \
+                and not _BROKERED_BY.search(before):
             out.append(Role(_body_of(m.actor, ms, g), "own", m.start))
         # "X and Y agreed" -> joint
         if _AGREE_AFTER.match(after) and _AND_AGREE.search(before[-40:]):
@@ -240,4 +254,10 @@ _INV_KEYS = ("said", "says", "told", "according", "stated", "added", "wrote", "r
 def joint_spans(text: str) -> list[tuple[int, int]]:
     low = text.lower()
     rx = _JOINT_LOW if len(low) == len(text) else JOINT
-    return [(m.start(), m.end()) for m in rx.finditer(low if rx is _JOINT_LOW else text)]
+    if not any(k in low for k in _JOINT_KEYS):
+        return []
+    out = [(m.start(), m.end()) for m in rx.finditer(low if rx is _JOINT_LOW else text)]
+    if any(k in low for k in _JOINT_MORE_KEYS):
+        out += [(m.start(), m.end()) for m in _JOINT_MORE.finditer(text)]
+        out.sort()
+    return out

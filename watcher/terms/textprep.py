@@ -98,7 +98,8 @@ def sentences(text: str, title: str | None = None) -> list[Sentence]:
             or bool(_CREDIT.search(line))
             or (not _TERMINAL.search(line) and not _LIST_ITEM.match(line) and words <= 20)
             or (not _TERMINAL.search(line) and bool(_GLUED.search(line)))
-            or (i > body_end and words < 25 and not _LIST_ITEM.match(line))
+            or (i > body_end and words < 25 and not _LIST_ITEM.match(line)
+                and not _introduces_list(line, i, lines, text))
         )
         seen.add(norm)
         list_item = bool(_LIST_ITEM.match(line))
@@ -115,6 +116,14 @@ def sentences(text: str, title: str | None = None) -> list[Sentence]:
                 start += 1
         _add(out, text, a + start, b, i, list_item, furniture)
     return out
+
+
+def _introduces_list(line: str, i: int, lines: list[tuple[int, int]], text: str) -> bool:
+    """A body sentence ending in a colon that a list follows ("...lifted, namely those:")."""
+    if not line.rstrip().endswith(":") or i + 1 >= len(lines) or len(line.split()) < 8:
+        return False
+    a, b = lines[i + 1]
+    return bool(_LIST_ITEM.match(text[a:b]))
 
 
 def _add(out: list[Sentence], text: str, a: int, b: int, para: int, li: bool, furn: bool) -> None:
