@@ -178,6 +178,11 @@ class Pipeline:
 
         self._extension_key = json.dumps(config.extension, sort_keys=True)
         self._feeds_by_url = {f.url: f for f in config.feeds}
+        # Article reads in flight, by canonical URL: a wire story carried by many feeds is
+        # fetched and read once, not once per feed polled in the same moment. An entry stays
+        # until the poll that started the read has stored it (then `known_articles` sees it).
+        self._reads: dict[str, asyncio.Future] = {}
+        self._reads_owned: dict[int, list[str]] = {}
         self.store.sync_feeds(config.feeds, w.interval)
 
     async def aclose(self) -> None:
@@ -200,7 +205,16 @@ class Pipeline:
         """Poll every due feed (or every enabled one) once, concurrently."""
         now = utcnow()
         feeds = self.store.enabled_feeds() if all_feeds else self.store.due_feeds(now)
-        return list(await asyncio.gather(*(self.poll_feed(f) for f in feeds)))
+        # A bounded number of polls in flight: the fetcher already limits requests, but
+        # without this every fetched body (and its parse) would wait in memory for a CPU
+        # worker; twice the request limit keeps both the network and the workers busy.
+        slots = asyncio.Semaphore(max(2 * self.config.watcher.concurrency, 4))
+
+        async def one(feed: dict) -> PollReport:
+            async with slots:
+                return await self.poll_feed(feed)
+
+        return list(await asyncio.gather(*(one(f) for f in feeds)))
 
     async def poll_feed_id(self, feed_id: int) -> PollReport | None:
         feed = self.store.feed(feed_id)
@@ -221,6 +235,9 @@ class Pipeline:
         except Exception as err:
             log.error("feed %s: could not store the poll: %s", label, err)
             raise
+        finally:
+            for url in self._reads_owned.pop(feed["id"], ()):
+                self._reads.pop(url, None)
         report = PollReport(
             feed_id=feed["id"], feed=label, outcome=record.outcome, http_status=record.http_status,
             duration_ms=record.duration_ms, entries_seen=record.entries_seen,
@@ -333,15 +350,43 @@ class Pipeline:
     ) -> list[EntryRecord]:
         """Fetch and read the relevant entries this database has not stored yet."""
         relevant_urls = [e.url for e, r in scored if r.relevant]
-        known = self.store.known_articles(relevant_urls)
+        known = self.store.known_articles(relevant_urls) if relevant_urls else {}
         records, tasks = [], []
         for entry, relevance in scored:
-            item = EntryRecord(entry, relevance, source=source_of(entry.url))
+            # the outlet is stored with relevant entries only (articles, terms)
+            item = EntryRecord(entry, relevance, source=source_of(entry.url) if relevance.relevant else None)
             records.append(item)
             if relevance.relevant and entry.url not in known:
-                tasks.append(self._snapshot_for(item, feed, started))
-        await asyncio.gather(*tasks)
+                tasks.append(self._shared_snapshot(item, feed, started))
+        if tasks:
+            await asyncio.gather(*tasks)
         return records
+
+    async def _shared_snapshot(self, item: EntryRecord, feed: dict, started: datetime) -> None:
+        """Read the entry's article, or wait for the read another poll already started.
+
+        Both polls then carry the same draft; the store keeps one version (same content
+        hash), where two separate reads racing could have stored the second as an edit."""
+        url = item.entry.url
+        pending = self._reads.get(url)
+        if pending is not None:
+            try:
+                item.snapshot = await asyncio.shield(pending)
+                return
+            except Exception:  # the other poll's read failed: read it ourselves
+                pass
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._reads[url] = future
+        self._reads_owned.setdefault(feed["id"], []).append(url)
+        try:
+            await self._snapshot_for(item, feed, started)
+        except BaseException as err:
+            if not future.done():
+                future.set_exception(err if isinstance(err, Exception) else RuntimeError("cancelled"))
+                future.exception()  # retrieved: nobody need wait on it
+            raise
+        else:
+            future.set_result(item.snapshot)
 
     async def _snapshot_for(self, item: EntryRecord, feed: dict, started: datetime) -> None:
         entry = item.entry
