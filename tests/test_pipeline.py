@@ -76,7 +76,7 @@ def projection(store: Store) -> dict:
 @pytest.fixture
 def site(loopback: LoopbackServer) -> LoopbackServer:
     publish(loopback, "/good1.xml", STORIES)
-    publish(loopback, "/good2.xml", STORIES[1:])
+    publish(loopback, "/good2.xml", STORIES)  # the same stories: whichever poll commits first stores both
     return loopback
 
 
@@ -107,16 +107,16 @@ def test_first_poll_stores_articles_snapshots_terms(site: LoopbackServer, tmp_pa
     store, reports = poll(make_config(tmp_path / "w.db", good_feeds(site)))
     assert {r.outcome for r in reports} == {"ok"}
     articles = store.query("select * from articles order by id")
-    assert len(articles) == 2  # seed 004 is in both feeds: one article
+    assert len(articles) == 2  # each story is in both feeds: one article each
     assert all("utm_" not in a["url"] for a in articles)
-    assert store.db.execute("select count(*) from article_feeds").fetchone()[0] == 3
+    assert store.db.execute("select count(*) from article_feeds").fetchone()[0] == 4
     snaps = store.query("select * from snapshots")
     assert len(snaps) == 2 and {s["text_source"] for s in snaps} == {"page"}
     assert all("Most read" not in s["text"] and "Privacy" not in s["text"] for s in snaps)
     assert store.db.execute("select count(*) from terms").fetchone()[0] > 0
     polls = store.query("select * from polls")
     assert len(polls) == 2 and all(p["http_status"] == 200 for p in polls)
-    assert sum(p["entries_new"] for p in polls) == 3
+    assert sum(p["entries_new"] for p in polls) == 4
 
 
 def test_second_poll_is_304_and_stores_nothing(site: LoopbackServer, tmp_path: Path) -> None:
@@ -325,3 +325,16 @@ def test_terms_json_round_trip(site: LoopbackServer, tmp_path: Path) -> None:
         assert isinstance(json.loads(row["values"]), dict)
         text = store.query("select text from snapshots where id = ?", [row["snapshot_id"]])[0]["text"]
         assert text[row["span_start"]:row["span_end"]] == row["quote"]
+
+
+def test_one_poll_folds_stories_oldest_first(loopback: LoopbackServer, tmp_path: Path) -> None:
+    """The feed lists 004 (newer) before 000; 000's terms are the starting point and 004's
+    rejection of them is a status change, as if they had arrived one by one."""
+    publish(loopback, "/f.xml", STORIES)
+    store, _ = poll(make_config(tmp_path / "w.db", [{"url": loopback.url("/f.xml"), "name": "f"}]))
+    first = {r["category"]: r["kind"] for r in store.query(
+        "select c.category, c.kind from changes c join articles a on a.id = c.article_id where a.url like '%/000%'")}
+    assert first.get("line_freeze") == "new"
+    later = store.query("select kind, category from changes c join articles a on a.id = c.article_id "
+                        "where a.url like '%/004%' and kind = 'status'")
+    assert later, "004's rejection should update terms first reported by 000"

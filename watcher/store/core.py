@@ -304,9 +304,10 @@ class CoreStore:
             baseline = record.baseline
             now = ts(record.started_at)
             seen = self.seen_entry_urls(record.feed_id, [r.entry.url for r in record.entries])
-            for item in record.entries:
+            for item in _oldest_first(record.entries):
                 entry = item.entry
                 if entry.url not in seen:
+                    seen.add(entry.url)
                     summary.entries_new += 1
                     self.db.execute(
                         "insert or ignore into entries (feed_id, url, guid, title, published_at, "
@@ -541,6 +542,13 @@ class CoreStore:
                     snap["article_id"], meta, draft, snap["article_source"], baseline=bool(snap["baseline"])
                 )
         return changes
+
+
+def _oldest_first(entries: list[EntryRecord]) -> list[EntryRecord]:
+    """Feeds list the newest story first; terms must be folded in the order they were
+    reported, so a later report is compared with an earlier one and not the reverse."""
+    in_feed_order = list(reversed(entries))
+    return sorted(in_feed_order, key=lambda r: r.entry.published_at or "9999")
 
 
 def change_key(snapshot_id: int, conflict: str, proposer: str, category: str, kind: str) -> str:
