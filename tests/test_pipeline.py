@@ -302,7 +302,7 @@ def test_backoff_grows_and_success_resets(loopback: LoopbackServer, tmp_path: Pa
                           "consecutive_errors from feeds")[0]
         delays.append(round(row["d"]))
         store.close()
-    assert delays == [600, 1200, 2400]
+    assert delays == [1200, 2400, 4800]  # 2x, 4x, 8x the interval
     publish(loopback, "/f.xml", STORIES[:1])
     store, reports = poll(config)
     assert reports[0].outcome == "ok"

@@ -9,6 +9,7 @@ did-you-mean suggestion.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import tomllib
@@ -42,7 +43,7 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("a duration like 90s, 15m, 2h or 1d")
     if isinstance(value, int | float):
-        if value <= 0:
+        if not math.isfinite(value) or value <= 0:
             raise ValueError("a positive duration")
         return float(value)
     if not isinstance(value, str):
@@ -90,6 +91,7 @@ class WatcherSettings:
     max_backoff: float = 86400.0
     recheck_articles_for: float = 7 * 86400.0
     workers: int = 0  # processes for parsing and extraction; 0 = one per core
+    max_articles_per_poll: int = 50  # article pages read per poll of one feed; the rest wait
     log_level: str = "INFO"
 
 
@@ -277,6 +279,7 @@ def _load_watcher(raw: Any, base: Path, path: Path | None) -> WatcherSettings:
         max_backoff=c.get("max_backoff", "duration", 86400.0),
         recheck_articles_for=c.get("recheck_articles_for", "duration", 7 * 86400.0),
         workers=c.get("workers", "int", 0),
+        max_articles_per_poll=c.get("max_articles_per_poll", "posint", 50),
         log_level=level,
     )
     c.done()

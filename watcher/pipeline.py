@@ -16,6 +16,7 @@ import random
 import re
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -29,6 +30,7 @@ from watcher.store import (
     EntryRecord,
     FeedState,
     PollRecord,
+    PollSummary,
     SnapshotDraft,
     Store,
     backoff_delay,
@@ -182,13 +184,13 @@ class Pipeline:
         # fetched and read once, not once per feed polled in the same moment. An entry stays
         # until the poll that started the read has stored it (then `known_articles` sees it).
         self._reads: dict[str, asyncio.Future] = {}
-        self._reads_owned: dict[int, list[str]] = {}
+        self._reads_owned: dict[int, list[tuple[str, asyncio.Future]]] = {}
         self.store.sync_feeds(config.feeds, w.interval)
 
     async def aclose(self) -> None:
         await self.fetcher.aclose()
-        if self._own_executor:
-            self.executor.shutdown(wait=True, cancel_futures=True)
+        if self._own_executor:  # joining workers blocks: not on the event loop
+            await asyncio.to_thread(self.executor.shutdown, wait=True, cancel_futures=True)
 
     async def __aenter__(self) -> Pipeline:
         return self
@@ -197,7 +199,18 @@ class Pipeline:
         await self.aclose()
 
     async def _cpu(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+        """Run a CPU stage in the executor. A worker process that died (killed for memory,
+        say) breaks a process pool for good; replace it once rather than fail every feed."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.executor, fn, *args)
+        except BrokenProcessPool:
+            if not self._own_executor:
+                raise
+            log.error("a worker process died; starting a new pool")
+            broken, self.executor = self.executor, make_executor(self.config.watcher.workers)
+            broken.shutdown(wait=False, cancel_futures=True)
+            return await loop.run_in_executor(self.executor, fn, *args)
 
     # -- polling ------------------------------------------------------------------------
 
@@ -233,11 +246,19 @@ class Pipeline:
         try:
             summary = self.store.record_poll(record, next_check_at=started + timedelta(minutes=15))
         except Exception as err:
-            log.error("feed %s: could not store the poll: %s", label, err)
-            raise
+            # the poll's transaction rolled back; record the failure on its own so the feed
+            # backs off and `watcher feeds` shows why, instead of retrying at every tick
+            log.exception("feed %s: could not store the poll: %s", label, err)
+            record = self._failure(feed, started, t0, None, f"could not store the poll: {type(err).__name__}: {err}")
+            try:
+                summary = self.store.record_poll(record)
+            except Exception:
+                log.exception("feed %s: could not store the failure either", label)
+                summary = PollSummary()
         finally:
-            for url in self._reads_owned.pop(feed["id"], ()):
-                self._reads.pop(url, None)
+            for url, future in self._reads_owned.pop(feed["id"], ()):
+                if self._reads.get(url) is future:
+                    del self._reads[url]
         report = PollReport(
             feed_id=feed["id"], feed=label, outcome=record.outcome, http_status=record.http_status,
             duration_ms=record.duration_ms, entries_seen=record.entries_seen,
@@ -265,7 +286,7 @@ class Pipeline:
     ) -> PollRecord:
         state = self._state(feed)
         state.consecutive_errors += 1
-        delay = backoff_delay(state.consecutive_errors - 1, self._interval(feed), self.config.watcher.max_backoff)
+        delay = backoff_delay(state.consecutive_errors, self._interval(feed), self.config.watcher.max_backoff)
         state.next_poll_at = self._next(started, max(delay, self._interval(feed)))
         state.last_status = res.status if res else None
         state.last_error = error
@@ -324,19 +345,26 @@ class Pipeline:
         topics = self._topics(feed)
         parsed, scored = await self._cpu(parse_and_score, body, res.headers, res.final_url, topics)
         if parsed.rejected:
-            failure = self._failure(feed, started, t0, res, f"not a feed: {parsed.problem}")
+            failure = self._failure(feed, started, t0, res, parsed.problem or "not a feed")
             failure.outcome = "rejected"
             failure.state.body_hash = None
             return failure
         state.consecutive_errors, state.success = 0, True
         state.title, state.site_url = parsed.title, parsed.link
         state.next_poll_at = self._next(started, max(interval, server_interval(res, parsed.ttl_seconds)))
-        entries = await self._read_entries(feed, scored, started)
+        entries, deferred = await self._read_entries(feed, scored, started)
         outcome = "malformed" if parsed.malformed else "ok"
         error = f"malformed feed, kept what parsed: {parsed.problem}" if parsed.malformed else None
+        note = None if parsed.malformed else parsed.problem  # e.g. entries skipped, a charset guessed
+        if deferred:
+            # parse this body again next time: the deferred entries are read then
+            state.body_hash = state.etag = state.last_modified = None
+            later = f"{deferred} relevant entries left for the next poll (max_articles_per_poll)"
+            log.info("feed %s: %s", label, later)
+            note = f"{note}; {later}" if note else later
         return record(
             outcome, error=error, entries=entries, entries_seen=len(scored),
-            baseline=feed["last_success_at"] is None,
+            baseline=feed["last_success_at"] is None, note=note,
         )
 
     def _topics(self, feed: dict) -> list[Topic]:
@@ -347,20 +375,27 @@ class Pipeline:
 
     async def _read_entries(
         self, feed: dict, scored: list[tuple[Entry, Relevance]], started: datetime
-    ) -> list[EntryRecord]:
-        """Fetch and read the relevant entries this database has not stored yet."""
+    ) -> tuple[list[EntryRecord], int]:
+        """Fetch and read the relevant entries this database has not stored yet, at most
+        ``max_articles_per_poll`` (newest first): a feed of 10,000 relevant entries must not
+        hold every fetch slot for hours. Returns the records and how many were deferred."""
         relevant_urls = [e.url for e, r in scored if r.relevant]
         known = self.store.known_articles(relevant_urls) if relevant_urls else {}
-        records, tasks = [], []
+        budget = self.config.watcher.max_articles_per_poll
+        records, tasks, deferred = [], [], 0
         for entry, relevance in scored:
+            to_read = relevance.relevant and entry.url not in known
+            if to_read and len(tasks) >= budget:
+                deferred += 1
+                continue  # not recorded at all: the next poll sees it as new
             # the outlet is stored with relevant entries only (articles, terms)
             item = EntryRecord(entry, relevance, source=source_of(entry.url) if relevance.relevant else None)
             records.append(item)
-            if relevance.relevant and entry.url not in known:
+            if to_read:
                 tasks.append(self._shared_snapshot(item, feed, started))
         if tasks:
             await asyncio.gather(*tasks)
-        return records
+        return records, deferred
 
     async def _shared_snapshot(self, item: EntryRecord, feed: dict, started: datetime) -> None:
         """Read the entry's article, or wait for the read another poll already started.
@@ -377,7 +412,7 @@ class Pipeline:
                 pass
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         self._reads[url] = future
-        self._reads_owned.setdefault(feed["id"], []).append(url)
+        self._reads_owned.setdefault(feed["id"], []).append((url, future))
         try:
             await self._snapshot_for(item, feed, started)
         except BaseException as err:
@@ -389,14 +424,21 @@ class Pipeline:
             future.set_result(item.snapshot)
 
     async def _snapshot_for(self, item: EntryRecord, feed: dict, started: datetime) -> None:
+        """Read one article. A failure here (a page that breaks the extractor, a dead worker)
+        costs this article its first version, not the whole feed its poll: the article is
+        stored without text and its re-check in 15 minutes reads it again."""
         entry = item.entry
         html, note = None, None
-        if self.config.watcher.fetch_articles:
-            html, note = await self._fetch_article(entry.link, feed)
-        feed_text = entry.content or entry.summary
-        item.snapshot = await self._cpu(
-            read_article, html, entry.link, entry.title, feed_text, note, self._extension_key, utcnow()
-        )
+        try:
+            if self.config.watcher.fetch_articles:
+                html, note = await self._fetch_article(entry.link, feed)
+            feed_text = entry.content or entry.summary
+            item.snapshot = await self._cpu(
+                read_article, html, entry.link, entry.title, feed_text, note, self._extension_key, utcnow()
+            )
+        except Exception:
+            log.exception("article %s offered by feed %s could not be read", entry.link, feed["name"] or feed["url"])
+            item.snapshot = None
 
     async def _fetch_article(self, url: str, feed: dict | None) -> tuple[bytes | None, str | None]:
         res = await self.fetcher.get(url, allow_private=self.config.watcher.allow_private)
@@ -436,6 +478,8 @@ class Pipeline:
                 )
                 if draft is not None and draft.text_source != "page":
                     draft = None  # the page yields too little now: not an edit
+                elif draft is not None and latest is not None and latest["text_source"] == "feed":
+                    draft.note = "the page's full text replaces the feed's text (not an edit)"
             else:
                 error = res.error
         except Exception as err:

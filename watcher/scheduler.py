@@ -53,6 +53,7 @@ class Daemon:
         self.extra_jobs = extra_jobs or []
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.stopping = asyncio.Event()
+        self._in_flight: set[asyncio.Task] = set()
 
     def _add_feed_jobs(self) -> None:
         now = utcnow()
@@ -77,18 +78,32 @@ class Daemon:
         if feed is None or feed["disabled_reason"] or not feed["enabled"] or feed["removed_at"]:
             return
         due = parse_ts(feed["next_poll_at"])
-        if due is not None and due > utcnow():
+        # next_poll_at is this tick's time plus the interval, to the second; a tick that
+        # fires a moment early must not skip a whole interval
+        slack = timedelta(seconds=min(60.0, 0.1 * float(feed["interval_seconds"])))
+        if due is not None and due > utcnow() + slack:
             return  # backing off, rate limited, or the server asked for a longer interval
+        await self._tracked(self.pipeline.poll_feed(feed))
+
+    async def _tracked(self, work: Awaitable[object]) -> None:
+        """Run a job's work so that a stop can cancel it: a cancelled poll writes nothing
+        (its transaction never began), which is right; a half-cut one would record
+        failures that are only the shutdown's."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
         try:
-            await self.pipeline.poll_feed(feed)
+            await work
+        except asyncio.CancelledError:
+            raise
         except Exception:
-            log.exception("feed %s: poll could not be stored", feed["name"] or feed["url"])
+            log.exception("a scheduled job failed")
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
 
     async def _check_articles(self) -> None:
-        try:
-            await self.pipeline.check_articles()
-        except Exception:
-            log.exception("article re-check failed")
+        await self._tracked(self.pipeline.check_articles())
 
     async def run(self) -> None:
         """Run until SIGTERM or SIGINT; then stop the jobs and close connections."""
@@ -113,6 +128,9 @@ class Daemon:
             await self.stopping.wait()
         finally:
             self.scheduler.shutdown(wait=False)
+            for task in list(self._in_flight):
+                task.cancel()
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
             await self.pipeline.aclose()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)

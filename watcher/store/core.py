@@ -291,10 +291,6 @@ class CoreStore:
             [ts(now), limit],
         )
 
-    def is_empty(self) -> bool:
-        """True before the first snapshot: the next poll is the baseline."""
-        return self.db.execute("select count(*) from snapshots").fetchone()[0] == 0
-
     # -- the one write per poll ----------------------------------------------------------
 
     def record_poll(self, record: PollRecord, *, next_check_at: datetime | None = None) -> PollSummary:
@@ -323,9 +319,7 @@ class CoreStore:
                     snap = self._add_snapshot(article_id, item.snapshot, baseline=baseline)
                     if snap is not None:
                         summary.snapshots_new += 1
-                        summary.changes_new += self._record_terms(
-                            article_id, snap, item.snapshot, item.source, baseline=baseline
-                        )
+                        summary.changes_new += self._record_terms(article_id, snap, item.snapshot, item.source)
             self._write_feed_state(record, now)
             self.db.execute(
                 "insert into polls (feed_id, started_at, duration_ms, outcome, http_status, bytes, "
@@ -382,20 +376,26 @@ class CoreStore:
         from watcher.article import text_diff
 
         version = (latest["version"] if latest else 0) + 1
+        kind = "first"
+        if latest is not None:
+            upgrade = latest["text_source"] == "feed" and draft.text_source == "page"
+            kind = "full_text" if upgrade else "edit"
+            baseline = bool(latest["baseline"]) if upgrade else baseline
         diff = None
         if latest is not None and latest["text"] is not None:
             diff = text_diff(latest["text"], draft.text, f"v{latest['version']}", f"v{version}")
         cursor = self.db.execute(
             "insert into snapshots (article_id, version, fetched_at, content_hash, title, text, "
-            "text_source, note, diff, baseline) values (?,?,?,?,?,?,?,?,?,?)",
+            "text_source, note, diff, baseline, kind) values (?,?,?,?,?,?,?,?,?,?,?)",
             [article_id, version, ts(draft.fetched_at), draft.content_hash, draft.title, draft.text,
-             draft.text_source, draft.note, diff, int(baseline)],
+             draft.text_source, draft.note, diff, int(baseline), kind],
         )
         self.db.execute(
             "update articles set latest_version = ?, language = coalesce(?, language), title = ? where id = ?",
             [version, draft.language, draft.title or None, article_id],
         )
-        return {"id": cursor.lastrowid, "version": version, "fetched_at": ts(draft.fetched_at)}
+        return {"id": cursor.lastrowid, "version": version, "fetched_at": ts(draft.fetched_at),
+                "kind": kind, "baseline": baseline}
 
     def record_check(
         self,
@@ -414,7 +414,7 @@ class CoreStore:
                 snap = self._add_snapshot(article_id, draft)
                 if snap is not None:
                     summary.snapshots_new = 1
-                    summary.changes_new = self._record_terms(article_id, snap, draft, source, baseline=False)
+                    summary.changes_new = self._record_terms(article_id, snap, draft, source)
             self.db.execute(
                 "update articles set last_checked_at = ?, next_check_at = ?, check_count = check_count + 1, "
                 "last_check_error = ? where id = ?",
@@ -424,10 +424,11 @@ class CoreStore:
 
     # -- terms, ledger, changes ----------------------------------------------------------
 
-    def _record_terms(
-        self, article_id: int, snap: dict, draft: SnapshotDraft, source: str | None, *, baseline: bool
-    ) -> int:
-        """Store the snapshot's terms and fold them into the ledger; returns changes made."""
+    def _record_terms(self, article_id: int, snap: dict, draft: SnapshotDraft, source: str | None) -> int:
+        """Store the snapshot's terms and fold them into the ledger; returns changes made.
+
+        ``snap`` carries id, version, fetched_at, kind and baseline. Only an edit is judged
+        against the article's previous version (changes of kind ``revised``)."""
         if draft.terms is None:
             return 0
         from watcher import ledger
@@ -441,7 +442,7 @@ class CoreStore:
             url=article["url"],
             source=source,
             observed_at=snap["fetched_at"],
-            previous_terms=self._snapshot_terms_before(article_id, snap["version"]),
+            previous_terms=self._snapshot_terms_before(article_id, snap["version"]) if snap["kind"] == "edit" else None,
         )
         term_ids = []
         for term in draft.terms:
@@ -466,7 +467,7 @@ class CoreStore:
                 "values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [snap["fetched_at"], change.conflict, change.proposer, change.category, change.kind,
                  change.summary, _json_or_none(change.before), _json_or_none(change.after), change.quote,
-                 source, article["url"], article_id, snap["id"], change.term_id, int(baseline),
+                 source, article["url"], article_id, snap["id"], change.term_id, int(snap["baseline"]),
                  change_key(snap["id"], change.conflict, change.proposer, change.category, change.kind)],
             )
         return len(result.changes)
@@ -537,10 +538,7 @@ class CoreStore:
                     text_source=snap["text_source"], language=None, fetched_at=parse_ts(snap["fetched_at"]),
                     terms=terms,
                 )
-                meta = {"id": snap["id"], "version": snap["version"], "fetched_at": snap["fetched_at"]}
-                changes += self._record_terms(
-                    snap["article_id"], meta, draft, snap["article_source"], baseline=bool(snap["baseline"])
-                )
+                changes += self._record_terms(snap["article_id"], snap, draft, snap["article_source"])
         return changes
 
 

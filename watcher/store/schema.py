@@ -100,6 +100,8 @@ CREATE TABLE snapshots (
     note TEXT,
     diff TEXT,                            -- unified diff from the previous version
     baseline INTEGER NOT NULL DEFAULT 0,  -- read by its feed's first poll (terms are a starting point)
+    kind TEXT NOT NULL DEFAULT 'first',   -- first | edit (the page changed) | full_text (the page
+                                          -- replaced the feed's text: not an edit)
     UNIQUE(article_id, version)
 );
 CREATE TABLE terms (
