@@ -48,6 +48,8 @@ FAULTS: dict[str, str] = {
     "retry_after": "`status` (429) with Retry-After `value` (120)",
     "wrong_type": "200 text/html page where a feed was expected",
     "empty": "200 with an empty body",
+    "no_type": "200 with the route's `body` and no Content-Type header at all",
+    "raw": "write `body` verbatim as the whole response (status line, headers and all), then close",
 }
 
 _CHUNK = 64 * 1024
@@ -292,6 +294,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _fault_empty(self, route: _Route, query: str) -> None:
         self._send(200, b"", route.content_type)
 
+    def _fault_no_type(self, route: _Route, query: str) -> None:
+        self._start(200, {"Content-Length": str(len(route.body))})
+        if not self._head:
+            self.wfile.write(route.body)
+
+    def _fault_raw(self, route: _Route, query: str) -> None:
+        self.wfile.write(route.body)
+        self.wfile.flush()
+        self.close_connection = True
+
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -389,8 +401,15 @@ class LoopbackServer:
         return self._httpd.server_address[1]
 
     @property
+    def host(self) -> str:
+        """The address the server is bound to (127.0.0.1 unless told otherwise)."""
+        if self._httpd is None:
+            raise RuntimeError("LoopbackServer is not running")
+        return self._httpd.server_address[0]
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         """Absolute URL of `path` on this server."""
@@ -524,3 +543,149 @@ class LoopbackServer:
     def _leave(self) -> None:
         with self._lock:
             self._in_flight -= 1
+
+
+# --- a zoo of bad feeds, shared by the fault tests and the memory benchmark ------------------
+
+
+def quiet_rss(items: list[str], title: str = "Weather and markets") -> bytes:
+    """An RSS 2.0 document around raw `<item>` strings (callers escape their own values)."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+        f"<title>{title}</title><link>http://quiet.example/</link>"
+        f"<description>nothing about ceasefires</description>{''.join(items)}</channel></rss>"
+    ).encode()
+
+
+def quiet_item(i: int, base: str, *, guid: str | None = None, link: str | None = None,
+               date: str | None = "Mon, 24 Jun 2024 10:00:00 GMT", title: str | None = None) -> str:
+    """One entry no topic finds relevant (so a bad feed adds no terms or changes)."""
+    parts = [f"<title>{title or f'Storm warning for the coast, update {i}'}</title>"]
+    if link != "":
+        parts.append(f"<link>{link or f'{base}/quiet/{i}.html'}</link>")
+    if guid:
+        parts.append(f'<guid isPermaLink="false">{guid}</guid>')
+    if date:
+        parts.append(f"<pubDate>{date}</pubDate>")
+    parts.append(f"<description>Rain and wind expected, item {i}.</description>")
+    return "<item>" + "".join(parts) + "</item>"
+
+
+def _raw_response(status: str, headers: dict[str, str], body: bytes) -> bytes:
+    head = f"HTTP/1.1 {status}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return head.encode("latin-1") + b"Connection: close\r\n\r\n" + body
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fault_zoo(server: LoopbackServer) -> dict[str, str]:
+    """Install one bad feed per misbehaviour on `server`; returns {fault name: feed URL}.
+
+    Every entry these feeds carry is about the weather, never relevant, so a bad feed adds
+    no articles, terms or changes: whatever the good feeds beside it store must be exactly
+    what they store alone.
+    """
+    base = server.base_url
+    zoo: dict[str, str] = {}
+
+    def fault(name: str, kind: str, **options: Any) -> None:
+        zoo[name] = server.fault(f"/zoo/{name}.xml", kind, **options)
+
+    def static(name: str, body: bytes | str, **kw: Any) -> None:
+        zoo[name] = server.add(f"/zoo/{name}.xml", body, **kw)
+
+    def raw(name: str, data: bytes) -> None:
+        fault(name, "raw", body=data)
+
+    fault("hang", "hang")
+    fault("hang_body", "hang_body")
+    fault("trickle", "trickle", size=600, interval=0.2)
+    fault("reset", "reset")
+    fault("close", "close")
+    fault("garbage", "garbage")
+    fault("redirect_loop", "redirect_loop")
+    fault("redirect_chain", "redirect_chain", hops=20)
+    fault("huge_30mb_chunked", "huge", size=30_000_000)
+    fault("huge_30mb_declared", "huge", size=30_000_000, chunked=False)
+    fault("gzip_bomb", "gzip_bomb", size=500_000_000)
+    fault("deflate_bomb", "gzip_bomb", size=200_000_000, encoding="deflate")
+    fault("retry_after_429", "retry_after", status=429, value=3600)
+    http_date = formatdate(time.time() + 7200, usegmt=True)
+    fault("retry_after_503_date", "retry_after", status=503, value=http_date)
+    fault("html_page", "wrong_type")
+    fault("empty", "empty")
+    fault("no_content_type", "no_type", body=quiet_rss([quiet_item(1, base)]))
+    static("wrong_content_type", quiet_rss([quiet_item(1, base)]), content_type="image/png")
+    static("not_found", "gone fishing", status=404, content_type="text/plain")
+    static("server_error", "oops", status=500, content_type="text/plain")
+    # encodings
+    bad_utf8 = quiet_rss([quiet_item(1, base, title="Storm \xff\xfe\xfd warning")]).replace(
+        "Storm \xff\xfe\xfd".encode(), b"Storm \xff\xfe\xc3\x28 \xed\xa0\x80 warning")
+    static("invalid_utf8", bad_utf8, content_type="application/rss+xml; charset=utf-8")
+    lying = quiet_rss([quiet_item(1, base, title="Pluie sur la côte, très forte")]).decode()
+    lying = lying.replace('encoding="UTF-8"', 'encoding="windows-1252"').encode("cp1252")
+    static("lying_charset", lying, content_type="text/xml; charset=utf-8")
+    utf16_lie = quiet_rss([quiet_item(1, base)]).decode().encode("utf-16-le")
+    static("utf16_declared_utf8", utf16_lie, content_type="application/xml; charset=utf-8")
+    # hostile XML
+    lol = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    static("entity_expansion", (
+        '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol0 "lol">' + lol + "]>"
+        '<rss version="2.0"><channel><title>&lol9;</title><item><title>Storm &lol9;</title>'
+        f"<link>{base}/quiet/lol.html</link></item></channel></rss>"))
+    static("entity_quadratic", (
+        '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "' + "x" * 50_000 + '">]>'
+        '<rss version="2.0"><channel><title>Storms</title><item><title>' + "&big;" * 2000
+        + f"</title><link>{base}/quiet/big.html</link></item></channel></rss>"))
+    server.add("/zoo/secret.txt", "TOP-SECRET-XXE-MARKER", content_type="text/plain")
+    server.add("/zoo/evil.dtd", '<!ENTITY % all "<!ENTITY leak SYSTEM \'file:///etc/hostname\'>">%all;',
+               content_type="application/xml-dtd")
+    static("xxe", (
+        '<?xml version="1.0"?>\n<!DOCTYPE rss [\n'
+        '  <!ENTITY passwd SYSTEM "file:///etc/passwd">\n'
+        f'  <!ENTITY remote SYSTEM "{base}/zoo/secret.txt">\n'
+        f'  <!ENTITY % dtd SYSTEM "{base}/zoo/evil.dtd"> %dtd;\n'
+        ']>\n<rss version="2.0"><channel><title>Storm &passwd; &remote; &leak;</title>'
+        f"<item><title>Storm &passwd;</title><link>{base}/quiet/xxe.html</link>"
+        "<description>&remote;</description></item></channel></rss>"))
+    static("xxe_external_dtd", (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rss SYSTEM "{base}/zoo/evil.dtd">\n'
+        '<rss version="2.0"><channel><title>Storm &leak;</title>'
+        f"<item><title>Storm</title><link>{base}/quiet/dtd.html</link></item></channel></rss>"))
+    # entries
+    static("entries_10000", quiet_rss([quiet_item(i, base) for i in range(10_000)]))
+    static("duplicate_guids", quiet_rss([
+        quiet_item(1, base, guid="same"),
+        quiet_item(2, base, guid="same"),                      # same guid, other link: dropped
+        quiet_item(3, base, guid="other", link=f"{base}/quiet/1.html"),  # same link: dropped
+        quiet_item(4, base, guid="fourth"),
+    ]))
+    static("odd_entries", quiet_rss([
+        quiet_item(1, base, link="", guid="not-a-url"),              # no link at all: skipped
+        quiet_item(2, base, link="", guid=f"{base}/quiet/guid-2.html"),  # guid stands in
+        quiet_item(3, base, date=None),                              # no date
+        quiet_item(4, base, date="Fri, 01 Jan 2100 00:00:00 GMT"),   # the future
+        quiet_item(5, base, date="not a date at all"),
+        quiet_item(6, base, link="javascript:alert(1)"),             # not http(s): skipped
+    ]))
+    # broken HTTP framing and encodings
+    feed = quiet_rss([quiet_item(1, base)])
+    raw("unsupported_encoding", _raw_response(
+        "200 OK", {"Content-Type": "application/rss+xml", "Content-Encoding": "br",
+                   "Content-Length": str(len(feed))}, feed))
+    gz = gzip_module.compress(feed)
+    raw("truncated_gzip", _raw_response(
+        "200 OK", {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip",
+                   "Content-Length": str(len(gz) // 2)}, gz[: len(gz) // 2]))
+    raw("short_body", _raw_response(
+        "200 OK", {"Content-Type": "application/rss+xml", "Content-Length": "100000"}, feed))
+    raw("huge_headers", _raw_response(
+        "200 OK", {"Content-Type": "application/rss+xml", "X-Junk": "j" * 2_000_000}, feed))
+    zoo["dns_invalid"] = "http://feeds.invalid/rss"
+    zoo["connection_refused"] = f"http://127.0.0.1:{closed_port()}/rss"
+    return zoo
