@@ -88,23 +88,27 @@ def test_new_changes_after_a_digest_go_into_the_next(demo_db: Path, tmp_path: Pa
 def test_failing_feed_reported_once_then_recovery(demo_db: Path, tmp_path: Path) -> None:
     config = write_config(tmp_path, demo_db)
     cli(["digest", "--config", str(config)])
-    store = Store.open(demo_db)
+    store = Store.open(demo_db)  # the demo has two feeds: Demo News fails, Demo Wire stays ok
+    [news] = store.query("select id from feeds where name = 'Demo News'")
     store.db.execute("update feeds set consecutive_errors = 4, failing_since = '2030-01-01 00:00:00', "
-                     "last_error = 'HTTP 503 Service Unavailable'")
+                     "last_error = 'HTTP 503 Service Unavailable' where id = ?", [news["id"]])
     store.close()
     first = cli(["digest", "--config", str(config)])
     assert "failing since 2030-01-01 00:00:00 UTC (4 errors): Demo News — HTTP 503" in first.stdout
+    assert "Demo Wire" not in first.stdout
     assert "failing" not in cli(["digest", "--config", str(config)]).stdout  # once per episode
     store = Store.open(demo_db)
-    store.db.execute("update feeds set consecutive_errors = 0, failing_since = null, last_error = null")
+    store.db.execute("update feeds set consecutive_errors = 0, failing_since = null, last_error = null "
+                     "where id = ?", [news["id"]])
     store.close()
     recovered = cli(["digest", "--config", str(config)])
     assert "recovered: Demo News (failing since 2030-01-01 00:00:00 UTC)" in recovered.stdout
+    assert "Demo Wire" not in recovered.stdout
     assert "recovered" not in cli(["digest", "--config", str(config)]).stdout
     # the other channel has its own reports
     store = Store.open(demo_db)
-    assert {(r["channel"], r["state"]) for r in store.query("select * from feed_reports")} == {
-        ("console", "failing"), ("console", "recovered")}
+    assert sorted((r["channel"], r["feed_id"], r["state"]) for r in store.query("select * from feed_reports")) == [
+        ("console", news["id"], "failing"), ("console", news["id"], "recovered")]
     store.close()
 
 

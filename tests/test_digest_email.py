@@ -59,7 +59,7 @@ def test_email_digest_sent_once_with_both_parts(demo_db: Path, tmp_path: Path) -
         assert msg.get_content_type() == "multipart/alternative"
         assert msg["To"] == "desk@news.example, editor@news.example"
         assert msg["Subject"].startswith("ceasefire watcher: 11 term changes, 5 terms on record · russia-ukraine:")
-        assert "negotiations widened" in msg["Subject"]
+        assert "troop_withdrawal widened" in msg["Subject"]
         parts = _parts(msg)
         assert set(parts) == {"text/plain", "text/html"}
         assert "5 terms on record" in parts["text/plain"] and HOSTILE_TITLE in parts["text/plain"]

@@ -6,7 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_digest_support import HOSTILE_TITLE, add_hostile_change, demo_db, demo_template  # noqa: F401
+from test_digest_support import (  # noqa: F401
+    HOSTILE_TITLE,
+    add_hostile_change,
+    add_revised_change,
+    demo_db,
+    demo_template,
+    wire_host,
+)
 
 from watcher.digest.collect import Digest, matches_alert, trim_diff
 from watcher.digest.outbox import Selection, collect
@@ -29,9 +36,21 @@ def test_grouped_by_conflict_proposer_then_kind(demo_db: Path) -> None:
     assert {c.proposer for c in digest.changes} == {"russia", "ukraine"}
     text = render_text(digest)
     assert text.index("  russia\n") < text.index("  ukraine\n")
-    # before -> after for a changed value, the quote, source, when, outlets, link
-    assert "widened: places +donetsk" in text
-    assert "before: proposed" in text and "after: proposed — donetsk" in text
+    # before -> after for a changed value, the quote, source, when, outlets, link: Demo Wire's
+    # follow-up widened Russia's withdrawal demand (set by seed 004 on Demo News) to Kharkiv
+    assert [c.summary for c in digest.changes if c.kind == "changed"] == [
+        "russia: troop_withdrawal widened: places +kharkiv"]
+    assert "negotiations widened" not in text  # negotiations carry no places
+    start = text.index("    • changed: troop_withdrawal widened: places +kharkiv\n")
+    changed = text[start : text.index("    • ", start + 1)]
+    before = "demanded (precondition) — party ukraine; donetsk, kherson, luhansk, zaporizhzhia; ukraine rejected"
+    after = "demanded (precondition) — party ukraine; donetsk, kharkiv, kherson, luhansk, zaporizhzhia"
+    assert f"      before: {before}\n      after: {after}\n" in changed
+    assert "“Peskov said Moscow would be ready to open talks only if Ukraine withdrew" in changed
+    outlets = "2 outlets" if wire_host() != "127.0.0.1" else "1 outlet"  # seed 004's and the wire's
+    assert f"      {wire_host()} · seen " in changed and f" · {outlets} reported it\n" in changed
+    assert "Kremlin widens its withdrawal demand to the Kharkiv region — http://" in changed
+    assert changed.rstrip().endswith("/wire/wire-kharkiv.html")
     assert "“Earlier this month, Putin said" in text
     assert "1 outlet reported it" in text and "seen " in text
     assert "/world/004.html" in text
@@ -56,10 +75,17 @@ def test_baseline_summary_off_lists_everything(demo_db: Path) -> None:
 
 
 def test_revised_shows_trimmed_diff_once_per_snapshot(demo_db: Path) -> None:
+    # the demo's edit of seed 004 revises one term; a second revised change on the same
+    # snapshot (as when an edit changes two terms) must not repeat the diff
+    assert [c.key for c in _digest(demo_db).changes if c.kind == "revised"] == [
+        "4:russia-ukraine:russia:troop_withdrawal:revised"]
+    second = add_revised_change(demo_db)
     digest = _digest(demo_db)
     revised = [c for c in digest.changes if c.kind == "revised"]
-    assert len(revised) == 2
+    assert len(revised) == 2 and second in [c.key for c in revised]
     assert [bool(c.diff) for c in revised].count(True) == 1
+    # on the snapshot's first recorded change, and on no other kind of change
+    assert [c.key for c in digest.changes if c.diff] == ["4:russia-ukraine:russia:troop_withdrawal:revised"]
     diff = next(c.diff for c in revised if c.diff)
     assert diff.startswith("-") and "+Earlier this month" in diff and "Kharkiv" in diff
     assert "@@" not in diff and "+++" not in diff
@@ -77,7 +103,7 @@ def test_subject_says_what_changed(demo_db: Path) -> None:
     digest = _digest(demo_db)
     text = subject(digest)
     assert text.startswith("ceasefire watcher: 10 term changes, 5 terms on record · russia-ukraine: russia ")
-    assert "line_freeze ukraine rejected" in text and "negotiations widened" in text
+    assert "line_freeze ukraine rejected" in text and "troop_withdrawal widened" in text
     assert "+identity_ideology" in text and "more" in text
     assert len(text) <= 200 and "\n" not in text
 

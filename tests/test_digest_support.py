@@ -24,7 +24,8 @@ HOSTILE_TITLE = "<script>alert(1)</script>"
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's database (seed 000 baseline, seed 004, an edit), built once per session."""
+    """The demo's database, built once per session: Demo News' baseline poll (seed 000), seed 004,
+    Demo Wire's follow-up widening Russia's withdrawal demand, then Demo News' edit of seed 004."""
     from watcher.demo import build_demo_db
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
@@ -78,6 +79,36 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wire_host() -> str:
+    """Where the demo puts its second outlet (Demo Wire): 127.0.0.2, so it counts as another
+    source, or 127.0.0.1 on systems where only that loopback address is configured."""
+    try:
+        with socket.socket() as s:
+            s.bind(("127.0.0.2", 0))
+    except OSError:
+        return "127.0.0.1"
+    return "127.0.0.2"
+
+
+def add_revised_change(db: Path, category: str = "negotiations") -> str:
+    """A second `revised` change on the snapshot of the demo's one revised change (the edit of
+    seed 004), as when an edit changes two terms at once; returns its key."""
+    store = Store.open(db)
+    with store.transaction():
+        [row] = store.query("select * from changes where kind = 'revised'")
+        key = f"{row['snapshot_id']}:{row['conflict']}:{row['proposer']}:{category}:revised"
+        store.db.execute(
+            "insert into changes (detected_at, conflict, proposer, category, kind, summary, before, after, "
+            "quote, source, url, article_id, snapshot_id, baseline, key) "
+            "values (?,?,?,?,'revised',?,?,?,?,?,?,?,?,0,?)",
+            [row["detected_at"], row["conflict"], row["proposer"], category,
+             f"{row['proposer']}: {category} revised in the article: places +kharkiv", row["before"],
+             row["after"], row["quote"], row["source"], row["url"], row["article_id"], row["snapshot_id"], key],
+        )
+    store.close()
+    return key
 
 
 def add_hostile_change(db: Path, detected_at: str = "2030-01-01 00:00:00") -> str:

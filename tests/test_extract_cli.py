@@ -117,7 +117,7 @@ def test_reprocess_equals_live_and_is_idempotent(demo_db: Path) -> None:
     live = _snapshot(store)
     assert live["changes"], "the demo should have produced changes"
     stats = reprocess_all(store)
-    assert stats["snapshots"] == 3
+    assert stats["snapshots"] == 4  # 000, 004, the wire follow-up, 004 edited
     assert _snapshot(store) == live
     reprocess_all(store)
     assert _snapshot(store) == live
@@ -141,7 +141,10 @@ def test_seed_changes_through_the_pipeline(demo_db: Path) -> None:
     assert any("ukraine rejected" in r["summary"] for r in status)
     # nothing but russia-ukraine (the Hamas headline is page furniture)
     assert {r["conflict"] for r in rows} == {"russia-ukraine"}
-    # the edited page (round 3): the withdrawal demand widened to Kharkiv, as a revision
+    # round 3: a second outlet widens the withdrawal demand, a change against the ledger
+    changed = [r for r in rows if r["kind"] == "changed"]
+    assert [(r["category"], "+kharkiv" in r["summary"]) for r in changed] == [("troop_withdrawal", True)]
+    # round 4: the first outlet edits its page the same way, a revision of that article
     revised = [r for r in rows if r["kind"] == "revised"]
     assert any(r["category"] == "troop_withdrawal" and "kharkiv" in r["summary"] for r in revised)
     withdrawal = store.ledger_entry("russia-ukraine", "russia", "troop_withdrawal")
@@ -175,3 +178,16 @@ def test_reprocess_keeps_terms_of_pruned_snapshots(demo_db: Path, tmp_path: Path
     store.db.execute("update snapshots set text = null where version = 1 and article_id = 2")
     reprocess_all(store)
     assert _snapshot(store) == before
+
+
+def test_terms_command_groups_the_ledger(demo_db: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "watcher", "terms", "--db", str(demo_db), "--config", str(ROOT / "config.toml")],
+        capture_output=True, text=True, timeout=60, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[2] == "russia-ukraine" and lines[3] == "  russia"
+    withdrawal = next(x for x in lines if x.strip().startswith("troop_withdrawal") and "party ukraine" in x)
+    assert "kharkiv" in withdrawal and "ukraine rejected" in withdrawal and "[2 outlets" in withdrawal
+    assert "  ukraine" in lines

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from watcher import views
-from watcher.demo import build_demo_db
+from watcher.demo import WIRE_STORY, build_demo_db
 from watcher.store import Store
 
 SQLITE_UTILS = Path(sys.executable).with_name("sqlite-utils")
@@ -88,18 +88,31 @@ def test_recent_changes_newest_first_with_articles(seed_db: Path) -> None:
 
 def test_article_versions(seed_db: Path) -> None:
     got = rows(seed_db, "select * from article_versions")
-    assert len(got) == count(seed_db, "snapshots")
-    edited = [r for r in got if r["article_id"] == got[-1]["article_id"]]
+    assert len(got) == count(seed_db, "snapshots") == 4
+    # seed 000 (#1), seed 004 (#2) edited once, Demo Wire's story (#3)
+    assert [(r["article_id"], r["version"]) for r in got] == [(1, 1), (2, 1), (2, 2), (3, 1)]
+    assert [r["url"].rsplit("/", 2)[1:] for r in got if r["version"] == 1] == [
+        ["world", "000.html"], ["world", "004.html"], ["wire", "wire-kharkiv.html"]]
+    edited = [r for r in got if r["url"].endswith("/world/004.html")]
     assert [(r["version"], r["has_diff"], r["is_latest"]) for r in edited] == [(1, 0, 0), (2, 1, 1)]
-    assert all(r["chars"] > 1000 and r["terms"] > 0 and r["text_pruned"] == 0 for r in got)
+    assert all(r["is_latest"] == 1 and r["has_diff"] == 0 for r in got if r["article_id"] != 2)
+    assert all(r["terms"] > 0 and r["text_pruned"] == 0 for r in got)
+    seeds = [r for r in got if r["article_id"] != 3]
+    assert all(r["chars"] > 1000 for r in seeds)  # the seeds' whole text, not the feed's summary
+    [wire] = [r for r in got if r["article_id"] == 3]  # the wire's whole (short) story: headline + body
+    assert wire["chars"] == len(f"{WIRE_STORY.title}\n\n{WIRE_STORY.text}")
     assert "Kharkiv" in edited[1]["diff"]
     assert sum(r["changes"] for r in got) == count(seed_db, "changes")
 
 
 def test_feed_health_ok_and_failing(store: Store) -> None:
-    [row] = store.query("select * from feed_health")
-    assert row["state"] == "ok" and row["polls_24h"] == 2 and row["failed_24h"] == 0
-    assert row["error_rate_24h"] == 0 and row["polls_7d"] == 2
+    # the demo polls both feeds in each of its three poll rounds (its fourth round re-checks articles)
+    health = store.query("select * from feed_health order by feed_id")
+    assert [(r["feed"], r["state"], r["polls_24h"], r["failed_24h"], r["error_rate_24h"], r["polls_7d"])
+            for r in health] == [("Demo News", "ok", 3, 0, 0, 3), ("Demo Wire", "ok", 3, 0, 0, 3)]
+    [row] = store.query("select * from feed_health where feed = 'Demo News'")
+    assert row["state"] == "ok" and row["polls_24h"] == 3 and row["failed_24h"] == 0
+    assert row["error_rate_24h"] == 0 and row["polls_7d"] == 3
     with store.transaction():
         store.db.execute(
             "insert into polls (feed_id, started_at, duration_ms, outcome, error) "
@@ -110,12 +123,14 @@ def test_feed_health_ok_and_failing(store: Store) -> None:
         store.db.execute(
             "update feeds set consecutive_errors = 1, last_error = 'timed out after 20s', "
             "failing_since = datetime('now', '-1 hour') where id = ?", [row["feed_id"]])
-    [row] = store.query("select * from feed_health")
+    [row] = store.query("select * from feed_health where feed = 'Demo News'")
     assert row["state"] == "failing" and row["last_error"] == "timed out after 20s" and row["failing_since"]
-    assert (row["polls_24h"], row["failed_24h"], row["error_rate_24h"]) == (3, 1, 0.333)
-    assert (row["polls_7d"], row["failed_7d"]) == (4, 1)
+    assert (row["polls_24h"], row["failed_24h"], row["error_rate_24h"]) == (4, 1, 0.25)
+    assert (row["polls_7d"], row["failed_7d"]) == (5, 1)
+    [other] = store.query("select * from feed_health where feed = 'Demo Wire'")  # untouched
+    assert (other["state"], other["polls_24h"], other["failed_24h"], other["polls_7d"]) == ("ok", 3, 0, 3)
     store.db.execute("update feeds set disabled_reason = '410 Gone' where id = ?", [row["feed_id"]])
-    assert store.query("select state from feed_health")[0]["state"] == "disabled"
+    assert [r["state"] for r in store.query("select state from feed_health order by feed_id")] == ["disabled", "ok"]
 
 
 def test_ensure_is_idempotent_and_writes_nothing_when_current(store: Store) -> None:
@@ -206,5 +221,7 @@ def test_sqlite_utils_query_on_a_view(seed_db: Path) -> None:
 def test_sqlite_utils_search(seed_db: Path) -> None:
     terms = json.loads(sqlite_utils("search", str(seed_db), "terms", "neutral", "-c", "category", "-c", "quote"))
     assert terms and all("neutral" in r["quote"].lower() for r in terms)
-    snapshots = json.loads(sqlite_utils("search", str(seed_db), "snapshots", "Kharkiv", "-c", "version"))
-    assert [r["version"] for r in snapshots] == [2]  # only the edited version names Kharkiv
+    snapshots = json.loads(sqlite_utils("search", str(seed_db), "snapshots", "Kharkiv", "-c", "article_id",
+                                        "-c", "version"))
+    # only seed 004's edited version (#2 v2) and Demo Wire's story (#3) name Kharkiv
+    assert sorted((r["article_id"], r["version"]) for r in snapshots) == [(2, 2), (3, 1)]

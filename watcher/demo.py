@@ -77,11 +77,11 @@ def article_page(story: Story, site: str = "Demo News") -> str:
 </body></html>"""
 
 
-def rss_feed(stories: list[Story], base_url: str, title: str = "Demo News — World") -> str:
-    """An RSS 2.0 feed of the stories, newest first, linking to their pages."""
+def rss_feed(stories: list[Story], base_url: str, title: str = "Demo News", path: str = "/world") -> str:
+    """An RSS 2.0 feed of the stories, newest first, linking to their pages under ``path``."""
     items = []
     for s in sorted(stories, key=lambda s: s.published, reverse=True):
-        link = f"{base_url}/world/{s.slug}.html?utm_source=rss&utm_medium=feed"
+        link = f"{base_url}{path}/{s.slug}.html?utm_source=rss&utm_medium=feed"
         summary = s.text.split("\n\n")[0]
         items.append(
             f"<item><title>{html.escape(s.title)}</title><link>{html.escape(link)}</link>"
@@ -96,7 +96,7 @@ def rss_feed(stories: list[Story], base_url: str, title: str = "Demo News — Wo
     )
 
 
-def demo_config(db: Path, feed_url: str) -> Config:
+def demo_config(db: Path, feed_url: str, wire_url: str) -> Config:
     return parse_config(
         {
             "watcher": {
@@ -105,7 +105,7 @@ def demo_config(db: Path, feed_url: str) -> Config:
                 "workers": 1,
                 "timeout": "10s",
             },
-            "feeds": [{"url": feed_url, "name": "Demo News"}],
+            "feeds": [{"url": feed_url, "name": "Demo News"}, {"url": wire_url, "name": "Demo Wire"}],
             "digest": {"channels": ["console"]},
         },
         base=db.parent,
@@ -121,37 +121,70 @@ def edited(story: Story) -> Story:
     return Story(story.slug, story.title, text, story.published)
 
 
-async def _rounds(config: Config, server: object, stories: list[Story], out: list) -> None:
+# A follow-up from a second outlet, written for the demo (the seeds are the real reporting):
+# it widens a term the seeds reported, which the ledger records as a change.
+WIRE_STORY = Story(
+    "wire-kharkiv",
+    "Kremlin widens its withdrawal demand to the Kharkiv region",
+    "Russia now wants Ukrainian forces to leave the Kharkiv region as well before any peace talks "
+    "can begin, Kremlin spokesman Dmitry Peskov told reporters on Thursday.\n\n"
+    "Peskov said Moscow would be ready to open talks only if Ukraine withdrew all its troops from "
+    "the Donetsk, Luhansk, Kherson, Zaporizhzhia and Kharkiv regions.\n\n"
+    "Kyiv has not yet responded to the new demand.",
+    datetime(2024, 6, 27, 9, 0, tzinfo=UTC),
+)
+
+
+def _publish(server: object, prefix: str, stories: list[Story], site: str) -> None:
+    for s in stories:
+        server.add(f"{prefix}/{s.slug}.html", article_page(s, site), content_type="text/html; charset=utf-8")
+    server.add(f"{prefix}/feed.xml", rss_feed(stories, server.base_url, site, path=prefix))
+
+
+async def _rounds(config: Config, news: object, wire: object, stories: list[Story], out: list) -> None:
     from watcher.pipeline import Pipeline
     from watcher.store import Store
 
     store = Store.open(config.watcher.database)
     async with Pipeline(config, store) as pipeline:
+        _publish(wire, "/wire", [], "Demo Wire")
         for n in range(len(stories)):
-            published = stories[: n + 1]
-            for s in published:
-                server.add(f"/world/{s.slug}.html", article_page(s), content_type="text/html; charset=utf-8")
-            server.add("/feed.xml", rss_feed(published, server.base_url))
+            _publish(news, "/world", stories[: n + 1], "Demo News")
             reports = await pipeline.poll(all_feeds=True)
-            out.append((f"Round {n + 1}: the feed carries {n + 1} stor{'y' if n == 0 else 'ies'}", reports, None))
+            what = "the first poll is the baseline" if n == 0 else "seed 004 is added"
+            out.append((f"Round {n + 1}: Demo News carries {n + 1} stor{'y' if n == 0 else 'ies'} ({what})",
+                        reports, None))
+        _publish(wire, "/wire", [WIRE_STORY], "Demo Wire")
+        reports = await pipeline.poll(all_feeds=True)
+        out.append(("Round 3: a second outlet reports a widened demand", reports, None))
         last = stories[-1]
-        server.add(f"/world/{last.slug}.html", article_page(edited(last)), content_type="text/html; charset=utf-8")
+        news.add(f"/world/{last.slug}.html", article_page(edited(last)), content_type="text/html; charset=utf-8")
         versions = await pipeline.check_articles(force=True)
-        out.append(("Round 3: the outlet edits its latest story; the re-check finds it", [], versions))
+        out.append(("Round 4: Demo News edits its story; the re-check finds it", [], versions))
     store.close()
 
 
 def build_demo_db(db_path: Path) -> tuple[Config, list]:
-    """Run the demo's three rounds into ``db_path`` (tests use this to get a real database).
+    """Run the demo's four rounds into ``db_path`` (tests use this to get a real database).
 
     Returns the config used and, per round, (heading, poll reports, new versions)."""
     from watcher.loopback import LoopbackServer
 
     rounds: list = []
-    with LoopbackServer() as server:
-        config = demo_config(db_path, server.url("/feed.xml"))
-        asyncio.run(_rounds(config, server, seed_stories(), rounds))
+    with LoopbackServer() as news, _second_host() as wire:
+        config = demo_config(db_path, news.url("/world/feed.xml"), wire.url("/wire/feed.xml"))
+        asyncio.run(_rounds(config, news, wire, seed_stories(), rounds))
     return config, rounds
+
+
+def _second_host() -> object:
+    """The second outlet on its own loopback address, so it counts as another source."""
+    from watcher.loopback import LoopbackServer
+
+    try:
+        return LoopbackServer(host="127.0.0.2").start()
+    except OSError:  # systems where only 127.0.0.1 is configured
+        return LoopbackServer().start()
 
 
 def run_demo(db_path: Path | None = None, *, show_digest: bool = True) -> Path:
@@ -167,7 +200,7 @@ def run_demo(db_path: Path | None = None, *, show_digest: bool = True) -> Path:
 
     store = Store.open(db_path)
     console.rule("[bold]ceasefire watcher demo[/]")
-    console.print(f"A loopback news site at {config.feeds[0].url}; database {db_path}\n")
+    console.print(f"Two loopback news sites: {config.feeds[0].url} and {config.feeds[1].url}; database {db_path}\n")
     for heading, reports, versions in rounds:
         console.print(f"[bold]{heading}[/]")
         for r in reports:

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from watcher.cliutil import db_option, fail, with_config
 from watcher.config import Config, ConfigError, format_duration, parse_duration
+from watcher.ledger import responses_text, values_text
 from watcher.store import Store, StoreError, ts
 
 # --- shared helpers ----------------------------------------------------------------------
@@ -87,8 +88,6 @@ def _print(renderable: Any) -> None:
 
 
 def _values(values: Any) -> str:
-    from watcher.ledger import values_text
-
     return values_text(values or {})
 
 
@@ -179,12 +178,29 @@ def terms(
               r["observed_at"], r["outlet"], r["quote"]] for r in rows],
         ))
         return
-    _print(_table(
-        f"{len(rows)} terms in the ledger",
-        ["conflict", "proposer", "category", "stance", "values", "sources", "first seen", "last seen", "quote"],
-        [[r["conflict"], r["proposer"], r["category"], _stance(r), _values(r["values"]),
-          r["source_count"], r["first_seen_at"], r["last_seen_at"], r["last_quote"]] for r in rows],
-    ))
+    _print(_ledger_text(rows))
+
+
+def _ledger_text(rows: list[dict]) -> Text:
+    """The ledger grouped by conflict and proposer, one line a term: what a reader scans
+    for ("what are Russia's terms now?"). Quotes are in `--json` and `watcher show`. One
+    Text, not a table: a ledger of thousands of terms prints in a fraction of a second."""
+    out = Text()
+    out.append(f"{len(rows)} terms in the ledger\n", style="bold")
+    conflict = proposer = None
+    for r in sorted(rows, key=lambda r: (r["conflict"], r["proposer"], r["category"])):
+        if r["conflict"] != conflict:
+            conflict, proposer = r["conflict"], None
+            out.append(f"\n{conflict}\n", style="bold cyan")
+        if r["proposer"] != proposer:
+            proposer = r["proposer"]
+            out.append(f"  {proposer}\n", style="bold")
+        outlets = f"{r['source_count']} outlet{'s' if r['source_count'] != 1 else ''}"
+        out.append(f"    {r['category']:<27} {_stance(r)}")
+        details = [t for t in (_values(r["values"]), responses_text(r["responses"])) if t]
+        out.append(f" — {' · '.join(details)}" if details else "")
+        out.append(f"  [{outlets}, last {r['last_seen_at'][:10]}]\n", style="dim")
+    return out
 
 
 # --- show, search ------------------------------------------------------------------------
