@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from watcher.models import Extraction, Term
 from watcher.terms import values as V
-from watcher.terms.gazetteer import Gazetteer, LiteralIndex, gate, load_gazetteer
+from watcher.terms.gazetteer import Gazetteer, LiteralIndex, gate, load_gazetteer, regrouped
 from watcher.terms.roles import Mention, Role, clauses, joint_spans, lexicon, mentions, roles
 from watcher.terms.textprep import Sentence, detect_language, sentences, title_of
 from watcher.terms.vocabulary import AGREEMENT
@@ -40,7 +40,7 @@ def _cues() -> dict[str, re.Pattern[str]]:
 @lru_cache(maxsize=1)
 def _cues_low() -> dict[str, re.Pattern[str]]:
     """The cue regexes for lower-cased text (all cue patterns are lower-case words)."""
-    return {k: re.compile(v.pattern.lower(), v.flags & ~re.IGNORECASE) for k, v in _cues().items()}
+    return {k: re.compile(regrouped(v.pattern.lower()), v.flags & ~re.IGNORECASE) for k, v in _cues().items()}
 
 
 @lru_cache(maxsize=1)
@@ -127,7 +127,7 @@ def extract(text: str, title: str | None = None, *, gazetteer: Gazetteer | None 
         return Extraction(relevant=False, conflicts=[], terms=[], language=lang)
     sents = sentences(text, title)
     body = [s for s in sents if not s.furniture]
-    memo: dict[tuple[str, str | None], list] = {}
+    memo: dict[tuple, object] = {}  # per story: (sentence, conflict) -> mentions, and tagged tuples
     _prefill(memo, text, sents, g, None)
     main, sent_conf = _conflicts(text, title, sents, g, memo)
     if main is None or not body:
@@ -157,7 +157,11 @@ def _prefill(memo: dict, text: str, sents: list[Sentence], g: Gazetteer, conflic
     """Actor mentions of every sentence from one pass over the whole text (one regex run
     instead of one per sentence); offsets are made sentence-relative."""
     starts = [s.start for s in sents]
-    per = _by_sentence(mentions(text, g, conflict), sents, starts)
+    if conflict is None:
+        found = memo[_ACTORS] = mentions(text, g, None)
+    else:  # the plain names were found in the first pass: add the conflict's context names
+        found = mentions(text, g, conflict, memo.get(_ACTORS))
+    per = _by_sentence(found, sents, starts)
     for s, ms in zip(sents, per, strict=True):
         key = (s.text, conflict)
         if key not in memo:
@@ -171,6 +175,8 @@ def _prefill(memo: dict, text: str, sents: list[Sentence], g: Gazetteer, conflic
 
 
 _PLACES, _CNAMES = ("places", None), ("conflict names", None)  # memo keys of per-sentence lists
+# memo key of the whole text's plain actor mentions (a 1-tuple: never a (sentence, conflict) key)
+_ACTORS = ("actor mentions",)
 
 
 def _mentions(memo: dict, s: str, g: Gazetteer, conflict: str | None) -> list:
@@ -239,8 +245,15 @@ class _Doc:
         self.cues = _cues()
         self.parties = set(g.conflicts.get(main, {}).get("parties", []))
         self._cache: dict[int, tuple] = {}
+        self._cue_memo: dict[str, dict[str, list[tuple[int, int]]]] = {}  # sentence -> cue -> spans
         low = text.lower()
-        self.cue_pos = _cue_index().positions(low) if len(low) == len(text) else {}
+        if len(low) == len(text):
+            # one pass over the text finds both the categories' and the cues' literals
+            cue_index = _cue_index()
+            self.found = g.literals_with(cue_index.literals).scan(low)
+            self.cue_pos = cue_index.positions(low, self.found)
+        else:
+            self.found, self.cue_pos = {}, {}
         self.sent_at = {s.text: s.start for s in reversed(sents)}
 
     def _roles(self, t: str) -> list[Role]:
@@ -249,13 +262,20 @@ class _Doc:
             self.memo[key] = roles(t, _mentions(self.memo, t, self.g, self.main), self.g)
         return self.memo[key]
 
+    def _joint(self, t: str) -> list[tuple[int, int]]:
+        """Joint-deal spans of a sentence, once per text (the lead sentences are read twice)."""
+        key = ("joint spans", t, None)  # 3-tuple: never a (sentence, conflict) key
+        if key not in self.memo:
+            self.memo[key] = joint_spans(t)
+        return self.memo[key]
+
     # ---- document-level context ----
     def _lead_roles(self) -> tuple[bool, str | None]:
         lead = [self.title] + [s.text for s in self.sents if not s.furniture][:3]
         deal = False
         for t in lead:
             rs = self._roles(t)
-            if joint_spans(t) or any(r.kind == "joint" for r in rs):
+            if self._joint(t) or any(r.kind == "joint" for r in rs):
                 deal = True
         for t in lead:
             rs = self._roles(t)
@@ -301,7 +321,7 @@ class _Doc:
                 continue
             if i not in self._cache:
                 ms = _mentions(self.memo, s.text, self.g, self.main)
-                self._cache[i] = (ms, self._roles(s.text), joint_spans(s.text), clauses(s.text))
+                self._cache[i] = (ms, self._roles(s.text), self._joint(s.text), clauses(s.text))
             ms, rs, js, cls = self._cache[i]
             self._responses(s, rs, js, resps)
             explicit_here: str | None = None
@@ -324,7 +344,7 @@ class _Doc:
             if here:
                 cuts = [b for _, b in cls[:-1]] + [m[0] for m in self._cues_in(s.text, "cond_open")]
                 bg = [m.start() for m in _BACKGROUND.finditer(s.text)]
-                _assign_places(s, here, self.g, cuts + bg, set(bg))
+                _assign_places(s, here, self.g, cuts + bg, set(bg), self.memo)
             if s.list_item and list_stance:
                 for c in here:
                     if c.stance == "proposed" and c.proposer != AGREEMENT:
@@ -371,14 +391,15 @@ class _Doc:
         spans_of: dict[str, list[tuple[int, int]]] = {}
         low = self.text.lower()
         same = len(low) == len(self.text)
-        present = self.g.present_literals(low) if same else {}
+        present = self.found if same else {}
         sents = self.sents
+        sents_of: dict[str, set[int]] = {}  # literal -> indexes of the sentences holding it
         for cat in self.g.categories:
             spans = []
             if same and cat.gate is not None:
                 # only sentences holding one of the category's literals can match
-                idx = sorted({bisect.bisect_right(self.starts, a) - 1
-                              for x in cat.gate if x in present for a in present[x]})
+                idx = sorted(set().union(*[self._sents_with(x, present, sents_of)
+                                           for x in cat.gate & present.keys()]))
                 if not idx:
                     spans_of[cat.id] = spans
                     continue
@@ -396,11 +417,11 @@ class _Doc:
                 if i < 0 or self.sents[i].furniture or m.start() >= self.sents[i].end:
                     continue
                 s = self.sents[i]
-                if cat.context is not None and not cat.context.search(s.text):
+                if cat.context is not None and not self._in_context(cat, i):
                     continue
                 if cat.exclude is not None and any(
-                    x.start() + s.start < m.end() and m.start() < x.end() + s.start
-                    for x in cat.exclude.finditer(s.text)
+                    xa + s.start < m.end() and m.start() < xb + s.start
+                    for xa, xb in self._excluded(cat, i)
                 ):
                     continue
                 spans.append((m.start(), m.end()))
@@ -422,6 +443,30 @@ class _Doc:
         # "withdraw to the 1991 borders" is one withdrawal term, not also a territorial one
         out = [h for h in out if not (h.category == "territorial_status" and h.sent in wd
                                       and re.search(r"borders", self.text[h.start:h.end], re.I))]
+        return out
+
+    def _in_context(self, cat, i: int) -> bool:
+        """Whether sentence i holds the category's context words (asked once per sentence,
+        not once per trigger match in it)."""
+        key = ("context", cat.id, i)
+        if key not in self.memo:
+            self.memo[key] = cat.context.search(self.sents[i].text) is not None
+        return self.memo[key]
+
+    def _excluded(self, cat, i: int) -> list[tuple[int, int]]:
+        """Spans of the category's exclusions in sentence i, found once per sentence."""
+        key = ("exclude", cat.id, i)
+        if key not in self.memo:
+            self.memo[key] = [x.span() for x in cat.exclude.finditer(self.sents[i].text)]
+        return self.memo[key]
+
+    def _sents_with(self, lit: str, present: dict[str, list[int]], memo: dict[str, set[int]]) -> set[int]:
+        """Indexes of the sentences in which `lit` starts (categories share literals: each
+        literal's positions are mapped to sentences once)."""
+        out = memo.get(lit)
+        if out is None:
+            starts = self.starts
+            out = memo[lit] = {bisect.bisect_right(starts, a) - 1 for a in present[lit]}
         return out
 
     # ---- per hit ----
@@ -455,7 +500,7 @@ class _Doc:
         if theatre and h.category == "ceasefire" and theatre not in c.places and re.search(
                 re.escape(theatre), self.text, re.I):
             c.places = sorted({*c.places, theatre})
-        c.numbers = V.numbers(clause, h.category) or V.numbers(s.text, h.category)
+        c.numbers = V.numbers(clause, h.category, self.memo) or V.numbers(s.text, h.category, self.memo)
         c.party = V.party(s.text, (p, h.end - s.start), ms, proposer, h.category)
         if h.category in ("troop_withdrawal", "territorial_status"):
             c.text = V.border_text(s.text)
@@ -552,28 +597,37 @@ class _Doc:
         return "proposed", pre
 
     def _cues_in(self, t: str, name: str, a: int = 0, b: int | None = None) -> list[tuple[int, int]]:
-        """Spans of a cue in sentence `t` (computed once per sentence) lying within [a, b)."""
-        key = ("cue", name, t)
-        spans = self.memo.get(key)
+        """Spans of a cue in sentence `t` (computed once per sentence) lying within [a, b).
+
+        Called a hundred times or more per story, so kept lean: a dict per sentence instead of
+        a tuple key per call, and the (read-only) memo list itself when nothing is cut away.
+        """
+        per = self._cue_memo.get(t)
+        if per is None:
+            per = self._cue_memo[t] = {}
+        spans = per.get(name)
         if spans is None:
-            at = self.sent_at.get(t)
-            pos = self.cue_pos.get(name)
-            if at is not None and pos is not None:
-                j = bisect.bisect_left(pos, at)
-                if j == len(pos) or pos[j] >= at + len(t):  # none of the cue's literals here
-                    self.memo[key] = []
-                    return []
-            low = t.lower()
-            if len(low) == len(t):  # case-folded scan without IGNORECASE: several times faster
-                found = _cues_low()[name].finditer(low)
-            else:
-                found = self.cues[name].finditer(t)
-            spans = self.memo[key] = [(m.start(), m.end()) for m in found]
-        if b is None:
-            b = len(t)
-        if a == 0 and b >= len(t):
+            spans = per[name] = self._find_cue(t, name)
+        n = len(t)
+        if not spans or a == 0 and (b is None or b >= n):
             return spans
+        if b is None:
+            b = n
         return [x for x in spans if x[0] >= a and x[1] <= b]
+
+    def _find_cue(self, t: str, name: str) -> list[tuple[int, int]]:
+        at = self.sent_at.get(t)
+        pos = self.cue_pos.get(name)
+        if at is not None and pos is not None:
+            j = bisect.bisect_left(pos, at)
+            if j == len(pos) or pos[j] >= at + len(t):  # none of the cue's literals here
+                return []
+        low = t.lower()
+        if len(low) == len(t):  # case-folded scan without IGNORECASE: several times faster
+            found = _cues_low()[name].finditer(low)
+        else:
+            found = self.cues[name].finditer(t)
+        return [(m.start(), m.end()) for m in found]
 
     # ---- responses ----
     def _responses(self, s: Sentence, rs: list[Role], js, out: list[_Resp]) -> None:
@@ -672,7 +726,7 @@ def _ranges(idx: list[int], sents: list[Sentence]) -> list[tuple[int, int]]:
 
 
 def _assign_places(s: Sentence, here: list[_Cand], g: Gazetteer, cuts: list[int] | None = None,
-                   background: set[int] | None = None) -> None:
+                   background: set[int] | None = None, memo: dict | None = None) -> None:
     """Each place named in a sentence belongs to the term whose trigger is nearest, in the same
     stretch of the sentence (clauses and condition clauses are separate stretches): "talks if
     Ukraine withdrew from Donbass" puts Donbass on the withdrawal, not on the talks. Other
@@ -699,9 +753,16 @@ def _assign_places(s: Sentence, here: list[_Cand], g: Gazetteer, cuts: list[int]
             if any(lo < bg < hi for bg in background):
                 continue
         near = min(same) if same else min(dist)
+        # a locative-only name (Kyiv) is read with the words before it
+        where = (m.group(0) if not g.places.get(g.place_for(m.group(0)) or "", {}).get("locative")
+                 else s.text[max(0, m.start() - 25):m.end()])
         for c, d in zip(here, dist, strict=True):
             in_seg = seg(c.start - s.start) == ps
             if d == near and (in_seg or not same) or (in_seg and d <= near + 40):
-                ids = V.places(m.group(0) if not g.places.get(g.place_for(m.group(0)) or "", {}).get("locative")
-                               else s.text[max(0, m.start() - 25):m.end()], g, c.conflict, c.category)
+                key = ("place ids", where, c.conflict, c.category)
+                ids = memo.get(key) if memo is not None else None
+                if ids is None:
+                    ids = V.places(where, g, c.conflict, c.category)
+                    if memo is not None:
+                        memo[key] = ids
                 c.places = sorted({*c.places, *ids})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from watcher.terms.gazetteer import Gazetteer
+from watcher.terms.gazetteer import Gazetteer, by_first_char, regrouped
 
 
 @dataclass(frozen=True)
@@ -149,9 +149,13 @@ def clauses(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out if b > a]
 
 
-def mentions(text: str, g: Gazetteer, conflict: str | None) -> list[Mention]:
-    out = []
-    if g.actor_re is not None:
+def mentions(text: str, g: Gazetteer, conflict: str | None, actors: list[Mention] | None = None) -> list[Mention]:
+    """Actor mentions in text, with the conflict's context names ("the army" in Sudan).
+    `actors`: the text's plain actor-name mentions when already found (mentions(text, g, None))."""
+    out: list[Mention] = []
+    if actors is not None:
+        out = list(actors)
+    elif g.actor_re is not None:
         for m in g.actor_re.finditer(text):
             aid = g.actor_for(m.group(0))
             if aid:
@@ -189,10 +193,10 @@ def roles(text: str, ms: list[Mention], g: Gazetteer) -> list[Role]:
         if vm is not None:
             kind = next(k for k, v in vm.groupdict().items() if v)
             # "X and Y agreed": a joint decision, not X's own
-            if re.search(r"(?:that|which|the kind|of the kind|kind)\s+$", before) and kind in ("propose", "demand"):
+            if kind in ("propose", "demand") and _RELATIVE_END.search(before):
                 out.append(Role(m.actor, "own", m.start))
                 continue
-            agreeish = re.match(r"(?:agree|sign|consent|settle|reach|struck|strike)", vm.group(kind), re.I)
+            agreeish = _AGREEISH.match(vm.group(kind))
             if agreeish and _AND_AGREE.search(before[-40:]) and _prev_is_actor(before, ms, m):
                 out.append(Role("agreement", "joint", m.start))
             else:
@@ -201,7 +205,7 @@ def roles(text: str, ms: list[Mention], g: Gazetteer) -> list[Role]:
                     # coordinated subjects share the verb: "the UK, Germany and Jordan called for"
                     for prev in _coordinated(text, ms, m):
                         out.append(Role(prev.actor, kind, prev.start, m.start))
-        elif any(k in before.lower() for k in _INV_KEYS) and _INVERTED.search(before):
+        elif _has_inv_key(before) and _INVERTED.search(before):
             out.append(Role(m.actor, "say", m.start))
     return out
 
@@ -246,15 +250,28 @@ def _body_of(actor: str, ms: list[Mention], g: Gazetteer) -> str:
     return actor
 
 
-_JOINT_LOW = re.compile(JOINT.pattern.lower())
+_JOINT_LOW = re.compile(regrouped(JOINT.pattern.lower()))  # same matches, grouped by first char
 _INV_KEYS = ("said", "says", "told", "according", "stated", "added", "wrote", "reported", "cited",
              "quoting", "close to")
+_RELATIVE_END = re.compile(r"(?:that|which|the kind|of the kind|kind)\s+$")
+_AGREEISH = re.compile(r"(?:agree|sign|consent|settle|reach|struck|strike)", re.I)
+
+
+# the pre-check keys as one literal alternation: one C-level scan that stops at the first key,
+# instead of a Python loop of substring tests
+_INV_KEY_RE = re.compile(by_first_char([re.escape(k) for k in _INV_KEYS]))
+_JOINT_KEY_RE = re.compile(by_first_char([re.escape(k) for k in _JOINT_KEYS]))
+
+
+def _has_inv_key(before: str) -> bool:
+    """Cheap pre-check for `_INVERTED`: a reporting word occurs at all (lower-cased once)."""
+    return _INV_KEY_RE.search(before.lower()) is not None
 
 
 def joint_spans(text: str) -> list[tuple[int, int]]:
     low = text.lower()
     rx = _JOINT_LOW if len(low) == len(text) else JOINT
-    if not any(k in low for k in _JOINT_KEYS):
+    if _JOINT_KEY_RE.search(low) is None:  # none of _JOINT_KEYS occurs
         return []
     out = [(m.start(), m.end()) for m in rx.finditer(low if rx is _JOINT_LOW else text)]
     if any(k in low for k in _JOINT_MORE_KEYS):

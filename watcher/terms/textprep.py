@@ -8,6 +8,7 @@ conflict.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 _BOILER = re.compile(
@@ -31,7 +32,14 @@ _ABBREV = re.compile(
     r"Aug|Sep|Sept|Oct|Nov|Dec|a\.m|p\.m|Jr|Sr|vs|etc|i\.e|e\.g|Gov|Sen|Rep|Prof|approx|Inc|Ltd|Co)"
     r"|\b[A-Z])\.$"
 )
-_BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|(?<=[a-z]{2})\.(?=[A-Z][a-z])")
+# "end. Next" or a glued "end.Next": both start by consuming one of .!? (the glued case
+# checks its "." in a look-behind), so the pattern opens with a character set and the engine
+# skips straight between punctuation marks instead of trying every position of the line
+_BOUNDARY = re.compile(
+    r"[.!?](?:[.!?]*[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|(?<=[a-z]{2}\.)(?=[A-Z][a-z]))")
+# one of these is in (the lower-cased, space-normalised) line whenever _CREDIT matches; they
+# avoid i, s and k, whose case-insensitive matches include characters lower() keeps apart
+_CREDIT_KEYS = ("photo", "reuter", "/ ap", "afp", "getty", "(@")
 
 
 @dataclass
@@ -89,13 +97,14 @@ def sentences(text: str, title: str | None = None) -> list[Sentence]:
     tnorm = " ".join(title.split()).lower() if title else None
     for i, (a, b) in enumerate(lines):
         line = text[a:b]
-        norm = " ".join(line.split()).lower()
-        words = len(line.split())
+        split = line.split()
+        norm = " ".join(split).lower()
+        words = len(split)
         furniture = (
             norm in seen
             or norm == tnorm
             or bool(_BOILER.match(line))
-            or bool(_CREDIT.search(line))
+            or (any(k in norm for k in _CREDIT_KEYS) and bool(_CREDIT.search(line)))
             or (not _TERMINAL.search(line) and not _LIST_ITEM.match(line) and words <= 20)
             or (not _TERMINAL.search(line) and bool(_GLUED.search(line)))
             or (i > body_end and words < 25 and not _LIST_ITEM.match(line)
@@ -145,6 +154,7 @@ _STOP = {
 _STOPSETS = {k: set(v) for k, v in _STOP.items()}
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _LETTERS = re.compile(r"[^\W\d_]")
+_TWENTY_LETTERS = re.compile(r"(?:[\W\d_]*[^\W\d_]){20}")  # matches iff 20 letters or more (no list built)
 _ANY_SCRIPT = re.compile("[\u0400-\u04ff\u0590-\u06ff\u4e00-\u9fff]")
 _SCRIPTS = {"ru": re.compile("[\u0400-\u04ff]"), "ar": re.compile("[\u0600-\u06ff]"),
             "he": re.compile("[\u0590-\u05ff]"), "zh": re.compile("[\u4e00-\u9fff]")}
@@ -157,7 +167,7 @@ def detect_language(text: str) -> str | None:
     microseconds; it needs no model download, which keeps the extractor offline and fast.
     """
     sample = text[:2500]
-    if len(_LETTERS.findall(sample[:400])) < 20 and len(_LETTERS.findall(sample)) < 20:
+    if not _TWENTY_LETTERS.match(sample, 0, 400) and not _TWENTY_LETTERS.match(sample):
         return None
     # ASCII text (and text with curly quotes only) has no Cyrillic, Hebrew, Arabic or CJK letters
     if not sample.isascii() and _ANY_SCRIPT.search(sample):
@@ -171,10 +181,8 @@ def detect_language(text: str) -> str | None:
     words = _WORD.findall(sample.lower())
     if len(words) < 5:
         return "en"
-    counts: dict[str, int] = {}
-    for w in words:
-        counts[w] = counts.get(w, 0) + 1
-    scores = {k: sum(counts.get(w, 0) for w in s) for k, s in _STOPSETS.items()}
+    counts = Counter(words)  # counted in C: a per-word Python loop was a fifth of the time
+    scores = {k: sum(counts[w] for w in s if w in counts) for k, s in _STOPSETS.items()}
     lang = max(scores, key=scores.get)
     if scores[lang] == 0:
         return "en"

@@ -62,12 +62,39 @@ PLACE_CATS = {
 }
 
 
-def numbers(text: str, category: str) -> list[dict]:
+def numbers(text: str, category: str, memo: dict | None = None) -> list[dict]:
+    """Numbers with a unit the category takes ("a 60-day truce" -> 60 days), in text order.
+
+    `memo`: a per-story dict; a sentence is asked once per term it holds (and once per
+    clause), for different categories, and the scan does not depend on the category, so it
+    runs once per text there and only the cheap unit filter runs per call.
+    """
     allowed = _CAT_UNITS.get(category)
     out: list[dict] = []
+    if memo is None:
+        found = _quantities(text)
+    else:
+        key = ("quantities", text, None)  # a 3-tuple: never one of the memo's sentence keys
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _quantities(text)
+    for unit, value in found:
+        if allowed is not None and unit not in allowed:
+            continue
+        if category == "duration_phasing" and unit == "years" and value > 100:
+            continue
+        item = {"value": int(value) if value == int(value) else value, "unit": unit}
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def _quantities(text: str) -> tuple[tuple[str, float], ...]:
+    """Every (unit, value) `_NUMBER` finds in text, whatever the category."""
+    out: list[tuple[str, float]] = []
     for m in _NUMBER.finditer(text):
         unit = _UNIT_WORDS.get(m.group("u").lower())
-        if unit is None or (allowed is not None and unit not in allowed):
+        if unit is None:
             continue
         raw = m.group("n").lower()
         if raw in _WORDNUM:
@@ -77,12 +104,8 @@ def numbers(text: str, category: str) -> list[dict]:
                 value = float(re.sub(r"[ ,]", "", raw))
             except ValueError:
                 continue
-        if category == "duration_phasing" and unit == "years" and value > 100:
-            continue
-        item = {"value": int(value) if value == int(value) else value, "unit": unit}
-        if item not in out:
-            out.append(item)
-    return out
+        out.append((unit, value))
+    return tuple(out)
 
 
 def places(text: str, g: Gazetteer, conflict: str, category: str) -> list[str]:
