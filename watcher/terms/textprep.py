@@ -107,8 +107,10 @@ def sentences(text: str, title: str | None = None) -> list[Sentence]:
             or (any(k in norm for k in _CREDIT_KEYS) and bool(_CREDIT.search(line)))
             or (not _TERMINAL.search(line) and not _LIST_ITEM.match(line) and words <= 20)
             or (not _TERMINAL.search(line) and bool(_GLUED.search(line)))
+            # after the last long paragraph, short lines are related headlines, but only
+            # when they read as headlines: a story's short closing sentence ends in a stop
             or (i > body_end and words < 25 and not _LIST_ITEM.match(line)
-                and not _introduces_list(line, i, lines, text))
+                and not _TERMINAL.search(line) and not _introduces_list(line, i, lines, text))
         )
         seen.add(norm)
         list_item = bool(_LIST_ITEM.match(line))
