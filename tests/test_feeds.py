@@ -433,3 +433,157 @@ def test_whole_corpus_never_raises() -> None:
             body = gzip.decompress(body)
         feed = parse_feed(body, base_url="https://feeds.example/x.xml")
         assert feed.rejected or feed.entries or feed.title is not None or feed.problem, path.name
+
+
+# --- html_to_text: the fast path and the lxml path give the same text ---------------------
+#
+# html_to_text strips simple fragments (known inline and block tags, properly nested,
+# entities) without building an lxml tree (feeds._fast_text); anything else goes through
+# lxml (feeds._lxml_text). Wherever the fast path answers, both must agree exactly.
+
+from watcher import feeds as feeds_mod  # noqa: E402
+
+_TAGS = ("a abbr b cite code del em i ins mark q s small span strike strong sub sup time u "
+         "div blockquote li p h1 h3 ul ol br img hr table pre font script style").split()
+_ENTITIES = ["&amp;", "&lt;", "&gt;", "&quot;", "&nbsp;", "&rsquo;", "&#8217;", "&#x2019;",
+             "&#128;", "&#0;", "&#xD800;", "&#1114112;", "&notit;", "&ampx;", "&foo;", "&copy",
+             "AT&T", "& ", "&#", "&;", "&AMP;", "&#39;", "&#X41;", "&NotEqualTilde;", "&amp", "&#65"]
+_TEXTS = ["a", "word", " ", "\n", "\t", "  x  ", "\xa0", "é", "<", ">", "<3", "a < b", "\r\n",
+          "Hello world.", "\u2028", "\x0c", "\x01", "ceasefire talks"]
+_ODD = ["<!-- c -->", "<![CDATA[x]]>", "<?pi?>", "</>", "< p>", "<!doctype html>"]
+
+
+@st.composite
+def _tag(draw: st.DrawFn) -> str:
+    name = draw(st.sampled_from(_TAGS))
+    if draw(st.booleans()) and draw(st.booleans()):
+        name = name.upper()
+    attrs = draw(st.sampled_from(["", ' href="x>y"', " class=a", " title='q'", " data-x", ' a="1" b=2']))
+    form = draw(st.sampled_from(["<{n}{a}>", "</{n}>", "<{n}{a}/>", "<{n} />"]))
+    return form.format(n=name, a=attrs)
+
+
+@st.composite
+def _balanced(draw: st.DrawFn, depth: int = 0) -> str:
+    """Mostly well-formed fragments (what the fast path is for), now and then broken."""
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.integers(0, 9))
+        if kind < 4:
+            parts.append(draw(st.sampled_from(_TEXTS[:14] + ["Talks", " peace deal "])))
+        elif kind < 6:
+            parts.append(draw(st.sampled_from(_ENTITIES)))
+        elif kind < 9 and depth < 3:
+            name = draw(st.sampled_from(_TAGS[:27]))
+            parts.append(f"<{name}>" + draw(_balanced(depth + 1)) + f"</{name}>")
+        else:
+            parts.append(draw(st.sampled_from(["<br>", "<br/>", "<img src=x>", "<hr>"] + _ODD)))
+    return "".join(parts)
+
+
+_FRAGMENTS = st.one_of(
+    st.lists(st.one_of(_tag(), st.sampled_from(_ENTITIES + _TEXTS + _ODD)), max_size=14).map("".join),
+    _balanced(),
+    st.text(alphabet=st.sampled_from(list("ab <>/&;#x1p\n")), max_size=30),
+)
+
+
+def _same_text(value: str) -> bool:
+    """Both paths agree wherever the fast path answers; reports whether it did."""
+    answered = False
+    for paragraphs in (True, False):
+        fast = feeds_mod._fast_text(value, paragraphs)
+        if fast is not None:
+            answered = True
+            assert fast == feeds_mod._lxml_text(value, paragraphs), (value, paragraphs)
+        assert html_to_text(value, paragraphs) == (
+            fast if fast is not None else feeds_mod._lxml_text(value, paragraphs)
+        ) or not feeds_mod._MARKUP_HINT.search(value)
+    return answered
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_FRAGMENTS)
+def test_html_fast_path_matches_lxml(value: str) -> None:
+    _same_text(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "<p>One &amp; two.</p><p>Three&nbsp;four &rsquo;five&#8217;</p>",
+        "<p>A <a href=\"https://x.example/?a=1&amp;b=2\">link</a> and <b>bold</b>.</p>\n<p>Next</p>",
+        "Plain &lt;text&gt; with entities only",
+        "<ul>\n <li>one</li>\n <li>two <em>2</em></li>\n</ul><blockquote><p>q</p></blockquote>",
+        "line one<br>line two<br />line three",
+        "<div><h3>Head</h3><p>para</p></div>tail",
+    ],
+)
+def test_html_fast_path_takes_common_summaries(value: str) -> None:
+    assert _same_text(value)  # answered by the fast path, and equal to lxml's text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "<p>a<div>b</div>c</p>d",  # a block inside <p> closes it: lxml's tree differs
+        "<p>a</div>b",  # a stray end tag
+        "<ul><li>a<li>b</ul>",  # implicit </li>
+        "<p>x<script>alert(1)</script></p>",
+        "<!-- comment --><p>x</p>",
+        "AT&T &copy 2024",  # references without ';' follow HTML5's rules: leave them to lxml
+        "a < b <p>x</p>",
+        "<pre>\ncode</pre>",
+    ],
+)
+def test_html_fast_path_declines_what_it_cannot_know(value: str) -> None:
+    assert feeds_mod._fast_text(value, True) is None
+    assert html_to_text(value) == feeds_mod._lxml_text(value, True)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.sampled_from([" ", "\n", "\r", "\t", "\xa0", "a", "b", "\x0b", "\x0c",
+                                         "\x1c", "\u2028", "\x85", "  ", "\n\n", " \n "]), max_size=20))
+def test_paragraphs_matches_reference(text: str) -> None:
+    assert feeds_mod._paragraphs(text) == feeds_mod._paragraphs_reference(text)
+
+
+def _corpus_texts() -> list[str]:
+    import feedparser
+
+    values = []
+    for path in sorted(CORPUS.glob("*.*")):
+        if path.suffix == ".tsv" or path.name == "LICENSES":
+            continue
+        body = path.read_bytes()
+        if body[:2] == b"\x1f\x8b":
+            body = gzip.decompress(body)
+        result = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+        for e in result.entries:
+            values += [e.get(k) or "" for k in ("summary", "title", "author")]
+            values += [c.get("value") or "" for c in e.get("content") or []]
+    return [v for v in values if feeds_mod._MARKUP_HINT.search(v)]
+
+
+@needs_corpus
+def test_html_fast_path_matches_lxml_on_real_feeds() -> None:
+    values = _corpus_texts()
+    answered = sum(_same_text(v) for v in values)
+    assert len(values) > 500 and answered > len(values) // 2  # most real summaries are simple
+
+
+def test_html_fast_path_matches_lxml_on_bench_feeds(tmp_path: Path) -> None:
+    import io
+    import sys
+
+    import feedparser
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import synth
+
+    synth.generate(tmp_path, feeds=6)
+    bodies, _ = synth.load(tmp_path, "http://127.0.0.1:1", 1)
+    for body in bodies.values():
+        result = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
+        for e in result.entries:
+            assert _same_text(e.summary)
