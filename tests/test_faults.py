@@ -93,7 +93,7 @@ def publish_good(server: LoopbackServer) -> list[dict]:
     for s in STORIES:
         server.add(f"/world/{s.slug}.html", article_page(s), content_type="text/html; charset=utf-8")
     server.add("/good1.xml", rss_feed(STORIES, server.base_url))
-    server.add("/good2.xml", rss_feed(STORIES[1:], server.base_url))
+    server.add("/good2.xml", rss_feed(STORIES, server.base_url))
     return [{"url": server.url("/good1.xml"), "name": "good one"},
             {"url": server.url("/good2.xml"), "name": "good two"}]
 
