@@ -132,17 +132,39 @@ def history(
     if not rows:
         click.echo("no term reports match", err=True)
         return
-    filtered = {"conflict": conflict, "proposer": proposer, "category": category}
-    keys = [k for k, v in filtered.items() if not v]  # a filtered column says the same on every row
+    _print(_history_text(rows, {"conflict": conflict, "proposer": proposer, "category": category}, limit))
+
+
+def _history_text(rows: list[dict], filtered: dict[str, str | None], limit: int) -> Text:
+    """The timeline as cards, one a report: when, what and how it stood, then the sentence
+    and where it was read. A table of eight columns is unreadable below 200 columns."""
+    from watcher.render import indented
+
+    keys = [k for k, v in filtered.items() if not v]  # a filtered field says the same on every row
     title = f"{len(rows)} term reports" + (f" (the newest {limit})" if limit and len(rows) == limit else "")
     if any(filtered.values()):
         title += ": " + " ".join(v for v in filtered.values() if v)
-    _print(_table(
-        title,
-        ["observed", "outlet", *keys, "stance", "values", "quote", "article"],
-        [[r["observed_at"], r["outlet"], *[r[k] for k in keys], _stance(r), _values(r["values"]),
-          r["quote"], f"#{r['article_id']} v{r['version']} {r['article_url']}"] for r in rows],
-    ))
+    out = Text(title, style="bold")
+    out.append(" — oldest first, times UTC", style="dim")
+    for r in rows:
+        head = Text(f"{r['observed_at'][:16]}  ", style="dim")
+        head.append(" · ".join(str(r[k]) for k in keys) if keys else "", style="magenta")
+        head.append(f"{' — ' if keys else ''}{_stance(r)}")
+        values = _values(r["values"])
+        if values:
+            head.append(f" — {values}")
+        responses = responses_text(r.get("responses"))
+        if responses:
+            head.append(f"; {responses}")
+        out.append("\n\n")
+        out.append_text(indented(head, 0))
+        if r.get("quote"):
+            out.append("\n")
+            out.append_text(indented(f"“{r['quote']}”", 4, style="italic"))
+        out.append("\n")
+        where = f"{r['outlet']} · article #{r['article_id']} version {r['version']} · {r['article_url']}"
+        out.append_text(indented(where, 4, style="dim"))
+    return out
 
 
 @click.command()
@@ -186,7 +208,8 @@ def _ledger_text(rows: list[dict]) -> Text:
     for ("what are Russia's terms now?"). Quotes are in `--json` and `watcher show`. One
     Text, not a table: a ledger of thousands of terms prints in a fraction of a second."""
     out = Text()
-    out.append(f"{len(rows)} terms in the ledger\n", style="bold")
+    out.append(f"{len(rows)} terms in the ledger", style="bold")
+    out.append(" as they stand now; dates UTC\n", style="dim")
     conflict = proposer = None
     for r in sorted(rows, key=lambda r: (r["conflict"], r["proposer"], r["category"])):
         if r["conflict"] != conflict:
@@ -196,11 +219,29 @@ def _ledger_text(rows: list[dict]) -> Text:
             proposer = r["proposer"]
             out.append(f"  {proposer}\n", style="bold")
         outlets = f"{r['source_count']} outlet{'s' if r['source_count'] != 1 else ''}"
-        out.append(f"    {r['category']:<27} {_stance(r)}")
+        body = Text(_stance(r))
         details = [t for t in (_values(r["values"]), responses_text(r["responses"])) if t]
-        out.append(f" — {' · '.join(details)}" if details else "")
-        out.append(f"  [{outlets}, last {r['last_seen_at'][:10]}]\n", style="dim")
+        body.append(f" — {' · '.join(details)}" if details else "")
+        meta = Text(f"[{outlets}, last seen {r['last_seen_at'][:10]}]", style="dim")
+        out.append_text(_ledger_line(f"    {r['category']:<22} ", body, meta))
+        out.append("\n")
     return out
+
+
+def _ledger_line(head: str, body: Text, meta: Text) -> Text:
+    """head + body + meta on one line when it fits; else the body wraps under its own
+    column and the meta follows it, never split across lines."""
+    from watcher.render import console, indented
+
+    width, indent = console.width, len(head)
+    if len(head) + body.cell_len + 2 + meta.cell_len <= width:
+        return Text(head) + body + Text("  ") + meta
+    wrapped = indented(body, indent, width=width)
+    wrapped = Text(head) + wrapped[indent:]
+    last = wrapped.plain.rsplit("\n", 1)[-1]
+    if len(last) + 2 + meta.cell_len <= width:
+        return wrapped + Text("  ") + meta
+    return wrapped + Text("\n" + " " * indent) + meta
 
 
 # --- show, search ------------------------------------------------------------------------
@@ -227,7 +268,7 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
     header.append(f"#{a['id']} {a['title'] or '(no title)'}\n", style="bold")
     header.append(f"{a['url']}\noutlet {a['source']}, first seen {a['first_seen_at']} UTC")
     if a["published_at"]:
-        header.append(f", published {a['published_at']}")
+        header.append(f", published {a['published_at']} UTC")
     if detail["article"]["feeds"]:
         header.append("\nin feeds: " + ", ".join(f["feed"] for f in a["feeds"]))
     _print(header)
@@ -238,18 +279,25 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
         if v["diff"]:
             _print(Text(v["diff"]))
         if v["terms"]:
-            _print(_table(
-                f"{len(v['terms'])} terms read from version {v['version']}",
-                ["conflict", "proposer", "category", "stance", "values", "quote"],
-                [[t["conflict"], t["proposer"], t["category"], _stance(t), _values(t["values"]), t["quote"]]
-                 for t in v["terms"]],
-            ))
+            from watcher.render import print_terms
+
+            print_terms(v["terms"], f"{len(v['terms'])} terms read from version {v['version']}")
     if detail["changes"]:
-        _print(_table(
-            f"{len(detail['changes'])} term changes from this article",
-            ["detected", "kind", "proposer", "category", "what changed"],
-            [[c["detected_at"], c["kind"], c["proposer"], c["category"], c["summary"]] for c in detail["changes"]],
-        ))
+        from watcher.render import _hang
+
+        out = Text(f"\n{len(detail['changes'])} term changes from this article (times UTC)", style="bold")
+        for c in detail["changes"]:
+            line = Text(f"  {c['detected_at'][:16]}  ", style="dim")
+            line.append(f"{c['kind']:<9}", style="yellow")
+            summary = c["summary"]
+            if summary.startswith(f"{c['proposer']}: "):  # the proposer leads every summary
+                summary = summary[len(c["proposer"]) + 2:]
+            line.append(f" {c['proposer']} · {summary}")
+            if c.get("baseline"):
+                line.append(" (baseline: on record from the first poll)", style="dim")
+            out.append("\n")
+            out.append_text(_hang(line, 30))
+        _print(out)
 
 
 @click.command()
@@ -275,12 +323,35 @@ def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bo
     if not rows:
         click.echo("nothing matches", err=True)
         return
-    _print(_table(
-        f"{len(rows)} matches for {query!r}",
-        ["hit", "article", "version", "term", "snippet", "url"],
-        [[r["hit"], f"#{r['article_id']} {r['title'] or ''}", r["version"],
-          " ".join(x for x in (r["proposer"], r["category"]) if x), r["snippet"], r["url"]] for r in rows],
-    ))
+    from watcher.render import indented
+
+    out = Text(f"{len(rows)} matches for “{query}”", style="bold")
+    for r in rows:
+        where = "in a term's quote" if r["hit"] == "term" else "in the article text"
+        head = Text(f"#{r['article_id']} ", style="bold")
+        head.append(f"{r['title'] or '(no title)'}", style="bold")
+        head.append(f"  version {r['version']}, {where}", style="dim")
+        out.append("\n\n")
+        out.append_text(indented(head, 0))
+        terms = ", ".join(x for x in (r["category"] or "").split(",") if x)
+        if r["proposer"] or terms:
+            out.append("\n")
+            out.append_text(indented(f"terms: {' · '.join(x for x in (r['proposer'], terms) if x)}", 4,
+                                     style="magenta"))
+        out.append("\n")
+        out.append_text(_snippet(r["snippet"] or "", 4))
+        out.append("\n")
+        out.append_text(indented(r["url"] or "", 4, style="dim"))
+    _print(out)
+
+
+def _snippet(snippet: str, indent: int) -> Text:
+    """The snippet wrapped, the «matched words» in bold."""
+    from watcher.render import indented
+
+    text = indented(" ".join(snippet.split()), indent)
+    text.highlight_regex(r"«[^»]*»", "bold yellow")
+    return text
 
 
 # --- datasette ---------------------------------------------------------------------------
