@@ -199,3 +199,11 @@ def test_unchanged_revision_does_not_move_the_ledger() -> None:
     assert result.changes == []
     assert row_after(result, key)["values"]["numbers"] == [{"value": 60, "unit": "days"}]
     assert row_after(result, key)["observations"] == 3
+
+
+def test_after_is_the_term_as_it_now_stands() -> None:
+    ledger: dict = {}
+    apply(ledger, term(places=["donetsk"], responses=[{"actor": "ukraine", "stance": "rejected"}]), obs())
+    (change,) = apply(ledger, term(places=["donetsk", "kharkiv"]), obs("b.example")).changes
+    assert change.after["responses"] == [{"actor": "ukraine", "stance": "rejected"}]
+    assert change.after["values"]["places"] == ["donetsk", "kharkiv"]

@@ -321,6 +321,11 @@ def fold(
                             None, _term_state(term), term.quote, term_id)
         else:
             change = _against_ledger(key, term_id, term, row)
+            if change is not None:
+                # after: the term as it now stands on the table (this report folded into
+                # what was known), so a report that omits a known response does not
+                # read as if the response were gone
+                change.after = _row_state(_updated_row(key, term_id, term, row, obs))
         if change is not None:
             result.changes.append(change)
         revision_unchanged = previous is not None and key in previous and change is None
