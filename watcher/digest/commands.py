@@ -54,7 +54,8 @@ def digest_command(config: Config, db_path: Path | None, channel: tuple[str, ...
             failed = True
             continue
         if dry_run:
-            click.echo(f"{ch}: dry run, {result.change_count} changes, nothing marked delivered", err=True)
+            click.echo(f"{ch}: dry run over {result.change_count} undelivered changes (a first poll's are "
+                       "summarised as baseline); nothing marked delivered", err=True)
             continue
         for digest_id, error in result.failed:
             click.echo(f"error: {ch}: digest #{digest_id} not sent: {error} (it will be retried)", err=True)
@@ -84,12 +85,15 @@ def digests_command(config: Config, db_path: Path | None, channel: str | None, l
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
         return
+    if not rows:
+        click.echo("no digests yet: `watcher digest` delivers what changed", err=True)
+        return
     from rich import box
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"{len(rows)} digests", box=box.SIMPLE_HEAD)
+    table = Table(title=f"{len(rows)} digests (times UTC)", box=box.SIMPLE_HEAD)
     for col in ("id", "channel", "created", "status", "changes", "sent / next try"):
         table.add_column(col, no_wrap=True)
     table.add_column("subject / error", overflow="fold", min_width=12)
