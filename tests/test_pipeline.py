@@ -312,3 +312,41 @@ def test_one_poll_folds_stories_oldest_first(loopback: LoopbackServer, tmp_path:
     later = store.query("select kind, category from changes c join articles a on a.id = c.article_id "
                         "where a.url like '%/004%' and kind = 'status'")
     assert later, "004's rejection should update terms first reported by 000"
+
+
+# --- what a worker sends back --------------------------------------------------------------
+
+
+def test_parse_for_poll_is_parse_and_score_without_unused_text(tmp_path: Path) -> None:
+    """The poll's parse stage returns what parse_and_score returns, except that entries
+    travel once (in `scored`) and irrelevant entries come without summary, content and
+    author (the store never reads them; a relevant entry's text stands in for its page)."""
+    import sys
+
+    from watcher.pipeline import parse_and_score, parse_for_poll
+    from watcher.relevance import default_topic
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import synth
+
+    synth.generate(tmp_path, feeds=8)
+    bodies, _ = synth.load(tmp_path, "http://127.0.0.1:1", 1)
+    bodies = [*bodies.values(), rss_feed(STORIES, "http://127.0.0.1:1").encode()]
+    topics = [default_topic()]
+    relevant = 0
+    for body in bodies:
+        full, full_scored = parse_and_score(body, {}, "http://127.0.0.1:1/f.xml", topics)
+        slim, slim_scored = parse_for_poll(body, {}, "http://127.0.0.1:1/f.xml", topics)
+        assert slim.entries == [] and len(full.entries) == len(slim_scored)
+        full.entries = []
+        assert slim == full
+        for (e1, r1), (e2, r2) in zip(full_scored, slim_scored, strict=True):
+            assert r1 == r2
+            if r1.relevant:
+                relevant += 1
+                assert e1 == e2
+            else:
+                assert (e2.summary, e2.content, e2.author) == ("", "", None)
+                assert (e1.url, e1.link, e1.guid, e1.title, e1.published_at) == (
+                    e2.url, e2.link, e2.guid, e2.title, e2.published_at)
+    assert relevant >= len(STORIES)

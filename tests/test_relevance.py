@@ -152,3 +152,28 @@ def test_speed_microseconds_per_entry() -> None:
         score_entry("Putin offers ceasefire deal", "Moscow says it prefers peace", "", TOPICS)
     per_entry = (time.perf_counter() - t0) / (2 * n)
     assert per_entry < 200e-6  # ~10-20 us on a laptop; generous for slow CI
+
+
+# --- the fast tokenizer is the regex's tokenizer --------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from watcher import relevance as relevance_mod  # noqa: E402
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(list("aZ09_ -'’—«».,;:!?()\t\n") + ["é", "e\u0301", "\xa0", "\u2028", "ß",
+                                                                  "İ", "²", "٣", "Ⅻ", "\u200b", "😀", "ﬁ"]),
+                max_size=20).map("".join))
+def test_words_matches_regex(text: str) -> None:
+    assert relevance_mod._words(text) == relevance_mod._WORD.findall(text)
+    assert relevance_mod._words(text.lower()) == relevance_mod._WORD.findall(text.lower())
+
+
+def test_score_entries_is_score_entry_per_entry() -> None:
+    fields = [seed_parts(p) for p in sorted(SEEDS.glob("*.txt"))[:10]]
+    fields += [("Budget talks resume", "Officials met.", ""), ("Armistice Day parade", "truce", ""),
+               ("", "", ""), ("Markets rise", "Shares edge higher on Monday.", "")]
+    for topics in (TOPICS, [], [Topic("x", ["alpha", "beta^0.5", "~war"], ["gamma"])]):
+        assert relevance_mod.score_entries(fields, topics) == [score_entry(*f, topics) for f in fields]

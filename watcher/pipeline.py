@@ -82,6 +82,32 @@ def parse_and_score(
     return parsed, scored
 
 
+def parse_for_poll(
+    body: bytes, headers: dict[str, str], base_url: str, topics: list[Topic]
+) -> tuple[Any, list[tuple[Entry, Relevance]]]:
+    """`parse_and_score` as a poll needs it back from a worker process, smaller to send:
+
+    - the entries travel once, in ``scored`` (``parsed.entries`` comes back empty);
+    - an entry that is not relevant keeps only what the store records of it (url, link,
+      guid, title, published_at): its summary, content and author are emptied. Only a
+      relevant entry's text is used again (to stand in for an unreadable article page).
+
+    Everything else is as `parse_and_score` returns it; the whole result is pickled by the
+    worker and unpickled on the event loop, so every byte saved is saved twice.
+    """
+    from watcher.feeds import parse_feed
+    from watcher.relevance import score_entries
+
+    parsed = parse_feed(body, headers, base_url)
+    entries, parsed.entries = parsed.entries, []
+    relevances = score_entries([(e.title, e.summary, e.content) for e in entries], topics)
+    for e, r in zip(entries, relevances, strict=True):
+        if not r.relevant:
+            e.summary = e.content = ""
+            e.author = None
+    return parsed, list(zip(entries, relevances, strict=True))
+
+
 @lru_cache(maxsize=4)
 def _gazetteer(extension_key: str) -> Any:
     import json
@@ -343,7 +369,7 @@ class Pipeline:
             return record("unchanged", error=None, note="same body as last time; not parsed again")
 
         topics = self._topics(feed)
-        parsed, scored = await self._cpu(parse_and_score, body, res.headers, res.final_url, topics)
+        parsed, scored = await self._cpu(parse_for_poll, body, res.headers, res.final_url, topics)
         if parsed.rejected:
             failure = self._failure(feed, started, t0, res, parsed.problem or "not a feed")
             failure.outcome = "rejected"

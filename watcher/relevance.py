@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_CEASEFIRE_PHRASES",
     "FIELD_WEIGHTS",
     "default_topic",
+    "score_entries",
     "score_entry",
 ]
 
@@ -182,10 +183,32 @@ def _compile(key: tuple[tuple[str, tuple[str, ...], tuple[str, ...], float], ...
     return _Compiled(index, phrases, topics)
 
 
+# ASCII characters that are not letters or digits (what _WORD does not match), as spaces.
+_ASCII_NON_WORD = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+
+
+def _words(text: str) -> list[str]:
+    """``_WORD.findall(text)``, three times faster: ASCII punctuation becomes spaces and
+    str.split() cuts at those and at whitespace (never a letter or digit); a piece that
+    still holds a non-ASCII non-word character (’, —, «) is cut by the regex."""
+    words = text.translate(_ASCII_NON_WORD).split()
+    if text.isascii():
+        return words
+    out: list[str] = []
+    for w in words:
+        if w.isalnum():  # what [^\W_] matches is exactly str.isalnum()
+            out.append(w)
+        else:
+            out.extend(_WORD.findall(w))
+    return out
+
+
 def _find(text: str, index: dict[str, list[tuple[tuple[frozenset[str], ...], int]]]) -> set[int]:
     if not text:
         return set()
-    words = _WORD.findall(text.lower())
+    words = _words(text.lower())
+    if index.keys().isdisjoint(words):  # most fields: no phrase starts here (C speed)
+        return set()
     found: set[int] = set()
     n = len(words)
     get = index.get
@@ -204,13 +227,29 @@ def _find(text: str, index: dict[str, list[tuple[tuple[frozenset[str], ...], int
     return found
 
 
+def _compiled(topics: list[Topic]) -> _Compiled:
+    return _compile(
+        tuple((t.name, tuple(t.include), tuple(t.exclude), float(t.min_score)) for t in topics)
+    )
+
+
 def score_entry(title: str, summary: str, text: str, topics: list[Topic]) -> Relevance:
     """Score an entry against every topic; see the module docstring for the rules."""
     if not topics:
         return Relevance(relevant=False, score=0.0, topic=None, matched=[])
-    compiled = _compile(
-        tuple((t.name, tuple(t.include), tuple(t.exclude), float(t.min_score)) for t in topics)
-    )
+    return _score(_compiled(topics), title, summary, text)
+
+
+def score_entries(fields: list[tuple[str, str, str]], topics: list[Topic]) -> list[Relevance]:
+    """score_entry for many (title, summary, text) triples against the same topics: the
+    topic lists are looked up once, not once per entry."""
+    if not topics:
+        return [score_entry("", "", "", topics) for _ in fields]
+    compiled = _compiled(topics)
+    return [_score(compiled, title, summary, text) for title, summary, text in fields]
+
+
+def _score(compiled: _Compiled, title: str, summary: str, text: str) -> Relevance:
     fields = (
         ("title", _find(title, compiled.index)),
         ("summary", _find(summary, compiled.index)),
