@@ -623,3 +623,9 @@ def test_absolute_shortcut_matches_urljoin(scheme: str, rest: str, base: str) ->
     except ValueError:
         expected = link
     assert feeds_mod._absolute(link, base) == expected
+
+
+def test_html_with_control_characters_does_not_fail_the_poll() -> None:
+    from watcher.feeds import html_to_text
+
+    assert html_to_text("<div>\x0cceasefire\x00 talks</div><p>resume</p>") == "ceasefire talks\n\nresume"

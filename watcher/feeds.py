@@ -496,8 +496,13 @@ def html_to_text(value: str, paragraphs: bool = True) -> str:
     return _lxml_text(value, paragraphs)
 
 
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _lxml_text(value: str, paragraphs: bool) -> str:
-    """html_to_text through an lxml tree: any fragment, however broken."""
+    """html_to_text through an lxml tree: any fragment, however broken. Characters XML
+    forbids (form feeds, NULs) are dropped first: lxml refuses strings that hold them."""
+    value = _XML_ILLEGAL.sub("", value)
     try:
         root = lxml.html.fragment_fromstring(value, create_parent="div")
     except (etree.ParserError, ValueError):
