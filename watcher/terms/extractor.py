@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from watcher.models import Extraction, Term
@@ -70,6 +71,17 @@ _NEGATION = re.compile(r"\b(?:not|never|no longer|without|nor|no such)\b(?:\s+\w
 _NEG_OK = {"neutrality", "military_limits", "prohibited_acts", "right_to_resume", "buffer_zone",
            "ceasefire", "territorial_status"}
 _SPECULATION = re.compile(r"\b(?:whether|open question|it is unclear|it remains unclear|speculat\w*)\b", re.I)
+# a dated mention of an earlier deal: "ended with the 1994 ceasefire", "the truce of 2020"
+_HISTORY_BEFORE = re.compile(r"\b(?:the|a|an|its|their)\s+(?:\w+\s+)?(?P<year>1[89]\d\d|20[0-2]\d)(?:s|-\d{2,4})?\s+(?:[\w-]+\s+)?$", re.I)
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d")
+_HISTORY_AFTER = re.compile(r"s?\s+(?:(?:signed|agreed|reached|brokered|declared)\s+)?(?:of|in)\s+(?P<year>1[89]\d\d|20[0-2]\d)\b", re.I)
+# A deal named by a recent year ("violated the January 2025 ceasefire") is often the one in
+# force; only years this far back mark history rather than a term.
+_HISTORY_YEARS = 3
+
+
+def _historic(match: re.Match | None) -> bool:
+    return match is not None and int(match.group("year")) <= datetime.now(UTC).year - _HISTORY_YEARS
 _WHOLE = re.compile(r"\b(?:general|complete|full|comprehensive|nationwide|countrywide|total|all[- ]out)\b", re.I)
 _CF_WORD = re.compile(r"\b(?:cease-?fire|truce)s?\b", re.I)
 _NAMED_CORRIDOR = re.compile(r"philadelph|netzarim|morag", re.I)
@@ -132,6 +144,8 @@ def extract(text: str, title: str | None = None, *, gazetteer: Gazetteer | None 
     main, sent_conf = _conflicts(text, title, sents, g, memo)
     if main is None or not body:
         return Extraction(relevant=False, conflicts=[], terms=[], language=lang or "en")
+    if _not_war(text):
+        return Extraction(relevant=False, conflicts=[], terms=[], language=lang or "en")
     if main in g.context_res:
         _prefill(memo, text, sents, g, main)
     ctx = _Doc(text, title, sents, g, main, sent_conf, memo)
@@ -139,6 +153,29 @@ def extract(text: str, title: str | None = None, *, gazetteer: Gazetteer | None 
     terms = _merge(cands, resps, ctx)
     conflicts = sorted({t.conflict for t in terms}, key=lambda c: (c != main, c))
     return Extraction(relevant=bool(terms), conflicts=conflicts or [main], terms=terms, language="en")
+
+
+# a "truce" in sport, trade or business: such a story names no fighting at all
+_OTHER_DOMAIN = re.compile(
+    r"\b(?:football|soccer|club|clubs|league|tournament|players?|coach|transfer window|tariffs?|trade war|"
+    r"price war|shareholders?|merger|labou?r union|strike action|lawsuit|copyright)\b", re.I)
+_WAR_WORDS = re.compile(
+    r"\b(?:(?<!trade )(?<!price )(?<!tariff )(?<!turf )war(?! of words)s?|wartime|troops|fighting|military|army|armed|"
+    r"soldiers|shelling|strikes|airstrikes?|attacks?|killed|hostilities|invasion|occupation|front ?lines?|"
+    r"missiles?|drones?|rebels?|militants?|militias?|combat|offensive|bombing|weapons|hostages?|prisoners|"
+    r"peacekeep\w*|casualties|gunmen|clashes|insurgen\w*)\b", re.I)
+
+
+def _not_war(text: str) -> bool:
+    """Whether the story is about a dispute that is no war (a club row, a tariff truce)."""
+    low = text.lower()
+    if any(w in low for w in _COMMON_WAR):  # fast path: most stories name fighting plainly
+        return False
+    return _OTHER_DOMAIN.search(text) is not None and _WAR_WORDS.search(text) is None
+
+
+_COMMON_WAR = ("military", "troops", "fighting", "hostilities", "killed", "attack", "army", "soldiers",
+               "invasion", "hostage", "missile", "drone")
 
 
 def _by_sentence(matches, sents: list[Sentence], starts: list[int]) -> list[list]:
@@ -193,46 +230,103 @@ def _mentions(memo: dict, s: str, g: Gazetteer, conflict: str | None) -> list:
 def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
                memo: dict) -> tuple[str | None, list[str | None]]:
     """The story's conflict (gazetteer signals, headline counted twice) and a per-sentence
-    override where a sentence names only another conflict."""
-    def score(s: str, cms, pms) -> dict[str, float]:
+    override where a sentence names only another conflict.
+
+    Not every name is evidence: an actor that backs, brokers or hosts ("Russia-backed talks",
+    "a deal brokered by Moscow") and a venue ("talks in Doha", "the Black Sea resort of
+    Sochi") say where or by whom, not which war; and a broker power's mentions (Russia, Iran)
+    count for its own war only when the story shows that war by other signs too."""
+    brokers = g.brokers
+
+    def score(s: str, cms, pms) -> tuple[dict[str, float], dict[str, float]]:
         sc: dict[str, float] = {}
+        br: dict[str, float] = {}
         for m in cms:
-            c = g.conflict_for(m.group(0))
+            c, w = g.conflict_signal(m.group(0))
             if c:
-                sc[c] = sc.get(c, 0) + 3
+                sc[c] = sc.get(c, 0) + w
         for m in _mentions(memo, s, g, None):
             cs = g.actor_conflicts.get(m.actor) or set()
+            if not cs or _sponsor(s, m.start, m.end) or _venue(s, m.start, m.end):
+                continue
+            d = br if m.actor in brokers else sc
             for c in cs:
-                sc[c] = sc.get(c, 0) + 1 / len(cs)
+                d[c] = d.get(c, 0) + 1 / len(cs)
         for m in pms:
             pid = g.place_for(m.group(0))
             c = g.places.get(pid or "", {}).get("conflict")
-            if c:
+            if c and not _venue(s, m.start(), m.end()):
                 sc[c] = sc.get(c, 0) + 1
-        return sc
+        return sc, br
     total: dict[str, float] = {}
+    btotal: dict[str, float] = {}
     t = title or ""
-    for c, v in score(t, g.conflict_re.finditer(t) if g.conflict_re else (),
-                      g.place_re.finditer(t) if g.place_re else ()).items():
+    tsc, tbr = score(t, g.conflict_re.finditer(t) if g.conflict_re else (),
+                     g.place_re.finditer(t) if g.place_re else ())
+    for c, v in tsc.items():
         total[c] = total.get(c, 0) + 2 * v
-    per: list[dict[str, float]] = []
+    for c, v in tbr.items():
+        btotal[c] = btotal.get(c, 0) + 2 * v
+    per: list[tuple[dict[str, float], dict[str, float]]] = []
     for s, cms, pms in zip(sents, memo[_CNAMES], memo[_PLACES], strict=True):
-        sc = score(s.text, cms, pms)
-        per.append(sc)
+        sc, br = score(s.text, cms, pms)
+        per.append((sc, br))
         if not s.furniture:
             for c, v in sc.items():
                 total[c] = total.get(c, 0) + v
+            for c, v in br.items():
+                btotal[c] = btotal.get(c, 0) + v
+    # a broker's mentions count where the story shows its war otherwise (or nothing else)
+    shown = set(total) or set(btotal)
+    for c, v in btotal.items():
+        if c in shown:
+            total[c] = total.get(c, 0) + v
     if not total:
         return None, [None] * len(sents)
     main = max(total, key=total.get)
     out: list[str | None] = []
-    for sc in per:
+    for sc, br in per:
+        if br:
+            sc = dict(sc)
+            for c, v in br.items():
+                if c in shown:
+                    sc[c] = sc.get(c, 0) + v
         other = max(sc, key=sc.get) if sc else None
         if other and other != main and sc.get(main, 0) == 0 and sc[other] >= 2:
             out.append(other)
         else:
             out.append(main)
     return main, out
+
+
+# "Russia-backed talks", "a US-brokered deal", "Iran-aligned militias": the actor sponsors
+_SPONSOR_AFTER = re.compile(
+    r"(?:-|\s+)(?:backed|brokered|mediated|hosted|sponsored|supported|chaired|organi[sz]ed|funded|"
+    r"armed|aligned|allied)\b", re.I)
+# "a deal brokered by Moscow", "a conference put together by Vladimir Putin"
+_SPONSOR_BEFORE = re.compile(
+    r"\b(?:backed|brokered|mediated|hosted|sponsored|supported|organi[sz]ed|put together|convened|chaired|"
+    r"funded|armed)\s*,?\s+by\s+(?:the\s+)?(?:[\w.'’-]+\s+){0,3}$", re.I)
+# where talks meet is no place of the war: "talks in Istanbul", "met on Friday in Jeddah"
+_VENUE_BEFORE = re.compile(
+    r"\b(?i:talks|negotiations|conference|summit|meeting|met|meets|ceremony|signed|initial+ed|forum|"
+    r"gathering|hosting)(?:\s+(?i:held|hosted|convened|on \w+day|this week|last week|earlier|later))?"
+    r"\s+(?i:in|at)\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,3}"
+    r"(?:(?:resort|city|town|port|capital)\s+of\s+)?$")
+# a place naming where a town lies, "the Black Sea resort of Sochi": the town is meant
+_DESCRIPTOR_AFTER = re.compile(r"\s+(?:resort|port|city|town|coastal city|port city|seaside town)\s+of\s+[A-Z]")
+
+
+def _sponsor(s: str, a: int, b: int) -> bool:
+    return bool(_SPONSOR_AFTER.match(s, b)) or (" by" in s[max(0, a - 60):a]
+                                                 and bool(_SPONSOR_BEFORE.search(s[max(0, a - 60):a])))
+
+
+def _venue(s: str, a: int, b: int) -> bool:
+    if _DESCRIPTOR_AFTER.match(s, b):
+        return True
+    tail = s[max(0, a - 90):a]
+    return (" in " in tail or " at " in tail) and _VENUE_BEFORE.search(tail) is not None
 
 
 class _Doc:
@@ -261,6 +355,13 @@ class _Doc:
         if key not in self.memo:
             self.memo[key] = roles(t, _mentions(self.memo, t, self.g, self.main), self.g)
         return self.memo[key]
+
+    def _has_year(self, t: str) -> bool:
+        key = ("year", t, None)  # 3-tuple: never a (sentence, conflict) key
+        got = self.memo.get(key)
+        if got is None:
+            got = self.memo[key] = _YEAR.search(t) is not None
+        return got
 
     def _joint(self, t: str) -> list[tuple[int, int]]:
         """Joint-deal spans of a sentence, once per text (the lead sentences are read twice)."""
@@ -480,6 +581,9 @@ class _Doc:
         clause = s.text[ca:cb]
         if _SPECULATION.search(s.text[ca:p]):
             return None
+        if self._has_year(s.text) and (_historic(_HISTORY_BEFORE.search(s.text, max(0, p - 30), p))
+                                       or _historic(_HISTORY_AFTER.match(s.text, h.end - s.start))):
+            return None  # "the 1994 ceasefire", "a truce signed in 2020": history, not a term
         if not s.list_item and not js and not self._cues_in(s.text, "modal"):
             return None
         proposer, explicit = self._proposer(p, ca, cb, rs, js, carry, i, s, list_carry, h.category)
@@ -756,9 +860,12 @@ def _assign_places(s: Sentence, here: list[_Cand], g: Gazetteer, cuts: list[int]
         # a locative-only name (Kyiv) is read with the words before it
         where = (m.group(0) if not g.places.get(g.place_for(m.group(0)) or "", {}).get("locative")
                  else s.text[max(0, m.start() - 25):m.end()])
+        # a place that is itself a trigger ("along the Lachin corridor") also locates the other
+        # terms of its stretch ("peacekeepers will be deployed along the Lachin corridor")
+        named = any(c.start <= a < c.end for c in here)
         for c, d in zip(here, dist, strict=True):
             in_seg = seg(c.start - s.start) == ps
-            if d == near and (in_seg or not same) or (in_seg and d <= near + 40):
+            if d == near and (in_seg or not same) or (in_seg and (d <= near + 40 or named)):
                 key = ("place ids", where, c.conflict, c.category)
                 ids = memo.get(key) if memo is not None else None
                 if ids is None:

@@ -123,6 +123,11 @@ class Gazetteer:
     conflict_re: _Names | None = None
     conflict_of: dict[str, str] = field(default_factory=dict)  # lower-cased name -> id
     conflict_low_re: _Names | None = None
+    # lower-cased conflict signal -> its weight (a conflict's own name 3, a demonym or country 1)
+    conflict_weight: dict[str, int] = field(default_factory=dict)
+    # actors that often broker, host or back other conflicts (Russia, Iran): their mentions
+    # count for their own conflicts only when the story shows that conflict otherwise
+    brokers: frozenset[str] = frozenset()
     actor_conflicts: dict[str, set[str]] = field(default_factory=dict)
     categories: list[Category] = field(default_factory=list)
     literals: LiteralIndex | None = None  # the categories' gate literals
@@ -162,10 +167,16 @@ class Gazetteer:
         self.place_re = _names_regex(pnames)
         self.conflict_of = {}
         cnames = []
+        self.conflict_weight = {}
         for cid, c in self.conflicts.items():
             for n in c.get("names", []):
                 cnames.append(n)
                 self.conflict_of[_norm(n).lower()] = cid
+            for n in c.get("signals", []):  # demonyms, the country's name: a weaker signal
+                cnames.append(n)
+                self.conflict_of[_norm(n).lower()] = cid
+                self.conflict_weight[_norm(n).lower()] = 1
+        self.brokers = frozenset(aid for aid, a in self.actors.items() if a.get("broker"))
         self.conflict_re = _names_regex(cnames, re.IGNORECASE)
         self.conflict_low_re = _names_regex([n.lower() for n in cnames])  # on lower-cased text
         self.categories = [_compile_category(cat, self.triggers.get(cat, {})) for cat in CATEGORIES]
@@ -193,6 +204,11 @@ class Gazetteer:
 
     def conflict_for(self, name: str) -> str | None:
         return self.conflict_of.get(_norm(name).lower())
+
+    def conflict_signal(self, name: str) -> tuple[str | None, int]:
+        """The conflict a conflict name or signal points to, and its weight."""
+        key = _norm(name).lower()
+        return self.conflict_of.get(key), self.conflict_weight.get(key, 3)
 
 
 def _norm(s: str) -> str:
@@ -487,7 +503,7 @@ def load_gazetteer(extra: dict | None = None) -> Gazetteer:
     base = json.loads(_data("gazetteer.json"))
     triggers = tomllib.loads(_data("triggers.toml").decode())
     gz = extra.get("gazetteer") or {}
-    _merge_named(base["conflicts"], gz.get("conflicts") or {}, ("names", "parties"))
+    _merge_named(base["conflicts"], gz.get("conflicts") or {}, ("names", "parties", "signals"))
     _merge_named(base["actors"], gz.get("actors") or {}, ("names", "conflicts", "context_names"))
     _merge_named(base["places"], gz.get("places") or {}, ("names",))
     for cat, phrases in (extra.get("triggers") or {}).items():

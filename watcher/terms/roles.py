@@ -86,7 +86,9 @@ _OWN_BEFORE = re.compile(rf"^(?:'s|’s|'|’)?\s+{_PROPOSAL_NOUN}\b", re.IGNORE
 _OWN_BY = re.compile(
     rf"\b{_PROPOSAL_NOUN}\s+(?:\w+\s+){{0,3}}?(?:put forward|proposed|presented|unveiled|offered|drafted|written|"
     r"made|floated|tabled|backed|announced|suggested|submitted|issued|released|set out|prepared)?\s*(?:by|from)\s+"
-    r"(?:[^\s.;]+\s+){0,8}$",
+    r"(?!(?:midnight|noon|dawn|dusk|today|tomorrow|tonight|next|early|late|mid-?\w+|\d|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|"
+    r"october|november|december)\b)(?:[^\s.;]+\s+){0,8}$",
     re.IGNORECASE,
 )
 _OWN_PASSIVE = re.compile(
@@ -128,6 +130,7 @@ _JOINT_KEYS = ("agree", "consent", "sign", "settl", "reach", "struck", "approv",
                "terms", "text", "phase", "stage", "provision", "yield", "produced", "brokered", "mediated",
                "conclu", "sealed", "clinch", "finali")
 _AND_AGREE = re.compile(r"\band\s+$", re.IGNORECASE)
+_AND_AGREE_WIDE = re.compile(r"\band\s+(?:the\s+)?(?:[\w’'-]+\s+){0,2}$", re.IGNORECASE)
 _AGREE_AFTER = re.compile(
     r"^\s+(?:have\s+|had\s+|has\s+|both\s+|also\s+|each\s+|finally\s+|on \w+\s+)*(?:agreed|consented|signed|settled|settle|reached|struck|agree|sign|strike)\b",
     re.IGNORECASE,
@@ -197,7 +200,8 @@ def roles(text: str, ms: list[Mention], g: Gazetteer) -> list[Role]:
                 out.append(Role(m.actor, "own", m.start))
                 continue
             agreeish = _AGREEISH.match(vm.group(kind))
-            if agreeish and _AND_AGREE.search(before[-40:]) and _prev_is_actor(before, ms, m):
+            if agreeish and (_AND_AGREE.search(before[-40:]) and _prev_is_actor(before, ms, m)
+                             or _AND_AGREE_WIDE.search(before[-40:]) and _prev_in_phrase(text, ms, m)):
                 out.append(Role("agreement", "joint", m.start))
             else:
                 out.append(Role(m.actor, kind, m.start))
@@ -230,6 +234,13 @@ def _coordinated(text: str, ms: list[Mention], m: Mention) -> list[Mention]:
         else:
             break
     return out
+
+
+def _prev_in_phrase(text: str, ms: list[Mention], m: Mention) -> bool:
+    """"Turkey-backed Syrian factions and the Kurdish-led SDF agreed": the first of two
+    coordinated sides is named a few words before the "and", with no break between."""
+    return any(0 < m.start - x.end <= 45 and not re.search(r"[,;.:()]", text[x.end:m.start])
+               for x in ms)
 
 
 def _prev_is_actor(before: str, ms: list[Mention], m: Mention) -> bool:
