@@ -47,7 +47,7 @@ def test_grouped_by_conflict_proposer_then_kind(demo_db: Path) -> None:
     # after: the term as it now stands; Kyiv's earlier rejection is still on record
     after = "demanded (precondition) — party ukraine; donetsk, kharkiv, kherson, luhansk, zaporizhzhia; ukraine rejected"
     assert f"      before: {before}\n      after: {after}\n" in changed
-    assert "“Peskov said Moscow would be ready to open talks only if Ukraine withdrew" in changed
+    assert "“Russia now wants Ukrainian forces to leave the Kharkiv region as well" in changed
     outlets = "2 outlets" if wire_host() != "127.0.0.1" else "1 outlet"  # seed 004's and the wire's
     assert f"      {wire_host()} · seen " in changed and f" · {outlets} reported it\n" in changed
     assert "Kremlin widens its withdrawal demand to the Kharkiv region — http://" in changed
