@@ -18,6 +18,7 @@ from watcher.models import Extraction, Term
 from watcher.terms import values as V
 from watcher.terms.gazetteer import Gazetteer, LiteralIndex, gate, load_gazetteer, regrouped
 from watcher.terms.roles import Mention, Role, clauses, joint_spans, lexicon, mentions, roles
+from watcher.terms.status import denied, status, violator
 from watcher.terms.textprep import Sentence, detect_language, sentences, title_of
 from watcher.terms.vocabulary import AGREEMENT
 
@@ -119,6 +120,7 @@ class _Cand:
     numbers: list[dict] = field(default_factory=list)
     party: str | None = None
     text: str | None = None
+    status: bool = False  # the sentence reports the term's status (took effect, violated)
 
 
 @dataclass
@@ -479,7 +481,7 @@ class _Doc:
         return None
 
     def _sentence_proposer(self, rs: list[Role], js: list) -> str | None:
-        for kinds in (("own",), ("joint",), ("propose", "demand"), ("say",)):
+        for kinds in (("own",), ("joint",), ("propose", "demand", "withdraw"), ("say",)):
             for r in rs:
                 if r.kind in kinds:
                     if kinds == ("say",) and self.deal and r.actor not in self.parties:
@@ -584,12 +586,30 @@ class _Doc:
         if self._has_year(s.text) and (_historic(_HISTORY_BEFORE.search(s.text, max(0, p - 30), p))
                                        or _historic(_HISTORY_AFTER.match(s.text, h.end - s.start))):
             return None  # "the 1994 ceasefire", "a truce signed in 2020": history, not a term
+        st, cue, neg = status(s.text, p, h.end - s.start, ca, cb, h.category)
+        if st == "violated" and neg and denied(s.text, cue):
+            return None  # "denied violating the truce": no status, no term
+        if st == "scheduled" or st == "in_effect" and neg:
+            # "is due to take effect at midnight", "has not taken effect yet": a concluded deal
+            # not (yet) in force, unless a party states it as its own offer
+            if any(r.kind in ("propose", "demand", "withdraw") for r in rs if ca <= r.pos < cb):
+                st = None
+            else:
+                return self._status_cand(h, s, ms, rs, ca, cb, i, "accepted", cue)
+        if st is not None and not neg:
+            return self._status_cand(h, s, ms, rs, ca, cb, i, st, cue)
         if not s.list_item and not js and not self._cues_in(s.text, "modal"):
             return None
         proposer, explicit = self._proposer(p, ca, cb, rs, js, carry, i, s, list_carry, h.category)
         if proposer is None:
             return None
         stance, pre = self._stance(s.text, ca, cb, p, proposer)
+        if stance == "rejected" and explicit and any(
+                r.kind == "own" and r.actor == proposer for r in rs if ca <= r.pos < cb) and any(
+                r.kind == "reject" and r.actor != proposer for r in rs if ca <= r.pos < cb):
+            # "Ukraine rejected the Russian proposal for a ceasefire": the owner's term stands,
+            # with the rejection as a response to it (added with the sentence's responses)
+            stance, pre = self._stance(s.text, ca, cb, p, proposer, answered=True)
         if stance == "rejected":
             # a rejection answers someone else's term rather than stating one
             actor = next((r.actor for r in rs if r.kind in ("reject", "say", "propose", "demand")
@@ -610,6 +630,36 @@ class _Doc:
             c.text = V.border_text(s.text)
         return c
 
+    def _status_cand(self, h: _Hit, s: Sentence, ms, rs: list[Role], ca: int, cb: int, i: int,
+                     st: str, cue: tuple[int, int]) -> _Cand:
+        """A term whose status the sentence reports (in effect, violated). It is the term of the
+        deal the parties concluded unless the sentence names whose plan or truce it is ("Russia's
+        Easter truce"): the speaker, and the side that accuses another of breaking it, are no
+        proposers; the side said to have broken it is the term's party."""
+        p = h.start - s.start
+        t = s.text
+        # whose plan or truce, named at the trigger: "Putin's Easter truce", "the Russian
+        # proposal for a ceasefire", "the truce declared by the RSF"
+        own = [r.actor for r in rs if r.kind == "own" and r.actor != AGREEMENT and ca <= r.pos < cb and (
+            r.pos <= p and p - r.pos <= 50 and not re.search(r"[,;]", t[r.pos:p])
+            or r.pos >= h.end - s.start and _OWNER_AFTER.fullmatch(t, h.end - s.start, r.pos))]
+        own += [m.actor for m in ms if m.end <= p and m.actor != AGREEMENT and _POSSESSIVE.fullmatch(t, m.end, p)]
+        proposer = own[-1] if own else AGREEMENT
+        conflict = self.sent_conf[i] or self.main
+        c = _Cand(conflict, h.category, proposer, st, False, i, h.start, h.end, True, status=True)
+        theatre = self.g.conflicts.get(conflict, {}).get("theatre")
+        if theatre and h.category == "ceasefire" and re.search(re.escape(theatre), self.text, re.I):
+            c.places = [theatre]
+        clause = s.text[ca:cb]
+        c.numbers = V.numbers(clause, h.category, self.memo) or V.numbers(s.text, h.category, self.memo)
+        if st == "violated":
+            c.party = violator(s.text, cue, (p, h.end - s.start), ms)
+        else:
+            c.party = V.party(s.text, (p, h.end - s.start), ms, proposer, h.category)
+        if h.category in ("troop_withdrawal", "territorial_status"):
+            c.text = V.border_text(s.text)
+        return c
+
     def _proposer(self, p: int, ca: int, cb: int, rs: list[Role], js, carry, i: int, s: Sentence,
                   list_carry: str | None, category: str) -> tuple[str | None, bool]:
         def pick(a: int, b: int) -> str | None:
@@ -620,7 +670,7 @@ class _Doc:
                 return (before[-1] if before else own[0]).actor
             demanding = bool(self._cues_in(s.text, "demanded", a, b))
             jpos = [x for x, _ in js if a <= x < b] + [r.pos for r in inside if r.kind == "joint"]
-            for kinds in (("propose", "demand"), ("say",)):
+            for kinds in (("propose", "demand", "withdraw"), ("say",)):
                 ag = [r for r in inside if r.kind in kinds and r.actor != AGREEMENT]
                 if not ag:
                     continue
@@ -661,7 +711,8 @@ class _Doc:
             return carry[1], False
         return self.default, False
 
-    def _stance(self, t: str, ca: int, cb: int, p: int, proposer: str) -> tuple[str, bool]:
+    def _stance(self, t: str, ca: int, cb: int, p: int, proposer: str,
+                answered: bool = False) -> tuple[str, bool]:
         clause = t[ca:cb]
         pre = False
         # a term inside a condition clause ("talks if Ukraine withdraws") is demanded, and a
@@ -679,7 +730,7 @@ class _Doc:
             return "accepted", False
         if cin(t, "in_effect", ca, cb):
             return "in_effect", False
-        rj = cin(t, "rejected", ca, cb)
+        rj = [] if answered else cin(t, "rejected", ca, cb)
         if rj and not re.search(r"\b(?:no|not)\b", clause[:5]):
             if rj[0][0] <= p + 40:
                 return "rejected", False
@@ -741,6 +792,8 @@ class _Doc:
                 continue
             if not _PROPOSAL_OBJ.search(s.text[r.pos:]):
                 continue
+            if r.kind == "reject" and _DENIAL.match(s.text, r.pos):
+                continue  # "Israel denied violating the truce": a denial, no answer to a term
             stance = {"accept": "accepted", "reject": "rejected", "study": "under_discussion"}[r.kind]
             target = next((o for o in owners if o != r.actor), None)
             if target is None and (js or self.deal):
@@ -757,6 +810,11 @@ def _merge(cands: list[_Cand], resps: list[_Resp], doc: _Doc) -> list[Term]:
     terms: list[Term] = []
     for (conflict, category, proposer), cs in groups.items():
         best = next((c for c in cs if c.explicit), cs[0])
+        # a story that reports a term's status (it took effect, it was violated) says where the
+        # term now stands: that statement leads, a violation before a start
+        status = [c for c in cs if c.status and c.stance in _STATUS_RANK]
+        if status:
+            best = max(status, key=lambda c: _STATUS_RANK[c.stance])
         places = sorted({p for c in cs for p in c.places})
         nums: list[dict] = []
         for c in cs:
@@ -764,7 +822,7 @@ def _merge(cands: list[_Cand], resps: list[_Resp], doc: _Doc) -> list[Term]:
                 if n not in nums:
                     nums.append(n)
         values: dict = {"places": places, "numbers": nums}
-        party = next((c.party for c in cs if c.party), None)
+        party = best.party or next((c.party for c in cs if c.party), None)
         if party:
             values["party"] = party
         text = next((c.text for c in cs if c.text), None)
@@ -792,6 +850,17 @@ def _merge(cands: list[_Cand], resps: list[_Resp], doc: _Doc) -> list[Term]:
     return terms
 
 
+# a rejection of a charge rather than of a term: "denied violating the truce", "dismissed the
+# accusations"
+_DENIAL = re.compile(
+    r"[^,;]{0,80}?\b(?:deni\w*|dismiss\w*|reject\w*|refut\w*|disputed?)\s+(?:\w+\s+){0,4}?"
+    r"(?:violat\w*|breach\w*|broke|break\w*|accusations?|allegations?|claims?|charges?|reports?|responsibility)\b",
+    re.I)
+_OWNER_AFTER = re.compile(
+    r"\s+(?:[\w-]+\s+)?(?:proposed|declared|offered|announced|put forward|suggested|drafted|floated|unveiled|"
+    r"ordered)\s+by\s+(?:the\s+)?", re.I)
+_POSSESSIVE = re.compile(r"(?:'s|’s|')\s+(?:[\w-]+\s+){0,2}", re.I)
+_STATUS_RANK = {"violated": 2, "in_effect": 1}
 _LED_BY = re.compile(r"\bled by\s+(?:the\s+)?$", re.I)
 _RESTRAINT = {"ceasefire", "prohibited_acts", "duration_phasing", "partial_scope", "line_freeze"}
 _SELF_COMMIT = re.compile(

@@ -68,7 +68,7 @@ _GAP = (
     r"(?:\s+(?:has|have|had|is|was|are|were|will|would|also|then|once more|again|later|earlier|"
     r"on \w+|\w+ly|reportedly|publicly|repeatedly|now|already|further|formally|officially|finally|in turn|"
     r"however|meanwhile|last week|late on \w+|in a statement|in a \w+ statement|for (?:its|his|her|their) part|"
-    r",|too|likewise|first|at first|swiftly|quickly|was swift to|be|been|not|in|response|said\s+(?:it|he|she|they))"
+    r",|too|likewise|first|at first|swiftly|quickly|was swift to|be|been|not|never|did|does|do|cannot|could|can|didn't|doesn't|don't|won't|wouldn't|hasn't|haven't|in|response|said\s+(?:it|he|she|they))"
     r"){0,5}"
 )
 _INVERTED = re.compile(
@@ -195,11 +195,17 @@ def roles(text: str, ms: list[Mention], g: Gazetteer) -> list[Role]:
         vm = agent_re.match(after)
         if vm is not None:
             kind = next(k for k, v in vm.groupdict().items() if v)
+            verb = vm.group(kind)
+            if kind in ("accept", "reject") and _NOT.search(vm.group(0), 0, vm.start(kind)):
+                # "did not accept" rejects; "did not reject" answers nothing
+                if kind == "reject":
+                    continue
+                kind = "reject"
             # "X and Y agreed": a joint decision, not X's own
             if kind in ("propose", "demand") and _RELATIVE_END.search(before):
                 out.append(Role(m.actor, "own", m.start))
                 continue
-            agreeish = _AGREEISH.match(vm.group(kind))
+            agreeish = _AGREEISH.match(verb)
             if agreeish and (_AND_AGREE.search(before[-40:]) and _prev_is_actor(before, ms, m)
                              or _AND_AGREE_WIDE.search(before[-40:]) and _prev_in_phrase(text, ms, m)):
                 out.append(Role("agreement", "joint", m.start))
@@ -264,6 +270,7 @@ def _body_of(actor: str, ms: list[Mention], g: Gazetteer) -> str:
 _JOINT_LOW = re.compile(regrouped(JOINT.pattern.lower()))  # same matches, grouped by first char
 _INV_KEYS = ("said", "says", "told", "according", "stated", "added", "wrote", "reported", "cited",
              "quoting", "close to")
+_NOT = re.compile(r"\b(?:not|never|cannot)\b|n't", re.IGNORECASE)
 _RELATIVE_END = re.compile(r"(?:that|which|the kind|of the kind|kind)\s+$")
 _AGREEISH = re.compile(r"(?:agree|sign|consent|settle|reach|struck|strike)", re.I)
 
