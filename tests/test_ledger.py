@@ -207,3 +207,28 @@ def test_after_is_the_term_as_it_now_stands() -> None:
     (change,) = apply(ledger, term(places=["donetsk", "kharkiv"]), obs("b.example")).changes
     assert change.after["responses"] == [{"actor": "ukraine", "stance": "rejected"}]
     assert change.after["values"]["places"] == ["donetsk", "kharkiv"]
+
+
+def test_restating_a_deal_after_it_took_effect_is_no_step_back() -> None:
+    key = ("russia-ukraine", "agreement", "ceasefire")
+    ledger: dict = {}
+    apply(ledger, term("in_effect", category="ceasefire", proposer="agreement"), obs())
+    assert apply(ledger, term("accepted", category="ceasefire", proposer="agreement"), obs("b")).changes == []
+    assert ledger[key]["stance"] == "in_effect"
+    (change,) = apply(ledger, term("violated", party="russia", category="ceasefire", proposer="agreement"),
+                      obs("c")).changes
+    assert change.kind == "status" and "in_effect → violated by russia" in change.summary
+    # holding again after a violation is news
+    (again,) = apply(ledger, term("in_effect", category="ceasefire", proposer="agreement"), obs("d")).changes
+    assert again.kind == "status"
+
+
+def test_violation_party_does_not_overwrite_the_deals_party() -> None:
+    key = ("russia-ukraine", "agreement", "troop_withdrawal")
+    ledger: dict = {}
+    apply(ledger, term("accepted", party="russia", category="troop_withdrawal", proposer="agreement"), obs())
+    (change,) = apply(ledger, term("violated", party="ukraine", category="troop_withdrawal",
+                                   proposer="agreement"), obs("b")).changes
+    assert change.kind == "status" and "violated by ukraine" in change.summary
+    assert ledger[key]["values"]["party"] == "russia"
+    assert ledger[key]["values"]["violated_by"] == "ukraine"

@@ -37,11 +37,22 @@ STANCE_CLASS = {
     "in_effect": "in_effect",
     "violated": "violated",
 }
+# Where a deal is in its life: a report restating an earlier stage ("under the deal, Hamas
+# will...", accepted) after it took effect or was violated confirms; it does not move it back.
+_LIFECYCLE = {"held": 0, "under_discussion": 0, "accepted": 1, "in_effect": 2, "violated": 2}
+
+
+def _restates_earlier(old: str, new: str) -> bool:
+    old_stage = _LIFECYCLE.get(STANCE_CLASS.get(old, ""))
+    new_stage = _LIFECYCLE.get(STANCE_CLASS.get(new, ""))
+    return old_stage is not None and new_stage is not None and new_stage < old_stage
+
+
 # When one report states the same term twice, the more decisive stance wins.
 _STANCE_WEIGHT = {
     "withdrawn": 9,
-    "in_effect": 8,
-    "violated": 7,
+    "violated": 8,
+    "in_effect": 7,
     "rejected": 6,
     "accepted": 5,
     "demanded": 4,
@@ -103,6 +114,8 @@ def normalise_values(values: dict[str, Any] | None) -> dict[str, Any]:
         out["party"] = values["party"]
     if values.get("text"):
         out["text"] = values["text"]
+    if values.get("violated_by"):
+        out["violated_by"] = values["violated_by"]
     return out
 
 
@@ -218,6 +231,19 @@ def _merge_same_key(terms: list[tuple[int, Term]]) -> tuple[int, Term]:
     return best_id, merged
 
 
+def _violation_as_value(term: Term) -> Term:
+    """A violation report's party is the side accused of breaking the deal, not the side the
+    deal obliges: keep it as ``violated_by`` so it neither reads as a changed party nor
+    overwrites the deal's own."""
+    party = (term.values or {}).get("party")
+    if term.stance != "violated" or not party:
+        return term
+    values = {k: v for k, v in term.values.items() if k != "party"}
+    values["violated_by"] = party
+    return Term(term.conflict, term.category, term.proposer, term.stance, term.precondition,
+                values, term.responses, term.quote, term.span)
+
+
 def _term_state(term: Term) -> dict:
     return {
         "stance": term.stance,
@@ -250,6 +276,8 @@ def values_text(values: dict[str, Any] | str | None) -> str:
         bits.append(", ".join(f"{n['value']} {n.get('unit') or ''}".strip() for n in values["numbers"]))
     if values.get("text"):
         bits.append(str(values["text"]))
+    if values.get("violated_by"):
+        bits.append(f"violated by {values['violated_by']}")
     return "; ".join(bits)
 
 
@@ -311,6 +339,7 @@ def fold(
 
     for key in sorted(grouped):
         term_id, term = _merge_same_key(grouped[key])
+        term = _violation_as_value(term)
         row = current.get(key)
         change = None
         if previous is not None and key in previous:
@@ -382,8 +411,9 @@ def _against_ledger(key: tuple[str, str, str], term_id: int, term: Term, row: di
         return Change(*key, "changed", f"{key[1]}: {key[2]} {verb}: " + "; ".join(diffs),
                       before, after, term.quote, term_id)
     status = []
-    if old_class != new_class:
-        status.append(f"{row['stance']} → {term.stance}")
+    if old_class != new_class and not _restates_earlier(row["stance"], term.stance):
+        by = (term.values or {}).get("violated_by")
+        status.append(f"{row['stance']} → {term.stance}" + (f" by {by}" if by else ""))
     if term.precondition and not row["precondition"]:
         status.append("now a precondition")
     status += _response_changes(row["responses"], term.responses)
@@ -433,7 +463,10 @@ def _confirmed_row(row: dict, term_id: int, obs: Observation) -> dict:
 
 
 def _ledger_stance(old: str, new: str) -> str:
-    """Within the same class keep the firmer wording (a demand stays a demand)."""
+    """Within the same class keep the firmer wording (a demand stays a demand); a restated
+    earlier stage does not move a deal back."""
+    if _restates_earlier(old, new):
+        return old
     if STANCE_CLASS.get(old) == STANCE_CLASS.get(new):
         return old if _STANCE_WEIGHT.get(old, 0) >= _STANCE_WEIGHT.get(new, 0) else new
     return new
