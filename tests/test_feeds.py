@@ -629,3 +629,12 @@ def test_html_with_control_characters_does_not_fail_the_poll() -> None:
     from watcher.feeds import html_to_text
 
     assert html_to_text("<div>\x0cceasefire\x00 talks</div><p>resume</p>") == "ceasefire talks\n\nresume"
+
+
+def test_canonical_url_leaves_a_url_without_a_host_alone() -> None:
+    """Found by hypothesis: userinfo followed by an unclosed bracket has no host."""
+    from watcher.feeds import canonical_url
+
+    for url in ("http://[::1]@[/", "http://[::1]@[]/"):
+        assert canonical_url(url) == url
+        assert canonical_url(canonical_url(url)) == canonical_url(url)

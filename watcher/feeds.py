@@ -354,6 +354,8 @@ def canonical_url(url: str) -> str:
         port = parts.port
     except ValueError:
         return url
+    if not hostname:  # "http://[::1]@[/": no host to canonicalise; leave it as it is
+        return url
     netloc = parts.netloc
     userinfo = ""
     if "@" in netloc:
