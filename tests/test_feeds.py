@@ -638,3 +638,9 @@ def test_canonical_url_leaves_a_url_without_a_host_alone() -> None:
     for url in ("http://[::1]@[/", "http://[::1]@[]/"):
         assert canonical_url(url) == url
         assert canonical_url(canonical_url(url)) == canonical_url(url)
+
+
+def test_fragments_lxml_cannot_build_a_tree_from_still_give_text() -> None:
+    """Found by hypothesis: lxml asserts ("too many bodies") on some fragments."""
+    assert html_to_text("<!doctype html><script>") == ""
+    assert html_to_text("<!doctype html><p>Truce &amp; talks") == "Truce & talks"

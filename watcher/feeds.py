@@ -498,6 +498,7 @@ def html_to_text(value: str, paragraphs: bool = True) -> str:
     return _lxml_text(value, paragraphs)
 
 
+_ANY_TAG = re.compile(r"<[^>]*>?")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -507,8 +508,11 @@ def _lxml_text(value: str, paragraphs: bool) -> str:
     value = _XML_ILLEGAL.sub("", value)
     try:
         root = lxml.html.fragment_fromstring(value, create_parent="div")
-    except (etree.ParserError, ValueError):
-        return _collapse(value)
+    except (etree.ParserError, ValueError, AssertionError):
+        # lxml asserts on some fragments ("<!doctype html><script>": "too many bodies"):
+        # no tree, so strip what looks like a tag and keep the words
+        text = html.unescape(_ANY_TAG.sub(" ", value))
+        return _paragraphs(text) if paragraphs else _collapse(text)
     etree.strip_elements(root, *_DROP_TAGS, etree.Comment, with_tail=False)
     if paragraphs:
         for el in root.iter():
