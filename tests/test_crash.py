@@ -244,7 +244,7 @@ def run_crash_loop(tmp_path: Path, kills: int, seed: int) -> dict:
     from aiosmtpd.controller import Controller
 
     rng = random.Random(seed)
-    mailbox = Mailbox(delay=1.0)
+    mailbox = Mailbox(delay=2.5)  # sends sit up to 2.5 s: kills land mid-send, on any machine
     smtp_port = closed_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
