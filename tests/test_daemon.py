@@ -81,8 +81,8 @@ def test_daemon_polls_on_schedule_and_stops_cleanly(loopback: LoopbackServer, tm
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
-    assert "loopback news: ok (HTTP 200)" in stderr
-    assert "loopback news: not_modified (HTTP 304)" in stderr
+    assert "loopback news: ok (HTTP 200, " in stderr and "2 new entries, 2 new articles, 2 snapshots" in stderr
+    assert "loopback news: not_modified (HTTP 304, " in stderr
     assert "daemon stopped" in stderr
     assert count(db, "snapshots") == 2  # the 304s stored nothing new
 

@@ -59,13 +59,22 @@ class PollReport:
     error: str | None = None
 
     def line(self) -> str:
-        status = self.http_status if self.http_status is not None else "-"
-        text = (
-            f"{self.feed}: {self.outcome} (HTTP {status}) {self.entries_new} new entries, "
-            f"{self.articles_new} new articles, {self.snapshots_new} snapshots, "
-            f"{self.changes_new} term changes, {self.duration_ms} ms"
-        )
-        return text + (f" — {self.error}" if self.error else "")
+        """One log line: what the poll stored, or why it stored nothing."""
+        status = f"HTTP {self.http_status}" if self.http_status is not None else "no response"
+        head = f"{self.feed}: {self.outcome} ({status}, {self.duration_ms} ms)"
+        if self.outcome in ("ok", "malformed"):
+            counts = [
+                _count(self.entries_new, "new entry", "new entries"),
+                _count(self.articles_new, "new article", "new articles"),
+                _count(self.snapshots_new, "snapshot", "snapshots"),
+                _count(self.changes_new, "term change", "term changes"),
+            ]
+            head += " " + ", ".join(counts)
+        return head + (f" — {self.error}" if self.error else "")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 # --- CPU stages (module level so a process pool can run them) ------------------------------
