@@ -8,29 +8,16 @@ import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from watcher.atom import ATOM_NS, changes_feed, entry_id, rfc3339
 from watcher.cli import cli
-from watcher.demo import build_demo_db
 from watcher.history_cmd import COMMANDS
-from watcher.store import Store
 
 for _command in COMMANDS:
     cli.add_command(_command)
 
 A = f"{{{ATOM_NS}}}"
-
-
-@pytest.fixture(scope="module")
-def seed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("atom") / "watcher.db"
-    build_demo_db(path)
-    store = Store.open(path)
-    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    return path
 
 
 def config_for(folder: Path, db: Path) -> Path:

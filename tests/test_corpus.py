@@ -1,6 +1,6 @@
 """The parse stage over real and malformed feeds: every file of ../shared/corpus (real news
 feeds and feedparser's own test corpus, ~2,190 files) served over loopback with the headers
-the files name, fetched by the real Fetcher and parsed by `pipeline.parse_and_score`.
+the files name, fetched by the real Fetcher and parsed by `pipeline.parse_for_poll` (the poll's parse stage).
 
 Zero crashes, zero hangs; each file is counted as parsed cleanly, flagged malformed with
 what parsed kept, or rejected, with the reasons. The full sweep is `@pytest.mark.slow`; the
@@ -24,7 +24,7 @@ import pytest
 
 from watcher.fetch import Fetcher
 from watcher.loopback import LoopbackServer
-from watcher.pipeline import parse_and_score
+from watcher.pipeline import parse_for_poll
 from watcher.relevance import default_topic
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -111,7 +111,7 @@ def sweep(files: list[Path]) -> dict:
                     unfetched.append(f"{name}: {res.error}")
                     continue
                 t0 = time.monotonic()
-                future = pool.submit(parse_and_score, res.body, res.headers, res.final_url, topics)
+                future = pool.submit(parse_for_poll, res.body, res.headers, res.final_url, topics)
                 try:
                     parsed, scored = future.result(timeout=PARSE_DEADLINE)
                 except FutureTimeout:
@@ -127,7 +127,7 @@ def sweep(files: list[Path]) -> dict:
                     results["rejected"][reason(parsed.problem)] += 1
                 elif parsed.malformed:
                     results["malformed"][reason(parsed.problem)] += 1
-                    kept_partial += bool(parsed.entries)
+                    kept_partial += bool(scored)
                 else:
                     results["clean"]["ok"] += 1
                 entries_total += len(scored)

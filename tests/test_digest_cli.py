@@ -7,7 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from test_digest_support import add_hostile_change, cli, demo_db, demo_template, write_config  # noqa: F401
+from test_digest_support import add_hostile_change, cli, demo_db, write_config  # noqa: F401
 
 from watcher.config import load_config
 from watcher.store import Store

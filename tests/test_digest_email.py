@@ -18,7 +18,6 @@ from test_digest_support import (  # noqa: F401
     add_hostile_change,
     cli,
     demo_db,
-    demo_template,
     email_config,
     free_port,
     smtp_server,

@@ -11,7 +11,6 @@ from test_digest_support import (  # noqa: F401
     add_hostile_change,
     add_revised_change,
     demo_db,
-    demo_template,
     wire_host,
 )
 

@@ -22,19 +22,9 @@ from watcher.store import Store
 HOSTILE_TITLE = "<script>alert(1)</script>"
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's database, built once per session: Demo News' baseline poll (seed 000), seed 004,
-    Demo Wire's follow-up widening Russia's withdrawal demand, then Demo News' edit of seed 004."""
-    from watcher.demo import build_demo_db
-
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    build_demo_db(path)
-    return path
-
-
 @pytest.fixture
 def demo_db(demo_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the session's demo database (conftest) for one test."""
     path = tmp_path / "watcher.db"
     shutil.copy(demo_template, path)
     return path

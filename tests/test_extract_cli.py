@@ -7,9 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from watcher.demo import Story, article_page, build_demo_db, seed_stories
+from watcher.demo import Story, article_page, seed_stories
 from watcher.loopback import LoopbackServer
 from watcher.reprocess import reprocess_all
 from watcher.store import Store
@@ -87,13 +85,6 @@ def test_non_english_gives_no_terms(tmp_path: Path) -> None:
     assert payload["language"] == "fr" and payload["terms"] == []
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    build_demo_db(path)
-    return path
-
-
 def _snapshot(store: Store) -> dict:
     return {
         "terms": sorted(
@@ -112,8 +103,8 @@ def _snapshot(store: Store) -> dict:
     }
 
 
-def test_reprocess_equals_live_and_is_idempotent(demo_db: Path) -> None:
-    store = Store.open(demo_db)
+def test_reprocess_equals_live_and_is_idempotent(seed_db: Path) -> None:
+    store = Store.open(seed_db)
     live = _snapshot(store)
     assert live["changes"], "the demo should have produced changes"
     stats = reprocess_all(store)
@@ -123,9 +114,9 @@ def test_reprocess_equals_live_and_is_idempotent(demo_db: Path) -> None:
     assert _snapshot(store) == live
 
 
-def test_seed_changes_through_the_pipeline(demo_db: Path) -> None:
+def test_seed_changes_through_the_pipeline(seed_db: Path) -> None:
     """Issue 3's seed expectations, as stored by the real pipeline (000 then 004)."""
-    store = Store.open(demo_db)
+    store = Store.open(seed_db)
     rows = store.query("select c.*, s.version, a.url from changes c join snapshots s on s.id = c.snapshot_id "
                        "join articles a on a.id = c.article_id")
     from_000 = {(r["proposer"], r["category"]) for r in rows if "/000" in r["url"] and r["kind"] == "new"}
@@ -168,11 +159,11 @@ def test_config_teaches_the_extractor_a_place(tmp_path: Path) -> None:
     assert "chasiv-yar" not in {p for t in without["terms"] for p in t["values"].get("places", [])}
 
 
-def test_reprocess_keeps_terms_of_pruned_snapshots(demo_db: Path, tmp_path: Path) -> None:
+def test_reprocess_keeps_terms_of_pruned_snapshots(seed_db: Path, tmp_path: Path) -> None:
     import shutil
 
     copy = tmp_path / "pruned.db"
-    shutil.copy(demo_db, copy)
+    shutil.copy(seed_db, copy)
     store = Store.open(copy)
     before = _snapshot(store)
     store.db.execute("update snapshots set text = null where version = 1 and article_id = 2")
@@ -180,9 +171,9 @@ def test_reprocess_keeps_terms_of_pruned_snapshots(demo_db: Path, tmp_path: Path
     assert _snapshot(store) == before
 
 
-def test_terms_command_groups_the_ledger(demo_db: Path) -> None:
+def test_terms_command_groups_the_ledger(seed_db: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "watcher", "terms", "--db", str(demo_db), "--config", str(ROOT / "config.toml")],
+        [sys.executable, "-m", "watcher", "terms", "--db", str(seed_db), "--config", str(ROOT / "config.toml")],
         capture_output=True, text=True, timeout=60, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stderr

@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner
 
 from watcher.cli import cli, feeds
-from watcher.demo import build_demo_db
 from watcher.history_cmd import COMMANDS, FEEDS_SUBCOMMANDS, parse_when
 from watcher.store import Store
 
@@ -20,13 +19,6 @@ for _command in COMMANDS:
     cli.add_command(_command)
 for _command in FEEDS_SUBCOMMANDS:
     feeds.add_command(_command)
-
-
-@pytest.fixture(scope="module")
-def seed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("seed") / "watcher.db"
-    build_demo_db(path)
-    return path
 
 
 def write_config(folder: Path, db: Path) -> Path:

@@ -318,13 +318,15 @@ def test_one_poll_folds_stories_oldest_first(loopback: LoopbackServer, tmp_path:
 
 
 def test_parse_for_poll_is_parse_and_score_without_unused_text(tmp_path: Path) -> None:
-    """The poll's parse stage returns what parse_and_score returns, except that entries
-    travel once (in `scored`) and irrelevant entries come without summary, content and
-    author (the store never reads them; a relevant entry's text stands in for its page)."""
+    """The poll's parse stage returns what parsing and scoring each entry return, except
+    that entries travel once (in `scored`) and irrelevant entries come without summary,
+    content and author (the store never reads them; a relevant entry's text stands in for
+    its page)."""
     import sys
 
-    from watcher.pipeline import parse_and_score, parse_for_poll
-    from watcher.relevance import default_topic
+    from watcher.feeds import parse_feed
+    from watcher.pipeline import parse_for_poll
+    from watcher.relevance import default_topic, score_entry
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     import synth
@@ -335,7 +337,8 @@ def test_parse_for_poll_is_parse_and_score_without_unused_text(tmp_path: Path) -
     topics = [default_topic()]
     relevant = 0
     for body in bodies:
-        full, full_scored = parse_and_score(body, {}, "http://127.0.0.1:1/f.xml", topics)
+        full = parse_feed(body, {}, "http://127.0.0.1:1/f.xml")
+        full_scored = [(e, score_entry(e.title, e.summary, e.content, topics)) for e in full.entries]
         slim, slim_scored = parse_for_poll(body, {}, "http://127.0.0.1:1/f.xml", topics)
         assert slim.entries == [] and len(full.entries) == len(slim_scored)
         full.entries = []

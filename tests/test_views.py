@@ -13,20 +13,10 @@ from pathlib import Path
 import pytest
 
 from watcher import views
-from watcher.demo import WIRE_STORY, build_demo_db
+from watcher.demo import WIRE_STORY
 from watcher.store import Store
 
 SQLITE_UTILS = Path(sys.executable).with_name("sqlite-utils")
-
-
-@pytest.fixture(scope="module")
-def seed_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("views") / "watcher.db"
-    build_demo_db(path)
-    store = Store.open(path)
-    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    return path
 
 
 @pytest.fixture

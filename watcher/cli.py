@@ -16,7 +16,6 @@ import click
 from watcher import __version__
 from watcher.cliutil import config_option, db_option, fail, open_store, setup_logging, with_config
 from watcher.config import Config, ConfigError, default_config_path, load_config
-from watcher.store import Store
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,6 +30,7 @@ def cli() -> None:
 @db_option
 def run(config: Config, db_path: Path | None) -> None:
     """Run the daemon: poll every feed on its schedule until SIGTERM or SIGINT."""
+    from watcher.digest.service import scheduled_jobs
     from watcher.pipeline import Pipeline
     from watcher.scheduler import Daemon
 
@@ -38,17 +38,9 @@ def run(config: Config, db_path: Path | None) -> None:
 
     async def main() -> None:
         pipeline = Pipeline(config, store)
-        await Daemon(config, store, pipeline, extra_jobs=_digest_jobs(config, store)).run()
+        await Daemon(config, store, pipeline, extra_jobs=scheduled_jobs(config, store)).run()
 
     asyncio.run(main())
-
-
-def _digest_jobs(config: Config, store: Store) -> list:
-    try:
-        from watcher.digest.service import scheduled_jobs
-    except ImportError:
-        return []
-    return scheduled_jobs(config, store)
 
 
 @cli.command()

@@ -246,7 +246,8 @@ def _coerce(value: Any, kind: str, key: str, path: Path | None) -> Any:
             raise bad("a list of strings")
         return list(value)
     if kind == "url":
-        if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+        parts = urlsplit(value) if isinstance(value, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             raise bad("an http:// or https:// URL")
         return value
     raise AssertionError(kind)

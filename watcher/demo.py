@@ -238,8 +238,6 @@ def show_store(store: object) -> None:
 
 
 def show_demo_digest(config: Config, store: object) -> None:
-    try:
-        from watcher.digest.service import preview_console
-    except ImportError:
-        return
+    from watcher.digest.service import preview_console
+
     preview_console(config, store)

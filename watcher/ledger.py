@@ -244,22 +244,18 @@ def _violation_as_value(term: Term) -> Term:
                 values, term.responses, term.quote, term.span)
 
 
-def _term_state(term: Term) -> dict:
-    return {
-        "stance": term.stance,
-        "precondition": bool(term.precondition),
-        "values": normalise_values(term.values),
-        "responses": sorted(term.responses, key=lambda r: r["actor"]),
-    }
-
-
 def _row_state(row: dict) -> dict:
+    """A term's state as changes record it (before/after), from a ledger or terms row."""
     return {
         "stance": row["stance"],
         "precondition": bool(row["precondition"]),
         "values": normalise_values(row["values"]),
         "responses": sorted(row["responses"], key=lambda r: r["actor"]),
     }
+
+
+def _term_state(term: Term) -> dict:
+    return _row_state(vars(term))
 
 
 def values_text(values: dict[str, Any] | str | None) -> str:
@@ -426,9 +422,7 @@ def _against_ledger(key: tuple[str, str, str], term_id: int, term: Term, row: di
 def _updated_row(
     key: tuple[str, str, str], term_id: int, term: Term, row: dict | None, obs: Observation
 ) -> dict:
-    sources = list(row["sources"]) if row else []
-    if obs.source and obs.source not in sources:
-        sources.append(obs.source)
+    sources = _sources_after(row, obs)
     if row is None:
         return {
             "conflict": key[0], "proposer": key[1], "category": key[2],
@@ -453,12 +447,17 @@ def _updated_row(
     }
 
 
-def _confirmed_row(row: dict, term_id: int, obs: Observation) -> dict:
-    """The ledger row seen again, unchanged: only when, where and how often."""
-    sources = list(row["sources"])
+def _sources_after(row: dict | None, obs: Observation) -> list[str]:
+    """The outlets that reported a term, this report's included (each once)."""
+    sources = list(row["sources"]) if row else []
     if obs.source and obs.source not in sources:
         sources.append(obs.source)
-    return {**row, "sources": sources, "observations": row["observations"] + 1,
+    return sources
+
+
+def _confirmed_row(row: dict, term_id: int, obs: Observation) -> dict:
+    """The ledger row seen again, unchanged: only when, where and how often."""
+    return {**row, "sources": _sources_after(row, obs), "observations": row["observations"] + 1,
             "last_seen_at": max(row["last_seen_at"], obs.observed_at), "last_term_id": term_id}
 
 

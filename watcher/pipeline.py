@@ -80,29 +80,19 @@ def _count(n: int, one: str, many: str) -> str:
 # --- CPU stages (module level so a process pool can run them) ------------------------------
 
 
-def parse_and_score(
-    body: bytes, headers: dict[str, str], base_url: str, topics: list[Topic]
-) -> tuple[Any, list[tuple[Entry, Relevance]]]:
-    from watcher.feeds import parse_feed
-    from watcher.relevance import score_entry
-
-    parsed = parse_feed(body, headers, base_url)
-    scored = [(e, score_entry(e.title, e.summary, e.content, topics)) for e in parsed.entries]
-    return parsed, scored
-
-
 def parse_for_poll(
     body: bytes, headers: dict[str, str], base_url: str, topics: list[Topic]
 ) -> tuple[Any, list[tuple[Entry, Relevance]]]:
-    """`parse_and_score` as a poll needs it back from a worker process, smaller to send:
+    """Parse a feed and score its entries, returned as a poll needs them back from a worker
+    process, small to send:
 
     - the entries travel once, in ``scored`` (``parsed.entries`` comes back empty);
     - an entry that is not relevant keeps only what the store records of it (url, link,
       guid, title, published_at): its summary, content and author are emptied. Only a
       relevant entry's text is used again (to stand in for an unreadable article page).
 
-    Everything else is as `parse_and_score` returns it; the whole result is pickled by the
-    worker and unpickled on the event loop, so every byte saved is saved twice.
+    The whole result is pickled by the worker and unpickled on the event loop, so every byte
+    saved is saved twice.
     """
     from watcher.feeds import parse_feed
     from watcher.relevance import score_entries
@@ -263,12 +253,6 @@ class Pipeline:
                 return await self.poll_feed(feed)
 
         return list(await asyncio.gather(*(one(f) for f in feeds)))
-
-    async def poll_feed_id(self, feed_id: int) -> PollReport | None:
-        feed = self.store.feed(feed_id)
-        if feed is None or not feed["enabled"] or feed["disabled_reason"] or feed["removed_at"]:
-            return None
-        return await self.poll_feed(feed)
 
     async def poll_feed(self, feed: dict) -> PollReport:
         started, t0 = utcnow(), time.monotonic()

@@ -242,9 +242,6 @@ class CoreStore:
     def feed(self, feed_id: int) -> dict | None:
         return self._one("select * from feeds where id = ?", [feed_id])
 
-    def feed_by_config_url(self, url: str) -> dict | None:
-        return self._one("select * from feeds where config_url = ?", [url])
-
     def due_feeds(self, now: datetime) -> list[dict]:
         return self.query(
             "select * from feeds where removed_at is null and enabled = 1 and disabled_reason is null "

@@ -51,22 +51,13 @@ class HistoryQueries:
         if since:
             where.append("observed_at >= ?")
             params.append(since)
-        sql = "select * from term_timeline"
-        if where:
-            sql += " where " + " and ".join(where)
-        sql += " order by observed_at desc, term_id desc"
-        if limit:
-            sql += " limit ?"
-            params.append(limit)
+        sql = _select("term_timeline", where, params, "observed_at desc, term_id desc", limit)
         return [_decode(r) for r in reversed(self.query(sql, params))]
 
     def ledger_rows(self, *, conflict: str | None = None, proposer: str | None = None) -> list[dict]:
         """The current ledger (one row per conflict, proposer and category)."""
         where, params = _filters(conflict=conflict, proposer=proposer)
-        sql = "select * from latest_terms"
-        if where:
-            sql += " where " + " and ".join(where)
-        sql += " order by conflict, proposer, category"
+        sql = _select("latest_terms", where, params, "conflict, proposer, category")
         return [_decode(r) for r in self.query(sql, params)]
 
     def terms_as_of(
@@ -77,11 +68,10 @@ class HistoryQueries:
         # one indexed lookup (terms_key) per conflict, proposer and category, not a window
         # over the whole timeline: milliseconds on a million observations
         where, params = _filters(conflict=conflict, proposer=proposer)
-        keys_sql = "select conflict, proposer, category from ledger"
-        if where:
-            keys_sql += " where " + " and ".join(where)
+        keys_sql = _select("ledger", where, params, "conflict, proposer, category",
+                           columns="conflict, proposer, category")
         rows = []
-        for key in self.query(keys_sql + " order by conflict, proposer, category", params):
+        for key in self.query(keys_sql, params):
             found = self.query(
                 "select * from term_timeline where term_id = (select id from terms where conflict = ? "
                 "and proposer = ? and category = ? and observed_at <= ? order by observed_at desc, id desc limit 1)",
@@ -204,13 +194,7 @@ class HistoryQueries:
         if since:
             where.append("detected_at >= ?")
             params.append(since)
-        sql = "select * from recent_changes"
-        if where:
-            sql += " where " + " and ".join(where)
-        sql += " order by detected_at desc, change_id desc"
-        if limit:
-            sql += " limit ?"
-            params.append(limit)
+        sql = _select("recent_changes", where, params, "detected_at desc, change_id desc", limit)
         return [_decode(r) for r in self.query(sql, params)]
 
     # -- feeds --------------------------------------------------------------------------
@@ -260,6 +244,22 @@ class HistoryQueries:
     def vacuum(self) -> None:
         """Give freed pages back to the file system (rewrites the whole file)."""
         self.db.execute("VACUUM")
+
+
+def _select(
+    source: str, where: list[str], params: list[Any], order: str, limit: int | None = None,
+    *, columns: str = "*",
+) -> str:
+    """``select columns from source [where ...] order by ... [limit ?]``; appends the limit
+    to ``params``."""
+    sql = f"select {columns} from {source}"
+    if where:
+        sql += " where " + " and ".join(where)
+    sql += f" order by {order}"
+    if limit:
+        sql += " limit ?"
+        params.append(limit)
+    return sql
 
 
 def _filters(**values: str | None) -> tuple[list[str], list[Any]]:
