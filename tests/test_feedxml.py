@@ -1,0 +1,326 @@
+"""The fast feed reader (watcher.feedxml) must give what feedparser gives, or step aside.
+
+Three sources of feeds, each compared at two levels — the raw fields parse_feed reads
+(feed title/link/ttl; entry id, link, title, summary, content, author, dates, with their
+content types) and the finished ParsedFeed:
+
+- every file of ../shared/corpus (real news feeds and feedparser's own test corpus;
+  every 8th file by default, all under `-m slow`; skipped when the folder is absent);
+- feeds of the benchmark generator (bench/synth.py), the shape the bench measures;
+- generated feeds (hypothesis) built from the elements where feedparser's rules are
+  subtle: several titles at different depths, media:title and media:description inside
+  media:content, content:encoded before and after description, guids with and without
+  isPermaLink standing in for links, Atom links by rel and type, authors with e-mail
+  addresses, mojibake, cp1252 code points, CDATA, escaped markup in titles.
+
+A feed the fast reader declines (Fallback) is parsed by feedparser alone, so equality
+there is trivially true; the tests also check that the reader does take the ordinary feeds.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import feedparser
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from watcher import feedxml
+from watcher.feeds import _strip_subset_ascii, parse_feed
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import synth  # noqa: E402
+from test_corpus import CORPUS, corpus_files, route_for  # noqa: E402
+
+ENTRY_KEYS = ("id", "link", "title", "title_detail", "summary", "summary_detail", "content",
+              "author", "published_parsed", "updated_parsed")
+FEED_KEYS = ("title", "title_detail", "link", "ttl")
+
+
+def _subset(d: dict, keys: tuple[str, ...]) -> dict:
+    out = {}
+    for key in keys:
+        value = dict.get(d, key)
+        if key == "content" and value:
+            value = [(dict.get(c, "type"), dict.get(c, "value")) for c in value]
+        elif isinstance(value, dict):
+            value = (dict.get(value, "type"), dict.get(value, "value"))
+        elif key.endswith("_parsed") and value:
+            value = tuple(value)
+        out[key] = value
+    return out
+
+
+def compare(body: bytes, headers: dict[str, str]) -> str | None:
+    """None when the fast reader declined; otherwise assert equality and return 'fast'."""
+    hdrs = {k.lower(): v for k, v in headers.items()}
+    hdrs.pop("content-location", None)
+    stripped, _ = _strip_subset_ascii(body)
+    try:
+        fast = feedxml.read(stripped, dict(hdrs))
+    except feedxml.Fallback:
+        return None
+    slow = feedparser.parse(io.BytesIO(stripped), response_headers=dict(hdrs),
+                            sanitize_html=False, resolve_relative_uris=False)
+    assert _subset(fast["feed"], FEED_KEYS) == _subset(slow["feed"], FEED_KEYS)
+    assert len(fast["entries"]) == len(slow["entries"])
+    for mine, theirs in zip(fast["entries"], slow["entries"], strict=True):
+        assert _subset(mine, ENTRY_KEYS) == _subset(theirs, ENTRY_KEYS)
+    assert bool(fast["bozo"]) == bool(slow["bozo"])
+    base = "http://feeds.example.com/feed"
+    assert parse_feed(body, headers, base) == parse_feed(body, headers, base, fast=False)
+    return "fast"
+
+
+# --- the shared corpus ---------------------------------------------------------------------
+
+
+def _corpus_sweep(every: int) -> tuple[int, int]:
+    files = corpus_files()
+    taken = 0
+    for i, path in enumerate(files):
+        if "feeds" not in path.parent.name and i % every:
+            continue
+        body = path.read_bytes()
+        content_type, headers = route_for(path, body)
+        if compare(body, {"content-type": content_type, **headers}) == "fast":
+            taken += 1
+    return taken, len(files)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")
+def test_corpus_sample_equal_to_feedparser():
+    taken, _ = _corpus_sweep(every=8)
+    assert taken >= 100  # the real-world feeds/ folder alone gives 54
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")
+def test_whole_corpus_equal_to_feedparser():
+    taken, total = _corpus_sweep(every=1)
+    print(f"fast reader took {taken} of {total} corpus files")
+    assert taken >= 900
+
+
+def test_real_news_feed_shapes_are_taken():
+    """The corpus' real RSS 2.0 and Atom news feeds go through the fast reader."""
+    folder = CORPUS / "feeds"
+    if not folder.is_dir():
+        pytest.skip("no corpus")
+    names = ["feed-rs__feed-rs__rss_2.0_bbc.xml", "rbren__rss-parser__feedburner.atom",
+             "danmactough__node-feedparser__rss2sample.xml"]
+    for name in names:
+        body = (folder / name).read_bytes()
+        assert compare(body, {"content-type": "application/xml"}) == "fast", name
+
+
+# --- the benchmark's feeds -------------------------------------------------------------------
+
+
+def test_benchmark_feeds_equal_to_feedparser(tmp_path):
+    synth.generate(tmp_path, feeds=12, stories=20)
+    feeds, _ = synth.load(tmp_path, "http://127.0.0.1:9", 1)
+    for body in feeds.values():
+        assert compare(body, {"content-type": "application/rss+xml"}) == "fast"
+
+
+# --- generated feeds -----------------------------------------------------------------------
+
+TEXTS = [
+    "Ceasefire talks resume", "  spaced out  ", "", "AT&amp;T &lt;b&gt;bold&lt;/b&gt;",
+    "<![CDATA[<p>Truce <em>holds</em></p> & more]]>", "caf\u00e9 \u2014 Kyiv",
+    "\u00c3\u00a9t\u00c3\u00a9 mojibake", "&#128;&#147;cp1252&#148;", "&lt;p&gt;escaped para&lt;/p&gt;",
+    "jo@example.com (Jo Doe)", "Jo Doe &lt;jo@example.com&gt;", "&amp;amp; twice",
+    "1 &lt; 2", "Fish &amp; chips", "&lt;script&gt;x&lt;/script&gt;hi",
+]
+URLS = [
+    "https://news.example.com/a/1", "http://example.com/a?b=1&amp;c=2", "/relative/path",
+    "urn:uuid:1234", "tag:example.com,2024:1", "  https://news.example.com/spaced  ",
+    "http:///three/slashes", "https://news.example.com/a?x=1&amp;y;=2", "",
+]
+DATES = ["Mon, 24 Jun 2024 09:13:00 +0000", "2024-06-24T09:13:00Z", "not a date", "",
+         "2024-06-24", "Tue, 25 Jun 2024 10:00:00 GMT"]
+TYPES = ["", ' type="text"', ' type="html"', ' type="text/html"', ' type="text/plain"',
+         ' type="xhtml"', ' type="application/octet-stream"']
+
+text = st.sampled_from(TEXTS)
+url = st.sampled_from(URLS)
+date = st.sampled_from(DATES)
+ctype = st.sampled_from(TYPES)
+
+
+def _el(tag: str, body: str, attrs: str = "") -> str:
+    return f"<{tag}{attrs}>{body}</{tag}>"
+
+
+def _media(children: list[str]) -> str:
+    return '<media:content url="https://img.example.com/x.jpg">' + "".join(children) + "</media:content>"
+
+
+rss_item_child = st.one_of(
+    st.builds(lambda t, a: _el("title", t, a), text, ctype),
+    st.builds(lambda u: _el("link", u), url),
+    st.builds(lambda u, p: _el("guid", u, p), url,
+              st.sampled_from(["", ' isPermaLink="true"', ' isPermaLink="false"'])),
+    st.builds(lambda t, a: _el("description", t, a), text, ctype),
+    st.builds(lambda t: _el("content:encoded", t), text),
+    st.builds(lambda d: _el("pubDate", d), date),
+    st.builds(lambda d: _el("dc:date", d), date),
+    st.builds(lambda t: _el("dc:creator", t), text),
+    st.builds(lambda t: _el("author", t), text),
+    st.builds(lambda t: _el("category", t), text),
+    st.builds(lambda t: _el("media:title", t), text),
+    st.builds(lambda t: _el("media:description", t), text),
+    st.builds(lambda a, b: _media([_el("media:title", a), _el("media:description", b)]), text, text),
+    st.builds(lambda t: _media([_el("media:credit", t)]), text),
+    st.just('<media:thumbnail url="https://img.example.com/t.jpg" width="100"/>'),
+    st.builds(lambda u, r, t: f'<atom:link href="{u}"{r}{t}/>', url,
+              st.sampled_from(["", ' rel="alternate"', ' rel="self"', ' rel="enclosure"']),
+              st.sampled_from(["", ' type="text/html"', ' type="application/pdf"'])),
+    st.just('<enclosure url="https://img.example.com/a.mp3" length="1" type="audio/mpeg"/>'),
+    st.builds(lambda t: _el("source", t, ' url="https://other.example.com/rss"'), text),
+    st.builds(lambda u: _el("comments", u), url),
+    st.builds(lambda t: _el("itunes:summary", t), text),
+    st.builds(lambda t: _el("itunes:author", t), text),
+    st.builds(lambda t: _el("dc:title", t), text),
+    st.builds(lambda t: _el("dc:description", t), text),
+    st.builds(lambda t: _el("x:unknown", t), text),
+    st.builds(lambda t: _el("summary", t), text),
+)
+
+rss_channel_child = st.one_of(
+    st.builds(lambda t, a: _el("title", t, a), text, ctype),
+    st.builds(lambda u: _el("link", u), url),
+    st.builds(lambda t: _el("description", t), text),
+    st.builds(lambda t: _el("ttl", t), st.sampled_from(["15", " 30 ", "abc", "-5", ""])),
+    st.builds(lambda t, u: f"<image><url>https://img.example.com/l.png</url>{_el('title', t)}"
+              f"{_el('link', u)}</image>", text, url),
+    st.just('<atom:link href="https://feeds.example.com/rss" rel="self" type="application/rss+xml"/>'),
+    st.builds(lambda u: f'<atom:link href="{u}" rel="alternate" type="text/html"/>', url),
+    st.builds(lambda d: _el("lastBuildDate", d), date),
+    st.just("<language>en-gb</language>"),
+)
+
+atom_person = st.builds(
+    lambda n, e, u: "<author>" + "".join(p for p in (n, e, u) if p) + "</author>",
+    st.sampled_from(["", "<name>Jo Doe</name>", "<name>  Ann \u00c3\u00a9  </name>"]),
+    st.sampled_from(["", "<email>jo@example.com</email>"]),
+    st.sampled_from(["", "<uri>https://example.com/jo</uri>", "<uri>/jo</uri>"]),
+)
+
+atom_entry_child = st.one_of(
+    st.builds(lambda t, a: _el("title", t, a), text, ctype),
+    st.builds(lambda u, r, t: f'<link href="{u}"{r}{t}/>', url,
+              st.sampled_from(["", ' rel="alternate"', ' rel="self"', ' rel="enclosure"', ' rel="related"']),
+              st.sampled_from(["", ' type="text/html"', ' type="application/pdf"', ' type="TEXT/HTML"'])),
+    st.builds(lambda u: _el("link", u), url),
+    st.builds(lambda u: _el("id", u), url),
+    st.builds(lambda d: _el("published", d), date),
+    st.builds(lambda d: _el("updated", d), date),
+    st.builds(lambda t, a: _el("summary", t, a), text, ctype),
+    st.builds(lambda t, a: _el("content", t, a), text, ctype),
+    st.just('<content src="https://news.example.com/body" type="text/html"/>'),
+    atom_person,
+    st.just("<contributor><name>Helper</name></contributor>"),
+    st.just('<category term="world"/>'),
+    st.builds(lambda t: _el("media:description", t), text),
+    st.builds(lambda a, b: _media([_el("media:title", a), _el("media:description", b)]), text, text),
+)
+
+atom_feed_child = st.one_of(
+    st.builds(lambda t, a: _el("title", t, a), text, ctype),
+    st.builds(lambda u, r: f'<link href="{u}"{r}/>', url,
+              st.sampled_from(["", ' rel="alternate"', ' rel="self"'])),
+    st.builds(lambda u: _el("id", u), url),
+    st.builds(lambda d: _el("updated", d), date),
+    atom_person,
+    st.builds(lambda t: _el("subtitle", t), text),
+)
+
+NAMESPACES = ('xmlns:dc="http://purl.org/dc/elements/1.1/" '
+              'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+              'xmlns:media="http://search.yahoo.com/mrss/" xmlns:atom="http://www.w3.org/2005/Atom" '
+              'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:x="http://example.com/x"')
+
+
+@st.composite
+def rss_documents(draw) -> bytes:
+    head = draw(st.lists(rss_channel_child, max_size=6))
+    items = draw(st.lists(st.lists(rss_item_child, max_size=9), max_size=4))
+    tail = draw(st.lists(rss_channel_child, max_size=2))
+    body = "".join(head) + "".join("<item>" + "".join(i) + "</item>" for i in items) + "".join(tail)
+    return (f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" {NAMESPACES}>'
+            f"<channel>{body}</channel></rss>").encode()
+
+
+@st.composite
+def atom_documents(draw) -> bytes:
+    head = draw(st.lists(atom_feed_child, max_size=6))
+    entries = draw(st.lists(st.lists(atom_entry_child, max_size=9), max_size=4))
+    body = "".join(head) + "".join("<entry>" + "".join(e) + "</entry>" for e in entries)
+    return ('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
+            'xmlns:media="http://search.yahoo.com/mrss/">' + body + "</feed>").encode("utf-8")
+
+
+def _generated(doc: bytes, content_type: str) -> None:
+    compare(doc, {"content-type": content_type})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rss_documents())
+def test_generated_rss_equal_to_feedparser(doc):
+    _generated(doc, "application/rss+xml")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(atom_documents())
+def test_generated_atom_equal_to_feedparser(doc):
+    _generated(doc, "application/atom+xml")
+
+
+@pytest.mark.slow
+@settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(rss_documents(), atom_documents()))
+def test_generated_feeds_long_run(doc):
+    _generated(doc, "application/xml")
+
+
+def test_plain_feed_takes_the_fast_path():
+    sample = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item>' \
+             b"<title>A</title><link>https://e.com/a</link><description>&lt;p&gt;x&lt;/p&gt;" \
+             b"</description></item></channel></rss>"
+    assert compare(sample, {"content-type": "application/rss+xml"}) == "fast"
+
+
+# --- what makes the reader step aside ------------------------------------------------------
+
+DECLINED = {
+    "not well-formed": b"<rss><channel><item><title>x</item></channel></rss>",
+    "undefined entity": b"<rss><channel><title>&nbsp;</title></channel></rss>",
+    "DOCTYPE": b'<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+               b'"http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91">'
+               b"<channel><title>x</title></channel></rss>",
+    "RSS 1.0": b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+               b'xmlns="http://purl.org/rss/1.0/"><channel><title>x</title></channel></rdf:RDF>',
+    "inline xhtml": b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><content type="xhtml">'
+                    b'<div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div></content></entry></feed>',
+    "xml:base": b'<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://e.com/"><entry>'
+                b'<link href="a"/></entry></feed>',
+    "markup in a title": b"<rss><channel><item><title>a <b>bold</b> move</title></item></channel></rss>",
+    "textinput": b"<rss><channel><textInput><title>x</title></textInput></channel></rss>",
+    "base64": b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><content type="application/octet-stream">'
+              b"aGVsbG8=</content></entry></feed>",
+}
+
+
+@pytest.mark.parametrize("name", sorted(DECLINED))
+def test_declines_and_feedparser_reads_instead(name):
+    body = DECLINED[name]
+    with pytest.raises(feedxml.Fallback):
+        feedxml.read(_strip_subset_ascii(body)[0], {"content-type": "application/xml"})
+    headers = {"content-type": "application/xml"}
+    assert parse_feed(body, headers, "https://e.com/") == parse_feed(body, headers, "https://e.com/",
+                                                                     fast=False)
