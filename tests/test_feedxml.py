@@ -311,6 +311,8 @@ DECLINED = {
                 b'<link href="a"/></entry></feed>',
     "markup in a title": b"<rss><channel><item><title>a <b>bold</b> move</title></item></channel></rss>",
     "textinput": b"<rss><channel><textInput><title>x</title></textInput></channel></rss>",
+    "nesting deeper than lxml allows": b"<rss><channel><item>" + b"<x>" * 300 + b"deep"
+                                       + b"</x>" * 300 + b"</item></channel></rss>",
     "base64": b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><content type="application/octet-stream">'
               b"aGVsbG8=</content></entry></feed>",
 }
