@@ -7,7 +7,7 @@ content types) and the finished ParsedFeed:
 - every file of ../shared/corpus (real news feeds and feedparser's own test corpus;
   every 8th file by default, all under `-m slow`; skipped when the folder is absent);
 - feeds of the benchmark generator (bench/synth.py), the shape the bench measures;
-- generated feeds (hypothesis) built from the elements where feedparser's rules are
+- generated feeds (hypothesis: RSS 2.0, Atom and RSS 1.0) built from the elements where feedparser's rules are
   subtle: several titles at different depths, media:title and media:description inside
   media:content, content:encoded before and after description, guids with and without
   isPermaLink standing in for links, Atom links by rel and type, authors with e-mail
@@ -265,6 +265,41 @@ def atom_documents(draw) -> bytes:
             'xmlns:media="http://search.yahoo.com/mrss/">' + body + "</feed>").encode("utf-8")
 
 
+rdf_textinput = st.builds(
+    lambda t: f'<textinput rdf:about="https://e.com/search"><title>{t}</title>'
+              "<description>Search</description><name>q</name>"
+              "<link>https://e.com/search</link></textinput>", text)
+
+
+@st.composite
+def rdf_documents(draw) -> bytes:
+    """RSS 1.0: items beside the channel, ids from rdf:about, the version from whichever
+    of the RSS 1.0 and Atom namespaces is declared first."""
+    declarations = draw(st.permutations([
+        'xmlns="http://purl.org/rss/1.0/"',
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"',
+        'xmlns:atom="http://www.w3.org/2005/Atom"',
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:media="http://search.yahoo.com/mrss/" xmlns:x="http://example.com/x" '
+        'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"',
+    ]))
+    channel = draw(st.lists(rss_channel_child.filter(lambda c: "<image>" not in c), max_size=5))
+    about = st.sampled_from(['', ' rdf:about="https://news.example.com/a/1"', ' rdf:about=""',
+                             ' rdf:about="  /relative  "'])
+    items = draw(st.lists(st.tuples(about, st.lists(rss_item_child, max_size=8)), max_size=4))
+    extras = draw(st.lists(st.one_of(rdf_textinput, st.just(
+        '<image rdf:about="https://e.com/logo.png"><title>Logo</title>'
+        "<url>https://e.com/logo.png</url><link>https://e.com/</link></image>")), max_size=2))
+    body = ('<channel rdf:about="https://e.com/rss">' + "".join(channel)
+            + '<image rdf:resource="https://e.com/logo.png"/>'
+            + "<items><rdf:Seq><rdf:li rdf:resource=\"https://e.com/a/1\"/></rdf:Seq></items>"
+            + "</channel>" + "".join(extras)
+            + "".join(f"<item{a}>" + "".join(i) + "</item>" for a, i in items))
+    return ('<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF ' + " ".join(declarations) + ">"
+            + body + "</rdf:RDF>").encode()
+
+
 def _generated(doc: bytes, content_type: str) -> None:
     compare(doc, {"content-type": content_type})
 
@@ -281,9 +316,15 @@ def test_generated_atom_equal_to_feedparser(doc):
     _generated(doc, "application/atom+xml")
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rdf_documents())
+def test_generated_rss10_equal_to_feedparser(doc):
+    _generated(doc, "application/rdf+xml")
+
+
 @pytest.mark.slow
 @settings(max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(rss_documents(), atom_documents()))
+@given(st.one_of(rss_documents(), atom_documents(), rdf_documents()))
 def test_generated_feeds_long_run(doc):
     _generated(doc, "application/xml")
 
@@ -295,6 +336,18 @@ def test_plain_feed_takes_the_fast_path():
     assert compare(sample, {"content-type": "application/rss+xml"}) == "fast"
 
 
+def test_declarations_in_cdata_and_comments_are_not_markup():
+    """The version (and with it whether titles are sniffed for HTML) comes from the first
+    RSS 1.0 / Atom namespace declaration; one quoted inside CDATA or a comment is text."""
+    doc = (b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<!-- xmlns="http://www.w3.org/2005/Atom" --><channel><title>T</title><description>'
+           b'<![CDATA[<svg xmlns="http://www.w3.org/2005/Atom"></svg>]]></description></channel>'
+           b'<item rdf:about="https://e.com/a"><title>&lt;b&gt;Truce&lt;/b&gt; holds</title>'
+           b"</item></rdf:RDF>")
+    assert compare(doc, {"content-type": "application/rdf+xml"}) == "fast"
+    assert feedxml.read(doc, {})["entries"][0]["title_detail"]["type"] == "text/html"
+
+
 # --- what makes the reader step aside ------------------------------------------------------
 
 DECLINED = {
@@ -303,14 +356,15 @@ DECLINED = {
     "DOCTYPE": b'<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
                b'"http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91">'
                b"<channel><title>x</title></channel></rss>",
-    "RSS 1.0": b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
-               b'xmlns="http://purl.org/rss/1.0/"><channel><title>x</title></channel></rdf:RDF>',
+    "Atom 0.3": b'<feed version="0.3" xmlns="http://purl.org/atom/ns#"><entry>'
+                b'<content mode="escaped">x</content></entry></feed>',
     "inline xhtml": b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><content type="xhtml">'
                     b'<div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div></content></entry></feed>',
     "xml:base": b'<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://e.com/"><entry>'
                 b'<link href="a"/></entry></feed>',
     "markup in a title": b"<rss><channel><item><title>a <b>bold</b> move</title></item></channel></rss>",
-    "textinput": b"<rss><channel><textInput><title>x</title></textInput></channel></rss>",
+    "textinput with a child feedparser leaves it for": b"<rss><channel><textInput><title>x</title>"
+                                                       b"<foo>y</foo></textInput></channel></rss>",
     "nesting deeper than lxml allows": b"<rss><channel><item>" + b"<x>" * 300 + b"deep"
                                        + b"</x>" * 300 + b"</item></channel></rss>",
     "base64": b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><content type="application/octet-stream">'

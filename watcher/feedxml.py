@@ -13,8 +13,9 @@ Anything outside that subset makes `read()` raise Fallback and `parse_feed` runs
 instead, so an odd feed costs the old price and never a different answer: XML that is not
 well-formed, a DOCTYPE or entity declaration, xml:base, a namespaced attribute that could
 steer a handler, inline XHTML or any element inside a text element, base64 or non-text
-content types, RSS 1.0 and Atom 0.3, textinput, Atom's <source>, an element feedparser has a
-handler for that this module does not know. `Fallback.reason` says which.
+content types, Atom 0.3, Atom's <source>, an element feedparser has a handler for that this
+module does not know. RSS 1.0 (RDF) is read too: Deutsche Welle, one of the example feeds,
+publishes it. `Fallback.reason` says which.
 
 Encoding detection is feedparser's own (`convert_to_utf8`, with its bozo flags), and so are
 date parsing, URI joining, the HTML heuristic and the cp1252 table: imported, not copied, so a
@@ -43,7 +44,9 @@ _KNOWN_NS = {k.lower(): v for k, v in StrictFeedParser.namespaces.items()}
 _HTML_TYPES = StrictFeedParser.html_types
 _looks_like_html = StrictFeedParser.looks_like_html
 _AMP_REF = re.compile("&([A-Za-z0-9_]+);")
-_DECLARATION = re.compile(rb"""xmlns:([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_DECLARATION = re.compile(rb"""xmlns(?::([^\s=/>]+))?\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RDF_ABOUT = f"{{{_RDF}}}about"
 _FIRST_ELEMENT = re.compile(rb"<\w")
 
 # The keys `parse_feed` reads; an element whose feedparser name is one of these and that this
@@ -68,6 +71,7 @@ _HARMLESS = frozenset({
     "itunes_image", "itunes_link", "itunes_block", "itunes_explicit",
 })
 _IMAGE_CHILDREN = frozenset({"title", "link", "url", "width", "height", "description"})
+_TEXTINPUT_CHILDREN = frozenset({"title", "link", "description", "name"})
 _TITLES = frozenset({"title", "dc_title", "media_title"})
 _LINKS = frozenset({"link"})
 _IDS = frozenset({"id", "guid"})
@@ -86,7 +90,7 @@ _HANDLED = (
     _TITLES | _LINKS | _IDS | _DESCRIPTIONS | _PUBLISHED | _UPDATED | _AUTHORS
     | {"rss", "channel", "feed", "item", "entry", "image", "source", "summary", "content",
        "content_encoded", "name", "email", "uri", "url", "contributor", "dc_contributor",
-       "width", "height", "itunes_summary", "itunes_owner"}
+       "width", "height", "itunes_summary", "itunes_owner", "textinput"}
 )
 
 
@@ -128,7 +132,7 @@ def read(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise Fallback(f"not well-formed: {exc}") from None
-    reader = _Reader(_namespace_map(data))
+    reader = _Reader(*_declarations(data))
     reader.run(root)
     result["feed"] = reader.feed
     result["entries"] = reader.entries
@@ -136,18 +140,44 @@ def read(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     return result
 
 
-def _namespace_map(data: bytes) -> dict[str, str]:
-    """feedparser's namespacemap: document prefix -> standard prefix of a known namespace."""
+def _declarations(data: bytes) -> tuple[dict[str, str], str]:
+    """feedparser's namespacemap (document prefix -> standard prefix of a known namespace) and
+    the version its track_namespace infers from the first RSS 1.0 / 0.9 / Atom declaration.
+
+    Both come from the namespace declarations in document order, as SAX reports them; text
+    in CDATA sections and comments is not markup and is skipped.
+    """
     mapping: dict[str, str] = {}
-    for prefix, dq, sq in _DECLARATION.findall(data):
-        uri = (dq or sq).decode("utf-8", "replace").lower()
+    version = ""
+    for match in _DECLARATION.finditer(data):
+        if _inside(data, match.start(), b"<![CDATA[", b"]]>") or _inside(
+            data, match.start(), b"<!--", b"-->"
+        ):
+            continue
+        raw_prefix, dq, sq = match.groups()
+        uri = (dq if dq is not None else sq).decode("utf-8", "replace").lower()
+        if not uri:
+            continue  # feedparser's startPrefixMapping ignores an undeclaration
+        prefix = raw_prefix.decode("utf-8", "replace") if raw_prefix else None
+        if not version:
+            if prefix is None and uri == "http://my.netscape.com/rdf/simple/0.9/":
+                version = "rss090"
+            elif uri == "http://purl.org/rss/1.0/":
+                version = "rss10"
+            elif uri == "http://www.w3.org/2005/atom":
+                version = "atom10"
         if "backend.userland.com/rss" in uri:
             uri = "http://backend.userland.com/rss"
-        if uri in ("http://purl.org/rss/1.0/", "http://my.netscape.com/rdf/simple/0.9/"):
-            raise Fallback("RSS 1.0 / 0.9 namespace")
-        if uri in _KNOWN_NS:
-            mapping[prefix.decode("utf-8", "replace")] = _KNOWN_NS[uri]
-    return mapping
+        if prefix is not None and uri in _KNOWN_NS:
+            mapping[prefix] = _KNOWN_NS[uri]
+    if mapping.get("rdf", "rdf") != "rdf":
+        raise Fallback("the rdf prefix bound to another known namespace")
+    return mapping, version
+
+
+def _inside(data: bytes, pos: int, opener: bytes, closer: bytes) -> bool:
+    start = data.rfind(opener, 0, pos)
+    return start != -1 and data.find(closer, start + len(opener)) > pos
 
 
 def _repair(text: str) -> str:
@@ -170,10 +200,10 @@ def _content_type(value: str) -> str:
 class _Reader:
     """Replays feedparser's handlers for the handled elements, in document order."""
 
-    def __init__(self, namespacemap: dict[str, str]) -> None:
+    def __init__(self, namespacemap: dict[str, str], version: str) -> None:
         self.nsmap = namespacemap
         self.names: dict[tuple[str, str | None], str] = {}
-        self.version = ""
+        self.version = version
         self.feed: dict[str, Any] = {}
         self.entries: list[dict[str, Any]] = []
         self.image: dict[str, Any] = {}
@@ -181,6 +211,7 @@ class _Reader:
         self.depth_map: dict[int, dict[str, int]] = {}
         self.depth = 0
         self.infeed = self.inentry = self.inimage = self.insource = self.inauthor = False
+        self.intextinput = False
         self.has_content = False
         self.guidislink = False
         self.title_depth = -1
@@ -217,8 +248,8 @@ class _Reader:
     def context(self) -> dict[str, Any]:
         if self.insource:
             return self.source
-        if self.inimage:
-            return self.image
+        if self.inimage or self.intextinput:
+            return self.image  # a sink: the image and the text input are not ours
         if self.inentry:
             return self.entries[-1]
         return self.feed
@@ -228,6 +259,9 @@ class _Reader:
         attrs = {}
         for key, value in el.attrib.items():
             if key[0] == "{":
+                if key == _RDF_ABOUT:
+                    attrs["rdf:about"] = value
+                    continue
                 if key.rsplit("}", 1)[1].lower() in _CONSULTED_ATTRIBUTES:
                     raise Fallback(f"namespaced attribute {key}")
                 continue
@@ -241,11 +275,15 @@ class _Reader:
     def run(self, root: Any) -> None:
         name = self.name(root)
         if name == "rss":
-            attr = root.get("version", "")
-            self.version = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093",
-                            "0.94": "rss094"}.get(attr) or ("rss20" if attr.startswith("2.") else "rss")
+            if not self.version.startswith("rss"):  # feedparser's _start_rss corrects it
+                attr = root.get("version", "")
+                self.version = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093",
+                                "0.94": "rss094"}.get(attr) or (
+                    "rss20" if attr.startswith("2.") else "rss")
         elif name == "feed" and root.tag == f"{{{_ATOM}}}feed":
-            self.version = "atom10"
+            pass  # the Atom declaration set the version (or an earlier RSS one did)
+        elif name == "rdf_rdf" and root.tag == f"{{{_RDF}}}RDF":
+            pass  # RSS 1.0 / 0.90: version from the declarations, as feedparser's
         else:
             raise Fallback(f"root element {name}")
         self.element(root)
@@ -299,9 +337,11 @@ class _Reader:
         elif name in ("item", "entry"):
             if "href" in attrs:
                 raise Fallback("CDF href on an entry")
-            self.entry(el)
+            self.entry(el, attrs.get("rdf:about"))
         elif name == "image":
             self.image_element(el)
+        elif name == "textinput":
+            self.textinput(el)
         elif name == "source":
             if not self.inentry or len(el):
                 raise Fallback("source with children or outside an entry")
@@ -348,10 +388,10 @@ class _Reader:
 
     # -- element handlers ----------------------------------------------------------------------
 
-    def entry(self, el: Any) -> None:
-        if self.inentry or self.inimage or self.insource:
+    def entry(self, el: Any, about: str | None) -> None:
+        if self.inentry or self.inimage or self.intextinput or self.insource:
             raise Fallback("nested entry")
-        self.entries.append({})
+        self.entries.append({"id": about} if about else {})  # RSS 1.0: rdf:about is the id
         self.inentry = True
         self.guidislink = False
         self.title_depth = -1
@@ -369,6 +409,17 @@ class _Reader:
         self.title_depth = -1
         self.children(el)
         self.inimage = False
+
+    def textinput(self, el: Any) -> None:
+        if self.inentry or self.inimage or self.intextinput:
+            raise Fallback("textinput inside an entry or image")
+        for child in el:
+            if self.name(child) not in _TEXTINPUT_CHILDREN:
+                raise Fallback("textinput child feedparser would treat as leaving it")
+        self.intextinput = True
+        self.title_depth = -1
+        self.children(el)
+        self.intextinput = False
 
     def title(self, el: Any, attrs: dict[str, str], restore: bool) -> None:
         saved = self.title_depth
@@ -440,6 +491,8 @@ class _Reader:
         return not _has_handler(name) and name not in _OUR_KEYS
 
     def author_part(self, el: Any, name: str) -> None:
+        if self.intextinput and name == "name":
+            return  # the text input's field name, kept in feed.textinput
         if not self.inauthor:
             raise Fallback(f"{name} outside an author")
         if len(el):
