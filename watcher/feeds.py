@@ -17,6 +17,10 @@ Why a layer in front of feedparser:
   declarations as well, so neither parser can read a local file or fetch a URL.
 - **Bytes only.** `feedparser.parse(bytes)` first tries `open()` on its argument as a file
   name; we always pass a `BytesIO`, so a body can never be taken for a path.
+- **Speed.** Well-formed RSS and Atom (most feeds) are read by `feedxml` from an lxml tree
+  by feedparser's own rules, about 6x cheaper, with the same result; it declines anything
+  outside what it reproduces exactly (a DOCTYPE among them: nothing with declared entities
+  reaches lxml), and feedparser reads that.
 
 Choices:
 
