@@ -156,24 +156,28 @@ def _el(tag: str, body: str, attrs: str = "") -> str:
     return f"<{tag}{attrs}>{body}</{tag}>"
 
 
+def texted(tag: str, values: st.SearchStrategy[str] = text) -> st.SearchStrategy[str]:
+    return st.builds(lambda v: _el(tag, v), values)
+
+
 def _media(children: list[str]) -> str:
     return '<media:content url="https://img.example.com/x.jpg">' + "".join(children) + "</media:content>"
 
 
 rss_item_child = st.one_of(
     st.builds(lambda t, a: _el("title", t, a), text, ctype),
-    st.builds(lambda u: _el("link", u), url),
+    texted("link", url),
     st.builds(lambda u, p: _el("guid", u, p), url,
               st.sampled_from(["", ' isPermaLink="true"', ' isPermaLink="false"'])),
     st.builds(lambda t, a: _el("description", t, a), text, ctype),
-    st.builds(lambda t: _el("content:encoded", t), text),
-    st.builds(lambda d: _el("pubDate", d), date),
-    st.builds(lambda d: _el("dc:date", d), date),
-    st.builds(lambda t: _el("dc:creator", t), text),
-    st.builds(lambda t: _el("author", t), text),
-    st.builds(lambda t: _el("category", t), text),
-    st.builds(lambda t: _el("media:title", t), text),
-    st.builds(lambda t: _el("media:description", t), text),
+    texted("content:encoded"),
+    texted("pubDate", date),
+    texted("dc:date", date),
+    texted("dc:creator"),
+    texted("author"),
+    texted("category"),
+    texted("media:title"),
+    texted("media:description"),
     st.builds(lambda a, b: _media([_el("media:title", a), _el("media:description", b)]), text, text),
     st.builds(lambda t: _media([_el("media:credit", t)]), text),
     st.just('<media:thumbnail url="https://img.example.com/t.jpg" width="100"/>'),
@@ -182,25 +186,25 @@ rss_item_child = st.one_of(
               st.sampled_from(["", ' type="text/html"', ' type="application/pdf"'])),
     st.just('<enclosure url="https://img.example.com/a.mp3" length="1" type="audio/mpeg"/>'),
     st.builds(lambda t: _el("source", t, ' url="https://other.example.com/rss"'), text),
-    st.builds(lambda u: _el("comments", u), url),
-    st.builds(lambda t: _el("itunes:summary", t), text),
-    st.builds(lambda t: _el("itunes:author", t), text),
-    st.builds(lambda t: _el("dc:title", t), text),
-    st.builds(lambda t: _el("dc:description", t), text),
-    st.builds(lambda t: _el("x:unknown", t), text),
-    st.builds(lambda t: _el("summary", t), text),
+    texted("comments", url),
+    texted("itunes:summary"),
+    texted("itunes:author"),
+    texted("dc:title"),
+    texted("dc:description"),
+    texted("x:unknown"),
+    texted("summary"),
 )
 
 rss_channel_child = st.one_of(
     st.builds(lambda t, a: _el("title", t, a), text, ctype),
-    st.builds(lambda u: _el("link", u), url),
-    st.builds(lambda t: _el("description", t), text),
+    texted("link", url),
+    texted("description"),
     st.builds(lambda t: _el("ttl", t), st.sampled_from(["15", " 30 ", "abc", "-5", ""])),
     st.builds(lambda t, u: f"<image><url>https://img.example.com/l.png</url>{_el('title', t)}"
               f"{_el('link', u)}</image>", text, url),
     st.just('<atom:link href="https://feeds.example.com/rss" rel="self" type="application/rss+xml"/>'),
     st.builds(lambda u: f'<atom:link href="{u}" rel="alternate" type="text/html"/>', url),
-    st.builds(lambda d: _el("lastBuildDate", d), date),
+    texted("lastBuildDate", date),
     st.just("<language>en-gb</language>"),
 )
 
@@ -216,17 +220,17 @@ atom_entry_child = st.one_of(
     st.builds(lambda u, r, t: f'<link href="{u}"{r}{t}/>', url,
               st.sampled_from(["", ' rel="alternate"', ' rel="self"', ' rel="enclosure"', ' rel="related"']),
               st.sampled_from(["", ' type="text/html"', ' type="application/pdf"', ' type="TEXT/HTML"'])),
-    st.builds(lambda u: _el("link", u), url),
-    st.builds(lambda u: _el("id", u), url),
-    st.builds(lambda d: _el("published", d), date),
-    st.builds(lambda d: _el("updated", d), date),
+    texted("link", url),
+    texted("id", url),
+    texted("published", date),
+    texted("updated", date),
     st.builds(lambda t, a: _el("summary", t, a), text, ctype),
     st.builds(lambda t, a: _el("content", t, a), text, ctype),
     st.just('<content src="https://news.example.com/body" type="text/html"/>'),
     atom_person,
     st.just("<contributor><name>Helper</name></contributor>"),
     st.just('<category term="world"/>'),
-    st.builds(lambda t: _el("media:description", t), text),
+    texted("media:description"),
     st.builds(lambda a, b: _media([_el("media:title", a), _el("media:description", b)]), text, text),
 )
 
@@ -234,10 +238,10 @@ atom_feed_child = st.one_of(
     st.builds(lambda t, a: _el("title", t, a), text, ctype),
     st.builds(lambda u, r: f'<link href="{u}"{r}/>', url,
               st.sampled_from(["", ' rel="alternate"', ' rel="self"'])),
-    st.builds(lambda u: _el("id", u), url),
-    st.builds(lambda d: _el("updated", d), date),
+    texted("id", url),
+    texted("updated", date),
     atom_person,
-    st.builds(lambda t: _el("subtitle", t), text),
+    texted("subtitle"),
 )
 
 NAMESPACES = ('xmlns:dc="http://purl.org/dc/elements/1.1/" '

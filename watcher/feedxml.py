@@ -339,9 +339,9 @@ class _Reader:
                 raise Fallback("CDF href on an entry")
             self.entry(el, attrs.get("rdf:about"))
         elif name == "image":
-            self.image_element(el)
+            self.side_block(el, "inimage", _IMAGE_CHILDREN)
         elif name == "textinput":
-            self.textinput(el)
+            self.side_block(el, "intextinput", _TEXTINPUT_CHILDREN)
         elif name == "source":
             if not self.inentry or len(el):
                 raise Fallback("source with children or outside an entry")
@@ -399,27 +399,17 @@ class _Reader:
         self.inentry = False
         self.has_content = False
 
-    def image_element(self, el: Any) -> None:
-        if self.inentry or self.inimage:
-            raise Fallback("image inside an entry or image")
-        for child in el:
-            if self.name(child) not in _IMAGE_CHILDREN:
-                raise Fallback("image child feedparser would treat as leaving the image")
-        self.inimage = True
-        self.title_depth = -1
-        self.children(el)
-        self.inimage = False
-
-    def textinput(self, el: Any) -> None:
+    def side_block(self, el: Any, flag: str, allowed: frozenset[str]) -> None:
+        """<image> or <textinput>: their titles and links are theirs, not the feed's, and any
+        other child would make feedparser leave the block early (its `inimage` reset)."""
         if self.inentry or self.inimage or self.intextinput:
-            raise Fallback("textinput inside an entry or image")
-        for child in el:
-            if self.name(child) not in _TEXTINPUT_CHILDREN:
-                raise Fallback("textinput child feedparser would treat as leaving it")
-        self.intextinput = True
+            raise Fallback(f"{flag[2:]} inside an entry, image or text input")
+        if any(self.name(child) not in allowed for child in el):
+            raise Fallback(f"{flag[2:]} child feedparser would treat as leaving it")
+        setattr(self, flag, True)
         self.title_depth = -1
         self.children(el)
-        self.intextinput = False
+        setattr(self, flag, False)
 
     def title(self, el: Any, attrs: dict[str, str], restore: bool) -> None:
         saved = self.title_depth
