@@ -30,19 +30,28 @@ import functools
 import re
 from typing import Any
 
-from feedparser.api import StrictFeedParser
-from feedparser.datetimes import _parse_date
-from feedparser.encodings import convert_to_utf8
-from feedparser.html import _cp1252
-from feedparser.urls import _urljoin
 from lxml import etree
 
-__all__ = ["Fallback", "read"]
+# feedparser's own pieces, so both paths decide alike. They are internals (pyproject pins
+# feedparser < 7); should a release move them, this module switches itself off and every
+# feed goes to feedparser: slower, never wrong.
+try:
+    from feedparser.api import StrictFeedParser
+    from feedparser.datetimes import _parse_date
+    from feedparser.encodings import convert_to_utf8
+    from feedparser.html import _cp1252
+    from feedparser.urls import _urljoin
+
+    _KNOWN_NS = {k.lower(): v for k, v in StrictFeedParser.namespaces.items()}
+    _HTML_TYPES = StrictFeedParser.html_types
+    _looks_like_html = StrictFeedParser.looks_like_html
+    AVAILABLE = True
+except (ImportError, AttributeError):  # pragma: no cover - depends on the installed release
+    AVAILABLE = False
+
+__all__ = ["AVAILABLE", "Fallback", "read"]
 
 _ATOM = "http://www.w3.org/2005/Atom"
-_KNOWN_NS = {k.lower(): v for k, v in StrictFeedParser.namespaces.items()}
-_HTML_TYPES = StrictFeedParser.html_types
-_looks_like_html = StrictFeedParser.looks_like_html
 _AMP_REF = re.compile("&([A-Za-z0-9_]+);")
 _DECLARATION = re.compile(rb"""xmlns(?::([^\s=/>]+))?\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -120,6 +129,8 @@ def read(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     feedparser's. Raises Fallback when the feed is outside the subset reproduced here.
     `headers` are lower-case HTTP response headers, as feedparser receives them.
     """
+    if not AVAILABLE:
+        raise Fallback("feedparser internals not found")
     result: dict[str, Any] = {"bozo": False, "entries": [], "feed": {}}
     data = convert_to_utf8(headers, body, result)
     if not result.get("encoding"):
