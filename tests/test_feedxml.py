@@ -353,6 +353,36 @@ def test_declarations_in_cdata_and_comments_are_not_markup():
     assert feedxml.read(doc, {})["entries"][0]["title_detail"]["type"] == "text/html"
 
 
+def test_review_findings_now_agree():
+    """Inputs a review found to differ, now equal: rel compared case-insensitively (the SAX
+    parser lower-cases rel and type), an unknown child with attributes inside <author> (its
+    text joins the author's), a namespaced attribute on <ttl> (feedparser keeps the
+    attributes), and namespace declarations quoted in text, PIs and comments."""
+    cases = [
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>u</id>'
+        b'<link rel="Alternate" href="http://x/a"/></entry></feed>',
+        b'<rss><channel><item><title>A</title><author><x a="1">jo@example.com (Jo)</x></author>'
+        b"</item></channel></rss>",
+        b'<rss><channel><title>T</title><ttl xml:lang="en">60</ttl></channel></rss>',
+        b'<?xml version="1.0"?><?xml-stylesheet href="s.xsl" xmlns="http://purl.org/rss/1.0/"?>'
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>i</id><title>&lt;b&gt;x&lt;/b&gt;'
+        b"</title></entry></feed>",
+        b'<?xml version="1.0"?><!-- <![CDATA[ --><feed xmlns="http://www.w3.org/2005/Atom">'
+        b"<entry><id>i</id><title>&lt;b&gt;x&lt;/b&gt;</title><summary><![CDATA[a]]></summary>"
+        b"</entry></feed>",
+    ]
+    for doc in cases:
+        compare(doc, {"content-type": "application/xml"})
+
+
+def test_many_declarations_cost_linear_time():
+    """Declarations come from the parser's start-ns events, not a scan of the text: a
+    description full of 'xmlns:a=' text costs a parse, not a quadratic search."""
+    doc = (b'<rss><channel><item><description>' + b'xmlns:a="b" ' * 80_000
+           + b"</description></item></channel></rss>")
+    assert compare(doc, {"content-type": "application/xml"}) == "fast"
+
+
 # --- what makes the reader step aside ------------------------------------------------------
 
 DECLINED = {
@@ -372,6 +402,18 @@ DECLINED = {
                                                        b"<foo>y</foo></textInput></channel></rss>",
     "nesting deeper than lxml allows": b"<rss><channel><item>" + b"<x>" * 300 + b"deep"
                                        + b"</x>" * 300 + b"</item></channel></rss>",
+    "an element named like one of feedparser's aliases": (
+        b"<rss><channel><item><link>https://e.com/a</link><description>d</description>"
+        b"<description_detail>x</description_detail><date_parsed>y</date_parsed></item>"
+        b"</channel></rss>"),
+    "a prefix bound to two namespaces": (
+        b'<rss xmlns:foo="http://unknown.example/"><channel><item><foo:title>Hi</foo:title>'
+        b'<title>B</title></item><item><bar xmlns:foo="http://purl.org/dc/elements/1.1/"/>'
+        b"</item></channel></rss>"),
+    "markup inside an image's url": (
+        b"<rss><channel><title>T</title><image><url>http://i/<x/></url><title>Img</title>"
+        b"</image></channel></rss>"),
+    "a name expat refuses": "<rss><channel><item><x\u3001/></item></channel></rss>".encode(),
     "base64": b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><content type="application/octet-stream">'
               b"aGVsbG8=</content></entry></feed>",
 }

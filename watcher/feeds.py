@@ -653,6 +653,8 @@ def _content_text(entry: Any) -> str:
 def _detail_text(entry: Any, key: str, paragraphs: bool) -> str:
     value = _get(entry, key) or ""
     detail = _get(entry, key + "_detail") or {}
+    if not isinstance(detail, dict):  # <description_detail>text</...> lands here as a string
+        detail = {}
     if "html" in (_get(detail, "type") or "text/html") or _MARKUP_HINT.search(value):
         return html_to_text(value, paragraphs=paragraphs)
     return _paragraphs(value) if paragraphs else _collapse(value)

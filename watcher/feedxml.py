@@ -27,6 +27,7 @@ feeds.
 from __future__ import annotations
 
 import functools
+import io
 import re
 from typing import Any
 
@@ -41,8 +42,10 @@ try:
     from feedparser.encodings import convert_to_utf8
     from feedparser.html import _cp1252
     from feedparser.urls import _urljoin
+    from feedparser.util import FeedParserDict
 
     _KNOWN_NS = {k.lower(): v for k, v in StrictFeedParser.namespaces.items()}
+    _STANDARD_PREFIXES = frozenset(_KNOWN_NS.values()) - {""}
     _HTML_TYPES = StrictFeedParser.html_types
     _looks_like_html = StrictFeedParser.looks_like_html
     AVAILABLE = True
@@ -53,7 +56,6 @@ __all__ = ["AVAILABLE", "Fallback", "read"]
 
 _ATOM = "http://www.w3.org/2005/Atom"
 _AMP_REF = re.compile("&([A-Za-z0-9_]+);")
-_DECLARATION = re.compile(rb"""xmlns(?::([^\s=/>]+))?\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _RDF_ABOUT = f"{{{_RDF}}}about"
 _FIRST_ELEMENT = re.compile(rb"<\w")
@@ -64,6 +66,13 @@ _OUR_KEYS = frozenset({
     "title", "title_detail", "link", "id", "summary", "summary_detail", "content", "author",
     "published_parsed", "updated_parsed", "ttl",
 })
+
+# Names FeedParserDict stores under one of those keys (its keymap: date_parsed is
+# updated_parsed, description_detail is summary_detail, ...).
+_ALIASES_OF_OURS = frozenset(
+    key for key, target in (FeedParserDict.keymap.items() if AVAILABLE else ())
+    if set(target if isinstance(target, list) else [target]) & _OUR_KEYS
+)
 
 # Elements whose feedparser handlers touch nothing `parse_feed` reads (tags, enclosures,
 # media attachments, credits, rights, language, generator ...). Their children are still
@@ -116,7 +125,7 @@ def _has_handler(name: str) -> bool:
     return hasattr(StrictFeedParser, "_start_" + name) or hasattr(StrictFeedParser, "_end_" + name)
 
 
-_PARSER = etree.XMLParser(
+_PARSER_OPTIONS = dict(
     resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
     remove_comments=True, remove_pis=True, strip_cdata=True,
 )
@@ -139,39 +148,43 @@ def read(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     head = data[: first.start() if first else len(data)].upper()
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise Fallback("DOCTYPE")
+    # iterparse, for the namespace declarations in document order as SAX reports them
+    events = etree.iterparse(io.BytesIO(data), events=("start-ns",), **_PARSER_OPTIONS)
     try:
-        root = etree.fromstring(data, _PARSER)
+        declared = [declaration for _, declaration in events]
     except etree.XMLSyntaxError as exc:
         raise Fallback(f"not well-formed: {exc}") from None
-    reader = _Reader(*_declarations(data))
-    reader.run(root)
+    reader = _Reader(_declarations(declared))
+    try:
+        reader.run(events.root)
+    except RecursionError:  # 256 levels (libxml2's limit) are ~770 frames of this walk
+        raise Fallback("nesting too deep for the walk") from None
     result["feed"] = reader.feed
     result["entries"] = reader.entries
     result["version"] = reader.version
     return result
 
 
-def _declarations(data: bytes) -> tuple[dict[str, str], str]:
-    """feedparser's namespacemap (document prefix -> standard prefix of a known namespace) and
-    the version its track_namespace infers from the first RSS 1.0 / 0.9 / Atom declaration.
+def _declarations(declared: list[tuple[str, str]]) -> str:
+    """The version feedparser's track_namespace infers from the namespace declarations (the
+    first RSS 1.0 / 0.90 / Atom one, in document order); declines what its namespacemap
+    would make order-dependent.
 
-    Both come from the namespace declarations in document order, as SAX reports them; text
-    in CDATA sections and comments is not markup and is skipped.
+    feedparser's map grows as declarations are met and is never scoped. It only changes an
+    element's name when a document binds a standard prefix ("dc", "media", ...) to another
+    known namespace, or one prefix to two namespaces; both are declined, so names here
+    never depend on where in the document an element is.
     """
-    mapping: dict[str, str] = {}
+    bound: dict[str, str] = {}
     version = ""
-    for match in _DECLARATION.finditer(data):
-        if _inside(data, match.start(), b"<![CDATA[", b"]]>") or _inside(
-            data, match.start(), b"<!--", b"-->"
-        ):
-            continue
-        raw_prefix, dq, sq = match.groups()
-        uri = (dq if dq is not None else sq).decode("utf-8", "replace").lower()
-        if not uri:
+    for raw_prefix, raw_uri in declared:
+        if not raw_uri:
             continue  # feedparser's startPrefixMapping ignores an undeclaration
-        prefix = raw_prefix.decode("utf-8", "replace") if raw_prefix else None
+        if bound.setdefault(raw_prefix, raw_uri) != raw_uri:
+            raise Fallback(f"prefix {raw_prefix!r} bound to two namespaces")
+        uri = raw_uri.lower()
         if not version:
-            if prefix is None and uri == "http://my.netscape.com/rdf/simple/0.9/":
+            if not raw_prefix and uri == "http://my.netscape.com/rdf/simple/0.9/":
                 version = "rss090"
             elif uri == "http://purl.org/rss/1.0/":
                 version = "rss10"
@@ -179,16 +192,10 @@ def _declarations(data: bytes) -> tuple[dict[str, str], str]:
                 version = "atom10"
         if "backend.userland.com/rss" in uri:
             uri = "http://backend.userland.com/rss"
-        if prefix is not None and uri in _KNOWN_NS:
-            mapping[prefix] = _KNOWN_NS[uri]
-    if mapping.get("rdf", "rdf") != "rdf":
-        raise Fallback("the rdf prefix bound to another known namespace")
-    return mapping, version
-
-
-def _inside(data: bytes, pos: int, opener: bytes, closer: bytes) -> bool:
-    start = data.rfind(opener, 0, pos)
-    return start != -1 and data.find(closer, start + len(opener)) > pos
+        standard = _KNOWN_NS.get(uri)
+        if raw_prefix in _STANDARD_PREFIXES and standard is not None and standard != raw_prefix:
+            raise Fallback(f"standard prefix {raw_prefix!r} bound to another known namespace")
+    return version
 
 
 def _repair(text: str) -> str:
@@ -211,8 +218,7 @@ def _content_type(value: str) -> str:
 class _Reader:
     """Replays feedparser's handlers for the handled elements, in document order."""
 
-    def __init__(self, namespacemap: dict[str, str], version: str) -> None:
-        self.nsmap = namespacemap
+    def __init__(self, version: str) -> None:
         self.names: dict[tuple[str, str | None], str] = {}
         self.version = version
         self.feed: dict[str, Any] = {}
@@ -245,14 +251,15 @@ class _Reader:
         low = ns.lower()
         if "backend.userland.com/rss" in low:
             low = "http://backend.userland.com/rss"
+        if not local.isascii() or not (el.prefix or "").isascii():
+            # libxml2 takes XML 1.0 fifth-edition name characters that expat refuses: there
+            # feedparser would read the feed with its lenient parser instead
+            raise Fallback("non-ASCII element name")
         prefix = _KNOWN_NS.get(low, el.prefix)
         qualified = (prefix.lower() + ":" + local if prefix else local).lower()
-        if ":" in qualified:
-            prefix, suffix = qualified.split(":", 1)
-        else:
-            prefix, suffix = "", qualified
-        prefix = self.nsmap.get(prefix, prefix)
-        name = prefix + "_" + suffix if prefix else suffix
+        # (feedparser then maps the prefix through its namespacemap: the identity here, see
+        # _declarations)
+        name = qualified.replace(":", "_", 1)
         self.names[key] = name
         return name
 
@@ -269,6 +276,8 @@ class _Reader:
     def attributes(el: Any) -> dict[str, str]:
         attrs = {}
         for key, value in el.attrib.items():
+            if not key.isascii():
+                raise Fallback("non-ASCII attribute name")
             if key[0] == "{":
                 if key == _RDF_ABOUT:
                     attrs["rdf:about"] = value
@@ -276,7 +285,8 @@ class _Reader:
                 if key.rsplit("}", 1)[1].lower() in _CONSULTED_ATTRIBUTES:
                     raise Fallback(f"namespaced attribute {key}")
                 continue
-            attrs[key.lower()] = value
+            key = key.lower()
+            attrs[key] = value.lower() if key in ("rel", "type") else value  # as the SAX parser
         if "base" in attrs or "lastmod" in attrs:
             raise Fallback("xml:base / cdf attributes")
         return attrs
@@ -314,7 +324,7 @@ class _Reader:
                 self.children(el)
             elif _has_handler(name):
                 raise Fallback(f"element {name}")
-            elif name in _OUR_KEYS and name != "ttl":
+            elif (name in _OUR_KEYS and name != "ttl") or name in _ALIASES_OF_OURS:
                 raise Fallback(f"unknown element named {name}")
             else:
                 self.unknown(el, name, attrs)
@@ -327,7 +337,7 @@ class _Reader:
         if name == "ttl" and not self.inentry:
             if len(el):
                 raise Fallback("ttl with children")
-            if attrs:
+            if el.attrib:  # namespaced ones count too: feedparser keeps the attributes
                 self.context()["ttl"] = attrs
             else:
                 self.store(el, "ttl")
@@ -415,7 +425,7 @@ class _Reader:
         other child would make feedparser leave the block early (its `inimage` reset)."""
         if self.inentry or self.inimage or self.intextinput:
             raise Fallback(f"{flag[2:]} inside an entry, image or text input")
-        if any(self.name(child) not in allowed for child in el):
+        if any(self.name(child) not in allowed or len(child) for child in el):
             raise Fallback(f"{flag[2:]} child feedparser would treat as leaving it")
         setattr(self, flag, True)
         self.title_depth = -1
@@ -489,7 +499,10 @@ class _Reader:
         name = self.name(el)
         if name in _AUTHOR_PARTS or name in ("itunes_name", "itunes_email"):
             return True
-        return not _has_handler(name) and name not in _OUR_KEYS
+        if _has_handler(name) or name in _OUR_KEYS or name in _ALIASES_OF_OURS or len(el):
+            return False
+        # an unknown element with attributes is not pushed: its text would join the author's
+        return not (el.attrib and el.text)
 
     def author_part(self, el: Any, name: str) -> None:
         if self.intextinput and name == "name":
