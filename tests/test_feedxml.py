@@ -111,7 +111,9 @@ def test_real_news_feed_shapes_are_taken():
     if not folder.is_dir():
         pytest.skip("no corpus")
     names = ["feed-rs__feed-rs__rss_2.0_bbc.xml", "rbren__rss-parser__feedburner.atom",
-             "danmactough__node-feedparser__rss2sample.xml"]
+             "danmactough__node-feedparser__rss2sample.xml",
+             "rbren__rss-parser__content-encoded.rss",  # Medium: "cc" bound to another module
+             "feed-rs__feed-rs__rss_1.0_debian.xml"]
     for name in names:
         body = (folder / name).read_bytes()
         assert compare(body, {"content-type": "application/xml"}) == "fast", name
@@ -410,6 +412,10 @@ DECLINED = {
         b'<rss xmlns:foo="http://unknown.example/"><channel><item><foo:title>Hi</foo:title>'
         b'<title>B</title></item><item><bar xmlns:foo="http://purl.org/dc/elements/1.1/"/>'
         b"</item></channel></rss>"),
+    "a standard prefix rebound while its namespace is in use": (
+        b'<rss xmlns:m="http://search.yahoo.com/mrss/"><channel><item><m:title>Early</m:title>'
+        b'<title>B</title></item><item><x xmlns:media="http://purl.org/dc/elements/1.1/"/>'
+        b"<m:title>Late</m:title></item></channel></rss>"),
     "markup inside an image's url": (
         b"<rss><channel><title>T</title><image><url>http://i/<x/></url><title>Img</title>"
         b"</image></channel></rss>"),

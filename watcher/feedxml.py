@@ -171,16 +171,21 @@ def _declarations(declared: list[tuple[str, str]]) -> str:
     would make order-dependent.
 
     feedparser's map grows as declarations are met and is never scoped. It only changes an
-    element's name when a document binds a standard prefix ("dc", "media", ...) to another
-    known namespace, or one prefix to two namespaces; both are declined, so names here
-    never depend on where in the document an element is.
+    element's name when a document binds one prefix to two namespaces, or binds a standard
+    prefix ("dc", "media", ...) to another known namespace while also using the namespace
+    that prefix stands for; both are declined, so names here never depend on where in the
+    document an element is.
     """
     bound: dict[str, str] = {}
+    used: set[str] = set()  # standard prefixes of the known namespaces declared
+    rebound: set[str] = set()  # standard prefixes the document binds to another namespace
     version = ""
     for raw_prefix, raw_uri in declared:
         if not raw_uri:
             continue  # feedparser's startPrefixMapping ignores an undeclaration
-        if bound.setdefault(raw_prefix, raw_uri) != raw_uri:
+        if raw_prefix and bound.setdefault(raw_prefix, raw_uri) != raw_uri:
+            # (the default namespace may change freely: unprefixed names never go through
+            # feedparser's map)
             raise Fallback(f"prefix {raw_prefix!r} bound to two namespaces")
         uri = raw_uri.lower()
         if not version:
@@ -193,8 +198,14 @@ def _declarations(declared: list[tuple[str, str]]) -> str:
         if "backend.userland.com/rss" in uri:
             uri = "http://backend.userland.com/rss"
         standard = _KNOWN_NS.get(uri)
-        if raw_prefix in _STANDARD_PREFIXES and standard is not None and standard != raw_prefix:
-            raise Fallback(f"standard prefix {raw_prefix!r} bound to another known namespace")
+        if standard is not None:
+            used.add(standard)
+            if raw_prefix in _STANDARD_PREFIXES and standard != raw_prefix:
+                rebound.add(raw_prefix)
+    if rebound & used:
+        # e.g. Medium binds "cc" to the Harvard module (standard "creativeCommons"): harmless
+        # unless the namespace whose standard prefix is "cc" is in the document too
+        raise Fallback(f"standard prefixes {sorted(rebound & used)} bound to other namespaces")
     return version
 
 
