@@ -636,10 +636,19 @@ def _iso_utc(struct: Any, now: datetime) -> str | None:
 _get = dict.get
 
 
+def _str(value: Any) -> str:
+    """A text field as a string. feedparser can leave a dict or list where a string belongs
+    (an element named like one of its internal keys, <links> or <summary_detail> say)."""
+    return value if isinstance(value, str) else ""
+
+
 def _content_text(entry: Any) -> str:
     parts = []
-    for c in _get(entry, "content") or []:
-        value = _get(c, "value") or ""
+    content = _get(entry, "content")
+    for c in content if isinstance(content, list) else []:
+        if not isinstance(c, dict):
+            continue
+        value = _str(_get(c, "value"))
         kind = _get(c, "type") or ""
         if "html" in kind or "xml" in kind:
             value = html_to_text(value)
@@ -651,7 +660,7 @@ def _content_text(entry: Any) -> str:
 
 
 def _detail_text(entry: Any, key: str, paragraphs: bool) -> str:
-    value = _get(entry, key) or ""
+    value = _str(_get(entry, key))
     detail = _get(entry, key + "_detail") or {}
     if not isinstance(detail, dict):  # <description_detail>text</...> lands here as a string
         detail = {}
@@ -701,10 +710,14 @@ def parse_feed(
         except feedxml.Fallback:
             result = None
     if result is None:
-        result = feedparser.parse(
-            io.BytesIO(body), response_headers=hdrs, sanitize_html=False,
-            resolve_relative_uris=False,
-        )
+        try:
+            result = feedparser.parse(
+                io.BytesIO(body), response_headers=hdrs, sanitize_html=False,
+                resolve_relative_uris=False,
+            )
+        except Exception as exc:  # noqa: BLE001 - a parser bug on odd input; name it, go on
+            problem = f"the feed parser failed on it: {type(exc).__name__}: {exc}"
+            return ParsedFeed(None, None, [], rejected=True, problem=problem)
     exc = result.get("bozo_exception")
     if _looks_not_feed(result):
         kind = "an HTML page" if _looks_html(body) else "no RSS, Atom or RDF feed element"
@@ -715,7 +728,7 @@ def parse_feed(
 
     feed = result["feed"]
     feed_title = _detail_text(feed, "title", paragraphs=False) or None
-    feed_link = (feed.get("link") or "").strip() or None
+    feed_link = _str(feed.get("link")).strip() or None
     if feed_link and not _is_http_url(feed_link):
         feed_link = _absolute(feed_link, base_url) if base_url else feed_link
     entry_base = feed_link if _is_http_url(feed_link) else base_url
@@ -727,10 +740,10 @@ def parse_feed(
     skipped = 0
     duplicates = 0
     for raw in result["entries"]:
-        guid = (_get(raw, "id") or "").strip() or None
+        guid = _str(_get(raw, "id")).strip() or None
         # With <guid> and no <link>, feedparser copies the guid into link; a guid that is
         # not itself a URL must not be resolved into one.
-        raw_link = (_get(raw, "link") or "").strip()
+        raw_link = _str(_get(raw, "link")).strip()
         if raw_link == guid and not _is_http_url(guid):
             raw_link = ""
         link = _absolute(raw_link, entry_base)
@@ -749,7 +762,7 @@ def parse_feed(
             seen_guids.add(guid)
         content = _content_text(raw)
         summary = _detail_text(raw, "summary", paragraphs=True)
-        author = _collapse(html_to_text(_get(raw, "author") or "", paragraphs=False)) or None
+        author = _collapse(html_to_text(_str(_get(raw, "author")), paragraphs=False)) or None
         entries.append(
             Entry(
                 url=url,

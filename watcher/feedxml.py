@@ -81,12 +81,24 @@ _HARMLESS = frozenset({
     "category", "dc_subject", "media_category", "keywords", "media_keywords", "itunes_keywords",
     "enclosure", "media_content", "media_thumbnail", "media_credit", "media_group",
     "media_rating", "media_restriction", "media_player", "media_license", "media_hash",
-    "language", "dc_language", "generator", "copyright", "rights", "dc_rights", "webmaster",
-    "dc_publisher", "cloud", "subtitle", "tagline", "icon", "logo", "dcterms_created", "created", "expirationdate", "media_adult",
-    "georss_point", "georss_where", "georss_line", "georss_polygon", "georss_box", "gml_pos",
-    "gml_point", "geo_lat", "geo_long", "geo_point", "icbm_latitude", "icbm_longitude",
-    "cc_license", "creativecommons_license", "itunes_subtitle", "itunes_category",
+    "language", "dc_language", "generator", "webmaster", "dc_publisher", "cloud", "icon",
+    "logo", "dcterms_created", "created", "expirationdate", "media_adult", "itunes_category",
     "itunes_image", "itunes_link", "itunes_block", "itunes_explicit",
+})
+# Harmless only as leaves: text constructs (feedparser takes any child element of these for
+# inline markup, skips its handler and unbalances its content counter) and GeoRSS shapes.
+_HARMLESS_LEAVES = frozenset({
+    "copyright", "rights", "dc_rights", "subtitle", "tagline", "itunes_subtitle",
+    "georss_point", "georss_line", "georss_polygon", "georss_box",
+})
+# Keys feedparser's handlers keep lists or dicts under: an unknown element of that name
+# would store a string there and make a later handler fail (feedparser then silently treats
+# that later element as unknown: a <link> after <links>x</links> is lost).
+_CONTAINER_KEYS = frozenset({
+    "links", "authors", "author_detail", "contributors", "publisher_detail", "tags",
+    "media_thumbnail", "media_credit", "media_content", "media_rating", "media_restriction",
+    "media_license", "media_player", "where", "textinput", "image", "generator_detail",
+    "chapters", "license", "source",
 })
 _IMAGE_CHILDREN = frozenset({"title", "link", "url", "width", "height", "description"})
 _TEXTINPUT_CHILDREN = frozenset({"title", "link", "description", "name"})
@@ -154,9 +166,13 @@ def read(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
         declared = [declaration for _, declaration in events]
     except etree.XMLSyntaxError as exc:
         raise Fallback(f"not well-formed: {exc}") from None
-    reader = _Reader(_declarations(declared))
+    root = events.root
+    on_root = len(root.nsmap)
+    if {(p or None, u) for p, u in declared[:on_root]} != set(root.nsmap.items()):
+        raise Fallback("root declarations not where expected")
+    reader = _Reader(_declarations(declared, on_root, root.tag == f"{{{_RDF}}}RDF"))
     try:
-        reader.run(events.root)
+        reader.run(root)
     except RecursionError:  # 256 levels (libxml2's limit) are ~770 frames of this walk
         raise Fallback("nesting too deep for the walk") from None
     result["feed"] = reader.feed
@@ -165,7 +181,7 @@ def read(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     return result
 
 
-def _declarations(declared: list[tuple[str, str]]) -> str:
+def _declarations(declared: list[tuple[str, str]], on_root: int, rdf_root: bool) -> str:
     """The version feedparser's track_namespace infers from the namespace declarations (the
     first RSS 1.0 / 0.90 / Atom one, in document order); declines what its namespacemap
     would make order-dependent.
@@ -174,13 +190,20 @@ def _declarations(declared: list[tuple[str, str]]) -> str:
     element's name when a document binds one prefix to two namespaces, or binds a standard
     prefix ("dc", "media", ...) to another known namespace while also using the namespace
     that prefix stands for; both are declined, so names here never depend on where in the
-    document an element is.
+    document an element is. An element in a namespace feedparser does not know is named
+    with the first prefix bound to that namespace (SAX gives it no prefix of its own), so a
+    namespace bound to two prefixes, or to a prefix and the default, is declined too.
+
+    `declared` lists (prefix, uri) in document order, the first `on_root` made on the root
+    element. Under an rdf:RDF root the version takes effect where it is declared: one
+    declared below the root is declined (elements before it would be read as version-less).
     """
     bound: dict[str, str] = {}
     used: set[str] = set()  # standard prefixes of the known namespaces declared
     rebound: set[str] = set()  # standard prefixes the document binds to another namespace
+    prefixes_of: dict[str, set[str]] = {}  # unknown namespace -> prefixes bound to it
     version = ""
-    for raw_prefix, raw_uri in declared:
+    for index, (raw_prefix, raw_uri) in enumerate(declared):
         if not raw_uri:
             continue  # feedparser's startPrefixMapping ignores an undeclaration
         if raw_prefix and bound.setdefault(raw_prefix, raw_uri) != raw_uri:
@@ -195,10 +218,17 @@ def _declarations(declared: list[tuple[str, str]]) -> str:
                 version = "rss10"
             elif uri == "http://www.w3.org/2005/atom":
                 version = "atom10"
+            if version and rdf_root and index >= on_root:
+                raise Fallback("RSS version declared below the rdf:RDF root")
         if "backend.userland.com/rss" in uri:
             uri = "http://backend.userland.com/rss"
         standard = _KNOWN_NS.get(uri)
-        if standard is not None:
+        if standard is None:
+            prefixes = prefixes_of.setdefault(raw_uri, set())
+            prefixes.add(raw_prefix)
+            if len(prefixes) > 1:
+                raise Fallback(f"namespace {raw_uri!r} bound to several prefixes")
+        else:
             used.add(standard)
             if raw_prefix in _STANDARD_PREFIXES and standard != raw_prefix:
                 rebound.add(raw_prefix)
@@ -333,9 +363,16 @@ class _Reader:
                 self.handled(el, name, attrs)
             elif name in _HARMLESS:
                 self.children(el)
+            elif name in _HARMLESS_LEAVES:
+                if len(el):
+                    raise Fallback(f"markup inside <{name}>")
             elif _has_handler(name):
                 raise Fallback(f"element {name}")
-            elif (name in _OUR_KEYS and name != "ttl") or name in _ALIASES_OF_OURS:
+            elif (
+                (name in _OUR_KEYS and name != "ttl")
+                or name in _ALIASES_OF_OURS
+                or name in _CONTAINER_KEYS
+            ):
                 raise Fallback(f"unknown element named {name}")
             else:
                 self.unknown(el, name, attrs)
@@ -510,7 +547,8 @@ class _Reader:
         name = self.name(el)
         if name in _AUTHOR_PARTS or name in ("itunes_name", "itunes_email"):
             return True
-        if _has_handler(name) or name in _OUR_KEYS or name in _ALIASES_OF_OURS or len(el):
+        if (_has_handler(name) or name in _OUR_KEYS or name in _ALIASES_OF_OURS
+                or name in _CONTAINER_KEYS or len(el)):
             return False
         # an unknown element with attributes is not pushed: its text would join the author's
         return not (el.attrib and el.text)
@@ -551,9 +589,8 @@ class _Reader:
         author, email = context.get("author"), None
         if not author:
             return
-        match = _EMAIL.search(author)
-        if match:
-            email = match.group(0)
+        email = _email_in(author)
+        if email:
             author = author.replace(email, "").replace("()", "").replace("<>", "")
             author = author.replace("&lt;&gt;", "").strip()
             if author and author[0] == "(":
@@ -624,7 +661,28 @@ def _own_text(el: Any) -> str:
     return "".join(parts)
 
 
-_EMAIL = re.compile(
-    r"""(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))"""
-    r"""([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?"""
+# feedparser's e-mail pattern, split at the "@". Searched whole, it backtracks over every
+# start position: 17 s for an 80 KB <author> of "a.a.a...@". The local part cannot contain
+# "@", so a match that uses a given "@" starts where the run of local-part characters
+# before it starts, and succeeds or fails with the domain part alone: trying each "@" in
+# turn finds the same leftmost match in linear time.
+_EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.+")
+_EMAIL_DOMAIN = re.compile(
+    r"""((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))"""
+    r"""([a-zA-Z]{2,4}|[0-9]{1,3})(\]?)(\?subject=\S+)?"""
 )
+
+
+def _email_in(text: str) -> str | None:
+    """What feedparser's e-mail regex (in _sync_author_detail) would find in `text`."""
+    at = text.find("@")
+    while at != -1:
+        start = at
+        while start > 0 and text[start - 1] in _EMAIL_LOCAL:
+            start -= 1
+        if start < at:
+            domain = _EMAIL_DOMAIN.match(text, at + 1)
+            if domain:
+                return text[start : domain.end()]
+        at = text.find("@", at + 1)
+    return None
