@@ -92,6 +92,7 @@ class WatcherSettings:
     recheck_articles_for: float = 7 * 86400.0
     workers: int = 0  # processes for parsing and extraction; 0 = one per core
     max_articles_per_poll: int = 50  # article pages read per poll of one feed; the rest wait
+    cpu_timeout: float = 120.0  # one parse or article read in a worker; past it the pool restarts
     log_level: str = "INFO"
 
 
@@ -281,6 +282,7 @@ def _load_watcher(raw: Any, base: Path, path: Path | None) -> WatcherSettings:
         recheck_articles_for=c.get("recheck_articles_for", "duration", 7 * 86400.0),
         workers=c.get("workers", "int", 0),
         max_articles_per_poll=c.get("max_articles_per_poll", "posint", 50),
+        cpu_timeout=c.get("cpu_timeout", "duration", 120.0),
         log_level=level,
     )
     c.done()

@@ -177,6 +177,11 @@ def source_of(url: str) -> str:
 # --- the pipeline ---------------------------------------------------------------------------
 
 
+class StageTimeout(Exception):
+    """A parse or article read ran past `watcher.cpu_timeout`; its worker was stopped."""
+
+
+
 class Pipeline:
     """Polls feeds and re-checks articles into one store."""
 
@@ -224,18 +229,50 @@ class Pipeline:
         await self.aclose()
 
     async def _cpu(self, fn: Any, *args: Any) -> Any:
-        """Run a CPU stage in the executor. A worker process that died (killed for memory,
-        say) breaks a process pool for good; replace it once rather than fail every feed."""
-        loop = asyncio.get_running_loop()
+        """Run a CPU stage in the executor.
+
+        A worker process that died (killed for memory, say) breaks a process pool for good:
+        the first task to notice replaces the pool, and every task that was in it runs once
+        more in the new one. A task that runs past `cpu_timeout` (a feed that makes the
+        parser backtrack for minutes) cannot be cancelled inside its worker: the pool's
+        processes are stopped, the task fails with StageTimeout, and the other tasks that
+        were in that pool run again in a new one.
+        """
+        executor = self.executor
         try:
-            return await loop.run_in_executor(self.executor, fn, *args)
+            return await self._run_in(executor, fn, args)
         except BrokenProcessPool:
             if not self._own_executor:
                 raise
-            log.error("a worker process died; starting a new pool")
-            broken, self.executor = self.executor, make_executor(self.config.watcher.workers)
-            broken.shutdown(wait=False, cancel_futures=True)
-            return await loop.run_in_executor(self.executor, fn, *args)
+            if self.executor is executor:
+                log.error("a worker process died; starting a new pool")
+                self._replace_pool(executor)
+            return await self._run_in(self.executor, fn, args)
+
+    async def _run_in(self, executor: Executor, fn: Any, args: tuple) -> Any:
+        future = asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+        deadline = self.config.watcher.cpu_timeout
+        if not (self._own_executor and isinstance(executor, ProcessPoolExecutor)):
+            return await future  # a thread cannot be stopped: no deadline in-process
+        try:
+            return await asyncio.wait_for(future, deadline)
+        except TimeoutError:
+            stage = getattr(fn, "__name__", "a CPU stage")
+            if self.executor is executor:
+                log.error("%s ran over %s; stopping its worker pool", stage, format_duration(deadline))
+                self._replace_pool(executor, stop_workers=True)
+            raise StageTimeout(
+                f"{stage} took longer than {format_duration(deadline)} (watcher.cpu_timeout); "
+                "its worker was stopped"
+            ) from None
+
+    def _replace_pool(self, old: Executor, *, stop_workers: bool = False) -> None:
+        self.executor = make_executor(self.config.watcher.workers)
+        if stop_workers:
+            # no public way to stop a busy worker before Python 3.14's kill_workers()
+            for process in list(getattr(old, "_processes", {}).values()):
+                process.kill()
+        old.shutdown(wait=False, cancel_futures=True)
 
     # -- polling ------------------------------------------------------------------------
 
@@ -259,6 +296,9 @@ class Pipeline:
         label = feed["name"] or feed["url"]
         try:
             record = await self._poll(feed, started, t0)
+        except StageTimeout as err:  # an input that keeps the parser busy: this feed fails
+            log.error("feed %s: %s", label, err)
+            record = self._failure(feed, started, t0, None, str(err))
         except Exception as err:  # a bug or an unforeseen input must not stop other feeds
             log.exception("feed %s: poll failed: %s", label, err)
             record = self._failure(feed, started, t0, None, f"internal error: {type(err).__name__}: {err}")
