@@ -18,8 +18,13 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watcher.config import Config, parse_config
+
+if TYPE_CHECKING:
+    from watcher.loopback import LoopbackServer
+    from watcher.store import Store
 
 
 @dataclass
@@ -135,13 +140,13 @@ WIRE_STORY = Story(
 )
 
 
-def _publish(server: object, prefix: str, stories: list[Story], site: str) -> None:
+def _publish(server: LoopbackServer, prefix: str, stories: list[Story], site: str) -> None:
     for s in stories:
         server.add(f"{prefix}/{s.slug}.html", article_page(s, site), content_type="text/html; charset=utf-8")
     server.add(f"{prefix}/feed.xml", rss_feed(stories, server.base_url, site, path=prefix))
 
 
-async def _rounds(config: Config, news: object, wire: object, stories: list[Story], out: list) -> None:
+async def _rounds(config: Config, news: LoopbackServer, wire: LoopbackServer, stories: list[Story], out: list) -> None:
     from watcher.pipeline import Pipeline
     from watcher.store import Store
 
@@ -177,7 +182,7 @@ def build_demo_db(db_path: Path) -> tuple[Config, list]:
     return config, rounds
 
 
-def _second_host() -> object:
+def _second_host() -> LoopbackServer:
     """The second outlet on its own loopback address, so it counts as another source."""
     from watcher.loopback import LoopbackServer
 
@@ -216,7 +221,7 @@ def run_demo(db_path: Path | None = None, *, show_digest: bool = True) -> Path:
     return db_path
 
 
-def show_store(store: object) -> None:
+def show_store(store: Store) -> None:
     from watcher.render import console, print_changes, print_terms
 
     articles = store.query("select id, title, source, latest_version from articles order by id")
@@ -237,7 +242,7 @@ def show_store(store: object) -> None:
     print_changes(changes, f"{len(changes)} term changes")
 
 
-def show_demo_digest(config: Config, store: object) -> None:
+def show_demo_digest(config: Config, store: Store) -> None:
     from watcher.digest.service import preview_console
 
     preview_console(config, store)

@@ -41,6 +41,7 @@ Choices:
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import re
@@ -705,10 +706,8 @@ def parse_feed(
     # nothing: we keep plain text only (html_to_text drops script/style content itself).
     result: Any = None
     if fast:
-        try:
+        with contextlib.suppress(feedxml.Fallback):  # outside what it reads exactly
             result = feedxml.read(body, hdrs)
-        except feedxml.Fallback:
-            result = None
     if result is None:
         try:
             result = feedparser.parse(

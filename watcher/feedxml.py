@@ -103,7 +103,6 @@ _CONTAINER_KEYS = frozenset({
 _IMAGE_CHILDREN = frozenset({"title", "link", "url", "width", "height", "description"})
 _TEXTINPUT_CHILDREN = frozenset({"title", "link", "description", "name"})
 _TITLES = frozenset({"title", "dc_title", "media_title"})
-_LINKS = frozenset({"link"})
 _IDS = frozenset({"id", "guid"})
 _DESCRIPTIONS = frozenset({"description", "dc_description", "media_description"})
 _PUBLISHED = frozenset({"published", "pubdate", "issued", "dcterms_issued"})
@@ -117,8 +116,8 @@ _CONSULTED_ATTRIBUTES = frozenset({
     "src", "text", "about",
 })
 _HANDLED = (
-    _TITLES | _LINKS | _IDS | _DESCRIPTIONS | _PUBLISHED | _UPDATED | _AUTHORS
-    | {"rss", "channel", "feed", "item", "entry", "image", "source", "summary", "content",
+    _TITLES | _IDS | _DESCRIPTIONS | _PUBLISHED | _UPDATED | _AUTHORS
+    | {"rss", "channel", "feed", "item", "entry", "image", "source", "link", "summary", "content",
        "content_encoded", "name", "email", "uri", "url", "contributor", "dc_contributor",
        "width", "height", "itunes_summary", "itunes_owner", "textinput"}
 )
@@ -417,7 +416,7 @@ class _Reader:
             self.title_depth = -1  # feedparser resets it; the source's own text is not ours
         elif name in _TITLES:
             self.title(el, attrs, restore=name == "media_title")
-        elif name in _LINKS:
+        elif name == "link":
             self.link(el, attrs)
         elif name in _IDS:
             self.guid(el, attrs)

@@ -283,7 +283,7 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
 
             print_terms(v["terms"], f"{len(v['terms'])} terms read from version {v['version']}")
     if detail["changes"]:
-        from watcher.render import _hang
+        from watcher.render import hanging
 
         out = Text(f"\n{len(detail['changes'])} term changes from this article (times UTC)", style="bold")
         for c in detail["changes"]:
@@ -296,7 +296,7 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
             if c.get("baseline"):
                 line.append(" (baseline: on record from the first poll)", style="dim")
             out.append("\n")
-            out.append_text(_hang(line, 30))
+            out.append_text(hanging(line, 30))
         _print(out)
 
 

@@ -181,7 +181,6 @@ class StageTimeout(Exception):
     """A parse or article read ran past `watcher.cpu_timeout`; its worker was stopped."""
 
 
-
 class Pipeline:
     """Polls feeds and re-checks articles into one store."""
 
@@ -467,20 +466,18 @@ class Pipeline:
             try:
                 item.snapshot = await asyncio.shield(pending)
                 return
-            except Exception:  # the other poll's read failed: read it ourselves
+            except RuntimeError:  # the poll reading it was cancelled: read it ourselves
                 pass
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         self._reads[url] = future
         self._reads_owned.setdefault(feed["id"], []).append((url, future))
         try:
-            await self._snapshot_for(item, feed, started)
-        except BaseException as err:
-            if not future.done():
-                future.set_exception(err if isinstance(err, Exception) else RuntimeError("cancelled"))
-                future.exception()  # retrieved: nobody need wait on it
+            await self._snapshot_for(item, feed, started)  # never raises but for cancellation
+        except BaseException:
+            future.set_exception(RuntimeError("the read was cancelled"))
+            future.exception()  # retrieved: nobody need wait on it
             raise
-        else:
-            future.set_result(item.snapshot)
+        future.set_result(item.snapshot)
 
     async def _snapshot_for(self, item: EntryRecord, feed: dict, started: datetime) -> None:
         """Read one article. A failure here (a page that breaks the extractor, a dead worker)

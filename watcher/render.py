@@ -110,7 +110,7 @@ def print_changes(changes: list[dict], title: str) -> None:
         if c.get("baseline"):
             baseline = True
             line.append(" (baseline)", style="dim")
-        console.print(_hang(line, 12))
+        console.print(hanging(line, 12))
         if c.get("source"):
             console.print(indented(f"{c['source']} · {c['detected_at']} UTC", 12, style="dim"))
     if baseline:
@@ -119,7 +119,7 @@ def print_changes(changes: list[dict], title: str) -> None:
                                2, style="dim"))
 
 
-def _hang(text: Text, indent: int) -> Text:
+def hanging(text: Text, indent: int) -> Text:
     """``text`` wrapped to the terminal, its continuation lines indented by ``indent``."""
     width = max(console.width, indent + 20)
     lines = text.wrap(console, width)

@@ -42,43 +42,47 @@ def state_segments(state: dict | None, compare: dict | None = None) -> Segments:
     side of a change), the bits not in it are flagged new. Same words as :func:`state_text`."""
     if not state:
         return [("not reported", False)]
-    cmp_ = compare if compare is not None else None
-    cv = _values_dict((cmp_ or {}).get("values"))
+    diff = compare is not None  # only then is anything new
+    other = compare or {}
+    cv = _values_dict(other.get("values"))
     v = _values_dict(state.get("values"))
     stance = str(state.get("stance", "?"))
-    out: Segments = [(stance, cmp_ is not None and cmp_.get("stance") != stance)]
+    out: Segments = [(stance, diff and other.get("stance") != stance)]
     if state.get("precondition"):
-        out += [(" (", False), ("precondition", cmp_ is not None and not cmp_.get("precondition")), (")", False)]
+        out += [(" (", False), ("precondition", diff and not other.get("precondition")), (")", False)]
     groups: list[Segments] = []
     if v.get("party"):
-        groups.append([(f"party {v['party']}", cmp_ is not None and cv.get("party") != v["party"])])
+        groups.append([(f"party {v['party']}", diff and cv.get("party") != v["party"])])
     if v.get("places"):
         known = set(cv.get("places") or [])
-        group: Segments = []
-        for i, place in enumerate(v["places"]):
-            group += ([(", ", False)] if i else []) + [(str(place), cmp_ is not None and place not in known)]
-        groups.append(group)
+        groups.append(_joined([(str(p), diff and p not in known) for p in v["places"]]))
     if v.get("numbers"):
         def num(n: dict) -> str:
             return f"{n['value']} {n.get('unit') or ''}".strip()
         known = {num(n) for n in cv.get("numbers") or []}
-        group = []
-        for i, n in enumerate(v["numbers"]):
-            group += ([(", ", False)] if i else []) + [(num(n), cmp_ is not None and num(n) not in known)]
-        groups.append(group)
+        groups.append(_joined([(num(n), diff and num(n) not in known) for n in v["numbers"]]))
     if v.get("text"):
-        groups.append([(str(v["text"]), cmp_ is not None and cv.get("text") != v["text"])])
+        groups.append([(str(v["text"]), diff and cv.get("text") != v["text"])])
     if groups:
         out.append((" — ", False))
         for i, group in enumerate(groups):
             out += ([("; ", False)] if i else []) + group
     responses = state.get("responses") or []
     if responses:
-        known = {(r["actor"], r["stance"]) for r in (cmp_ or {}).get("responses") or []}
+        known = {(r["actor"], r["stance"]) for r in other.get("responses") or []}
         out.append(("; ", False))
-        for i, r in enumerate(responses):
-            out += ([(", ", False)] if i else []) + [
-                (f"{r['actor']} {r['stance']}", cmp_ is not None and (r["actor"], r["stance"]) not in known)]
+        out += _joined([(f"{r['actor']} {r['stance']}", diff and (r["actor"], r["stance"]) not in known)
+                        for r in responses])
+    return out
+
+
+def _joined(items: list[tuple[str, bool]], sep: str = ", ") -> Segments:
+    """Segments of `items` with an unmarked separator between them."""
+    out: Segments = []
+    for i, item in enumerate(items):
+        if i:
+            out.append((sep, False))
+        out.append(item)
     return out
 
 
@@ -107,9 +111,18 @@ def _what(item: ChangeItem) -> str:
 @dataclass
 class Described:
     headline: str
-    lines: list[str]  # before → after, new stance
-    # the same lines as (label, segments) for formats that can mark what is new
+    # the lines under the headline as (label, segments): ("before", …), ("after", …), ("was", …)
+    # or ("", …) for a state alone; formats that can mark what is new use the segments
     parts: list[tuple[str, Segments]] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        """The parts as plain text: "before: …", "after: …", "was …", or the state alone."""
+        out = []
+        for label, segments in self.parts:
+            text = _plain(segments)
+            out.append(f"{label} {text}" if label == "was" else f"{label}: {text}" if label else text)
+        return out
 
 
 def _status_segments(before: dict, after: dict) -> Segments:
@@ -123,8 +136,7 @@ def _status_segments(before: dict, after: dict) -> Segments:
              if (r["actor"], r["stance"]) not in known and r["stance"] != "reaffirmed"]
     if fresh:
         out.append((f"; new response{'s' if len(fresh) != 1 else ''}: ", False))
-        for i, text in enumerate(fresh):
-            out += ([(", ", False)] if i else []) + [(text, True)]
+        out += _joined([(text, True) for text in fresh])
     values = values_text(after.get("values"))
     if values:
         out.append((f" — {values}", False))
@@ -134,20 +146,17 @@ def _status_segments(before: dict, after: dict) -> Segments:
 def describe(item: ChangeItem) -> Described:
     before, after = item.before or {}, item.after or {}
     if item.kind == "new":
-        parts = [("", state_segments(after))]
-        return Described(f"new: {item.category}", [_plain(s) for _, s in parts], parts)
+        return Described(f"new: {item.category}", [("", state_segments(after))])
     if item.kind == "withdrawn":
-        parts = [("was", state_segments(before))] if before else []
-        return Described(f"withdrawn: {item.category}", [f"was {_plain(s)}" for _, s in parts], parts)
+        return Described(f"withdrawn: {item.category}", [("was", state_segments(before))] if before else [])
     if item.kind == "status":
-        parts = [("", _status_segments(before, after))]
-        return Described(f"status: {item.category} — {_what(item)}", [_plain(s) for _, s in parts], parts)
+        return Described(f"status: {item.category} — {_what(item)}", [("", _status_segments(before, after))])
     parts = []
     if before:
         parts.append(("before", state_segments(before)))
     if after:
         parts.append(("after", state_segments(after, before if before else None)))
-    return Described(f"{item.kind}: {_detail(item)}", [f"{label}: {_plain(s)}" for label, s in parts], parts)
+    return Described(f"{item.kind}: {_detail(item)}", parts)
 
 
 def provenance(item: ChangeItem) -> str:
