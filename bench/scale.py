@@ -1,6 +1,6 @@
 """Scale benchmark: a database with 10,000 feeds' worth of history, and the read commands on it.
 
-    python bench/scale.py [--db PATH] [--terms 1000000] [--feeds 10000] [--keep] [--json FILE]
+    python bench/scale.py [--db PATH] [--terms 1000000] [--feeds 10000] [--reuse] [--json FILE]
 
 Synthesises, with the real schema (``Store.open`` creates it) and plain ``executemany``:
 
@@ -270,7 +270,7 @@ def _time_cli(args: list[str], db: Path, config: Path, repeat: int = 3) -> dict:
             "output_lines": proc.stdout.count("\n"), "stderr": proc.stderr[-300:] if proc.returncode else ""}
 
 
-def _startup(config: Path, db: Path) -> float:
+def _startup() -> float:
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "watcher", "--help"], capture_output=True, timeout=60)
     return round(time.perf_counter() - t0, 3)
@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     config = db.parent / "config.toml"
     config.write_text(f'[watcher]\ndatabase = "{db}"\n\n[[feeds]]\nurl = "https://example.org/feed.xml"\n\n'
                       '[digest]\nchannels = ["console"]\n')
-    result["cli_startup_s"] = _startup(config, db)
+    result["cli_startup_s"] = _startup()
     result["cli"] = [
         _time_cli(["digest", "--dry-run"], db, config),
         _time_cli(["history", "--conflict", "russia-ukraine"], db, config),

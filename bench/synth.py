@@ -32,7 +32,6 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 BASE = "@@BASE@@"
 ITEMS = 50
 CHANGED_FRACTION = 0.10
@@ -116,16 +115,10 @@ class Item:
 
 
 def _seed_stories() -> list[tuple[str, list[str]]]:
-    from watcher.demo import _body_without_title
-    from watcher.terms import title_of
+    """(headline, paragraphs) of each seed article, as `watcher.demo` reads them."""
+    from watcher.demo import seed_stories
 
-    stories = []
-    for path in sorted((ROOT / "seeds").glob("*.txt")):
-        text = path.read_text(encoding="utf-8")
-        title = title_of(text)
-        body = _body_without_title(text, title)
-        stories.append((title, [p for p in body.split("\n\n") if p.strip()]))
-    return stories
+    return [(s.title, [p for p in s.text.split("\n\n") if p.strip()]) for s in seed_stories()]
 
 
 _LEADS = [

@@ -12,50 +12,19 @@ import logging
 from pathlib import Path
 
 import pytest
-from projection import projection
+from projection import STORIES, good_feeds, make_config, poll, projection, publish, publish_good
 
-from watcher.config import Config, parse_config
-from watcher.demo import Story, article_page, edited, rss_feed, seed_stories
+from watcher.demo import article_page, edited, rss_feed
 from watcher.loopback import LoopbackServer
 from watcher.pipeline import Pipeline
-from watcher.store import Store
 
 pytestmark = pytest.mark.timeout(60)
-
-STORIES = seed_stories()
-
-
-def make_config(db: Path, feeds: list[dict], **watcher: object) -> Config:
-    settings = {"database": str(db), "allow_private": True, "workers": 1, "timeout": "2s", "interval": "15m"}
-    settings.update(watcher)
-    return parse_config({"watcher": settings, "feeds": feeds}, base=db.parent)
-
-
-def publish(server: LoopbackServer, path: str, stories: list[Story]) -> str:
-    for s in stories:
-        server.add(f"/world/{s.slug}.html", article_page(s), content_type="text/html; charset=utf-8")
-    return server.add(path, rss_feed(stories, server.base_url))
-
-
-def poll(config: Config, *, all_feeds: bool = True) -> tuple[Store, list]:
-    store = Store.open(config.watcher.database)
-
-    async def run() -> list:
-        async with Pipeline(config, store) as pipeline:
-            return await pipeline.poll(all_feeds=all_feeds)
-
-    return store, asyncio.run(run())
 
 
 @pytest.fixture
 def site(loopback: LoopbackServer) -> LoopbackServer:
-    publish(loopback, "/good1.xml", STORIES)
-    publish(loopback, "/good2.xml", STORIES)  # the same stories: whichever poll commits first stores both
+    publish_good(loopback)  # the same stories in both feeds: whichever poll commits first stores both
     return loopback
-
-
-def good_feeds(server: LoopbackServer) -> list[dict]:
-    return [{"url": server.url("/good1.xml"), "name": "good one"}, {"url": server.url("/good2.xml"), "name": "good two"}]
 
 
 @pytest.fixture

@@ -3,15 +3,14 @@ and the database ends up exactly as when each feed is polled on its own."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
+from projection import poll
 
 from watcher.config import parse_config
 from watcher.demo import article_page, rss_feed, seed_stories
 from watcher.loopback import LoopbackServer
-from watcher.pipeline import Pipeline
 from watcher.store import Store
 
 pytestmark = pytest.mark.timeout(60)
@@ -23,14 +22,7 @@ def _run(db: Path, urls: list[str]) -> Store:
          "feeds": [{"url": u} for u in urls]},
         base=db.parent,
     )
-    store = Store.open(db)
-
-    async def go() -> None:
-        async with Pipeline(config, store) as pipeline:
-            await pipeline.poll(all_feeds=True)
-
-    asyncio.run(go())
-    return store
+    return poll(config)[0]
 
 
 def test_one_read_for_a_story_in_many_feeds(loopback: LoopbackServer, tmp_path: Path) -> None:

@@ -6,7 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from watcher import relevance as relevance_mod
 from watcher.models import Topic
 from watcher.relevance import (
     DEFAULT_CEASEFIRE_PHRASES,
@@ -155,11 +158,6 @@ def test_speed_microseconds_per_entry() -> None:
 
 
 # --- the fast tokenizer is the regex's tokenizer --------------------------------------------
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from watcher import relevance as relevance_mod  # noqa: E402
 
 
 @settings(max_examples=3000, deadline=None)

@@ -402,7 +402,6 @@ _BLOCK_TAGS = frozenset(
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed")
 _MARKUP_HINT = re.compile(r"<[A-Za-z/!]|&[#A-Za-z]")
 _SPACES = re.compile(r"[^\S\n]+")
-_NEWLINES = re.compile(r"\s*\n\s*(?:\n\s*)+")
 
 
 def _collapse(text: str) -> str:
@@ -534,7 +533,8 @@ def _lxml_text(value: str, paragraphs: bool) -> str:
 # ("\n\s*\n" from the run's first to its last line break; what is left of the run sits at
 # the ends of the pieces and is stripped) and collapses each piece with str.split(), which
 # is many times faster than substituting every space with a regex. The result is the
-# same as _paragraphs_reference (re's \s and str.split() agree on what whitespace is).
+# same as the two regex substitutions it replaced (tests/test_feeds.py keeps them as the
+# reference; re's \s and str.split() agree on what whitespace is).
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
@@ -551,12 +551,6 @@ def _paragraphs(text: str) -> str:
         if piece:
             out.append(piece)
     return "\n\n".join(out)
-
-
-def _paragraphs_reference(text: str) -> str:
-    """_paragraphs as first written (the tests check that both agree)."""
-    text = _SPACES.sub(" ", text.replace("\r", "\n"))
-    return _NEWLINES.sub("\n\n", text).strip()
 
 
 # --------------------------------------------------------------------------------------
