@@ -236,31 +236,71 @@ TURKEY_SYRIA_MANBIJ = (
 )
 
 
+def _case(name, text, conflicts, *expected):
+    """A story, the conflicts its terms may name, and the terms it must give: each a
+    (conflict, category, proposer) tuple, with a dict of `_has` options as a fourth item."""
+    return pytest.param(text, conflicts, expected, id=name)
+
+
+@pytest.mark.parametrize(("text", "conflicts", "expected"), [
+    _case("syria_idlib_russia_turkey_deal", SYRIA_IDLIB, ["syria"],
+          ("syria", "ceasefire", "agreement", {"places": ["idlib"]})),
+    _case("syria_sdf_deal", SYRIA_SDF, ["syria"],
+          ("syria", "ceasefire", "agreement"),
+          ("syria", "return_displaced", "agreement")),
+    _case("libya_geneva_ceasefire", LIBYA_GENEVA, ["libya"],
+          ("libya", "ceasefire", "agreement"),
+          ("libya", "troop_withdrawal", "agreement")),
+    _case("karabakh_russian_brokered_deal", KARABAKH_2020, ["armenia-azerbaijan"],
+          ("armenia-azerbaijan", "ceasefire", "agreement"),
+          ("armenia-azerbaijan", "monitoring_peacekeeping", "agreement", {"places": ["lachin-corridor"]})),
+    _case("armenia_azerbaijan_white_house_deal", ARMENIA_WASHINGTON, ["armenia-azerbaijan"],
+          ("armenia-azerbaijan", "transit_corridor", "agreement", {"places": ["nakhchivan", "syunik"]}),
+          ("armenia-azerbaijan", "normalization", "agreement")),
+    _case("india_pakistan_ceasefire", INDIA_PAKISTAN_CEASEFIRE, ["india-pakistan"],
+          ("india-pakistan", "ceasefire", "agreement")),
+    _case("india_pakistan_talks_offer", INDIA_PAKISTAN_TALKS, ["india-pakistan"],
+          ("india-pakistan", "negotiations", "pakistan", {"stance": "proposed"})),
+    _case("thailand_cambodia_malaysia_talks", THAI_CAMBODIA, ["thailand-cambodia"],
+          ("thailand-cambodia", "ceasefire", "agreement"),
+          ("thailand-cambodia", "monitoring_peacekeeping", None, {"places": ["preah-vihear"]})),
+    _case("tigray_pretoria_deal", TIGRAY_PRETORIA, ["ethiopia-tigray"],
+          ("ethiopia-tigray", "ceasefire", "agreement"),
+          ("ethiopia-tigray", "military_limits", "agreement"),
+          ("ethiopia-tigray", "humanitarian_access", "agreement")),
+    _case("myanmar_china_brokered_truce", MYANMAR_SHAN, ["myanmar"],
+          ("myanmar", "ceasefire", "agreement", {"places": ["shan"]})),
+    _case("myanmar_quake_ceasefire", MYANMAR_QUAKE, ["myanmar"],
+          ("myanmar", "ceasefire", "myanmar-junta")),
+    _case("israel_hezbollah_deal", LEBANON_DEAL, ["israel-hezbollah"],
+          ("israel-hezbollah", "ceasefire", "agreement"),
+          ("israel-hezbollah", "troop_withdrawal", "agreement", {"places": ["southern-lebanon"]})),
+    _case("israel_iran_ceasefire", ISRAEL_IRAN, ["israel-iran"],
+          ("israel-iran", "ceasefire", None)),
+    # talks offered on a condition (TERMS.md: the condition gates the offer, the talks stay proposed)
+    _case("iran_talks_precondition", IRAN_TALKS, ["israel-iran"],
+          ("israel-iran", "negotiations", "iran")),
+    _case("russia_mediating_elsewhere", RUSSIA_MEDIATES_IRAN, ["israel-iran"],
+          ("israel-iran", "ceasefire", "russia")),
+    _case("two_conflicts_in_one_story", TWO_CONFLICTS, ["thailand-cambodia", "armenia-azerbaijan"],
+          ("thailand-cambodia", "ceasefire", "agreement"),
+          ("armenia-azerbaijan", "transit_corridor", "agreement", {"places": ["nakhchivan"]})),
+    _case("turkey_backed_factions_us_mediation", TURKEY_SYRIA_MANBIJ, ["syria"],
+          ("syria", "ceasefire", "agreement", {"places": ["manbij"]}),
+          ("syria", "troop_withdrawal", "agreement", {"places": ["manbij"]})),
+])
+def test_story(text, conflicts, expected):
+    e = extract(text)
+    _only(e, *conflicts)
+    for conflict, category, proposer, *options in expected:
+        _has(e, conflict, category, proposer, **(options[0] if options else {}))
+
+
 def test_syria_sochi_conference():
     e = extract(SYRIA_SOCHI)
     _only(e, "syria")
     _has(e, "syria", "constitutional_status", "agreement")
     _no_place(e, "black-sea")
-
-
-def test_syria_idlib_russia_turkey_deal():
-    e = extract(SYRIA_IDLIB)
-    _only(e, "syria")
-    _has(e, "syria", "ceasefire", "agreement", places=["idlib"])
-
-
-def test_syria_sdf_deal():
-    e = extract(SYRIA_SDF)
-    _only(e, "syria")
-    _has(e, "syria", "ceasefire", "agreement")
-    _has(e, "syria", "return_displaced", "agreement")
-
-
-def test_libya_geneva_ceasefire():
-    e = extract(LIBYA_GENEVA)
-    _only(e, "libya")
-    _has(e, "libya", "ceasefire", "agreement")
-    _has(e, "libya", "troop_withdrawal", "agreement")
 
 
 def test_libya_egypt_initiative():
@@ -272,20 +312,6 @@ def test_libya_egypt_initiative():
     assert {"actor": "libya-gnu", "stance": "rejected"} in t.responses
 
 
-def test_karabakh_russian_brokered_deal():
-    e = extract(KARABAKH_2020)
-    _only(e, "armenia-azerbaijan")
-    _has(e, "armenia-azerbaijan", "ceasefire", "agreement")
-    _has(e, "armenia-azerbaijan", "monitoring_peacekeeping", "agreement", places=["lachin-corridor"])
-
-
-def test_armenia_azerbaijan_white_house_deal():
-    e = extract(ARMENIA_WASHINGTON)
-    _only(e, "armenia-azerbaijan")
-    _has(e, "armenia-azerbaijan", "transit_corridor", "agreement", places=["nakhchivan", "syunik"])
-    _has(e, "armenia-azerbaijan", "normalization", "agreement")
-
-
 def test_historical_ceasefire_is_background():
     e = extract(KARABAKH_1994)
     _only(e, "armenia-azerbaijan")
@@ -293,90 +319,11 @@ def test_historical_ceasefire_is_background():
     assert not any(t.category == "ceasefire" for t in e.terms)
 
 
-def test_india_pakistan_ceasefire():
-    e = extract(INDIA_PAKISTAN_CEASEFIRE)
-    _only(e, "india-pakistan")
-    _has(e, "india-pakistan", "ceasefire", "agreement")
-
-
-def test_india_pakistan_talks_offer():
-    e = extract(INDIA_PAKISTAN_TALKS)
-    _only(e, "india-pakistan")
-    _has(e, "india-pakistan", "negotiations", "pakistan", stance="proposed")
-
-
-def test_thailand_cambodia_malaysia_talks():
-    e = extract(THAI_CAMBODIA)
-    _only(e, "thailand-cambodia")
-    _has(e, "thailand-cambodia", "ceasefire", "agreement")
-    _has(e, "thailand-cambodia", "monitoring_peacekeeping", places=["preah-vihear"])
-
-
-def test_tigray_pretoria_deal():
-    e = extract(TIGRAY_PRETORIA)
-    _only(e, "ethiopia-tigray")
-    _has(e, "ethiopia-tigray", "ceasefire", "agreement")
-    _has(e, "ethiopia-tigray", "military_limits", "agreement")
-    _has(e, "ethiopia-tigray", "humanitarian_access", "agreement")
-
-
-def test_myanmar_china_brokered_truce():
-    e = extract(MYANMAR_SHAN)
-    _only(e, "myanmar")
-    _has(e, "myanmar", "ceasefire", "agreement", places=["shan"])
-
-
-def test_myanmar_quake_ceasefire():
-    e = extract(MYANMAR_QUAKE)
-    _only(e, "myanmar")
-    _has(e, "myanmar", "ceasefire", "myanmar-junta")
-
-
-def test_israel_hezbollah_deal():
-    e = extract(LEBANON_DEAL)
-    _only(e, "israel-hezbollah")
-    _has(e, "israel-hezbollah", "ceasefire", "agreement")
-    _has(e, "israel-hezbollah", "troop_withdrawal", "agreement", places=["southern-lebanon"])
-
-
-def test_israel_iran_ceasefire():
-    e = extract(ISRAEL_IRAN)
-    _only(e, "israel-iran")
-    _has(e, "israel-iran", "ceasefire")
-
-
-def test_iran_talks_precondition():
-    e = extract(IRAN_TALKS)
-    _only(e, "israel-iran")
-    # talks offered on a condition (TERMS.md: the condition gates the offer, the talks stay proposed)
-    _has(e, "israel-iran", "negotiations", "iran")
-
-
-def test_russia_mediating_elsewhere():
-    e = extract(RUSSIA_MEDIATES_IRAN)
-    _only(e, "israel-iran")
-    _has(e, "israel-iran", "ceasefire", "russia")
-
-
 def test_istanbul_is_a_venue():
     e = extract(ISTANBUL_SWAP)
     _only(e, "russia-ukraine")
     _has(e, "russia-ukraine", "prisoner_exchange", "agreement")
     assert all(t.values["places"] == [] for t in e.terms)
-
-
-def test_two_conflicts_in_one_story():
-    e = extract(TWO_CONFLICTS)
-    _only(e, "thailand-cambodia", "armenia-azerbaijan")
-    _has(e, "thailand-cambodia", "ceasefire", "agreement")
-    _has(e, "armenia-azerbaijan", "transit_corridor", "agreement", places=["nakhchivan"])
-
-
-def test_turkey_backed_factions_us_mediation():
-    e = extract(TURKEY_SYRIA_MANBIJ)
-    _only(e, "syria")
-    _has(e, "syria", "ceasefire", "agreement", places=["manbij"])
-    _has(e, "syria", "troop_withdrawal", "agreement", places=["manbij"])
 
 
 @pytest.mark.parametrize("text", [TRADE_TRUCE, SPORTS_TRUCE], ids=["trade", "sports"])

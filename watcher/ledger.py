@@ -20,7 +20,7 @@ writes what it returns.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from watcher.models import Term
@@ -240,8 +240,7 @@ def _violation_as_value(term: Term) -> Term:
         return term
     values = {k: v for k, v in term.values.items() if k != "party"}
     values["violated_by"] = party
-    return Term(term.conflict, term.category, term.proposer, term.stance, term.precondition,
-                values, term.responses, term.quote, term.span)
+    return replace(term, values=values)
 
 
 def _row_state(row: dict) -> dict:
@@ -337,8 +336,8 @@ def fold(
         term_id, term = _merge_same_key(grouped[key])
         term = _violation_as_value(term)
         row = current.get(key)
-        change = None
-        if previous is not None and key in previous:
+        revised = previous is not None and key in previous
+        if revised:
             change = _revision(key, term_id, term, previous[key])
         elif row is None:
             kind = "withdrawn" if term.stance == "withdrawn" else "new"
@@ -346,19 +345,19 @@ def fold(
                             None, _term_state(term), term.quote, term_id)
         else:
             change = _against_ledger(key, term_id, term, row)
-            if change is not None:
+        if revised and change is None and row is not None:
+            # the edit left this term as it was: it confirms, it must not move the ledger
+            new_row = _confirmed_row(row, term_id, obs)
+        else:
+            new_row = _updated_row(key, term_id, term, row, obs)
+        if change is not None:
+            if not revised and row is not None:
                 # after: the term as it now stands on the table (this report folded into
                 # what was known), so a report that omits a known response does not
                 # read as if the response were gone
-                change.after = _row_state(_updated_row(key, term_id, term, row, obs))
-        if change is not None:
+                change.after = _row_state(new_row)
             result.changes.append(change)
-        revision_unchanged = previous is not None and key in previous and change is None
-        if revision_unchanged and row is not None:
-            # the edit left this term as it was: it confirms, it must not move the ledger
-            result.ledger.append(_confirmed_row(row, term_id, obs))
-        else:
-            result.ledger.append(_updated_row(key, term_id, term, row, obs))
+        result.ledger.append(new_row)
 
     if previous is not None:
         for key, rows in sorted(previous.items()):

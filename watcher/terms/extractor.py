@@ -265,24 +265,18 @@ def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
     t = title or ""
     tsc, tbr = score(t, g.conflict_re.finditer(t) if g.conflict_re else (),
                      g.place_re.finditer(t) if g.place_re else ())
-    for c, v in tsc.items():
-        total[c] = total.get(c, 0) + 2 * v
-    for c, v in tbr.items():
-        btotal[c] = btotal.get(c, 0) + 2 * v
+    _add_scores(total, tsc, 2)
+    _add_scores(btotal, tbr, 2)
     per: list[tuple[dict[str, float], dict[str, float]]] = []
     for s, cms, pms in zip(sents, memo[_CNAMES], memo[_PLACES], strict=True):
         sc, br = score(s.text, cms, pms)
         per.append((sc, br))
         if not s.furniture:
-            for c, v in sc.items():
-                total[c] = total.get(c, 0) + v
-            for c, v in br.items():
-                btotal[c] = btotal.get(c, 0) + v
+            _add_scores(total, sc)
+            _add_scores(btotal, br)
     # a broker's mentions count where the story shows its war otherwise (or nothing else)
     shown = set(total) or set(btotal)
-    for c, v in btotal.items():
-        if c in shown:
-            total[c] = total.get(c, 0) + v
+    _add_scores(total, btotal, only=shown)
     if not total:
         return None, [None] * len(sents)
     main = max(total, key=total.get)
@@ -290,15 +284,21 @@ def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
     for sc, br in per:
         if br:
             sc = dict(sc)
-            for c, v in br.items():
-                if c in shown:
-                    sc[c] = sc.get(c, 0) + v
+            _add_scores(sc, br, only=shown)
         other = max(sc, key=sc.get) if sc else None
         if other and other != main and sc.get(main, 0) == 0 and sc[other] >= 2:
             out.append(other)
         else:
             out.append(main)
     return main, out
+
+
+def _add_scores(into: dict[str, float], scores: dict[str, float], weight: float = 1,
+                only: set[str] | None = None) -> None:
+    """Adds `scores` (times `weight`) into `into`, for the conflicts in `only` when given."""
+    for c, v in scores.items():
+        if only is None or c in only:
+            into[c] = into.get(c, 0) + weight * v
 
 
 # "Russia-backed talks", "a US-brokered deal", "Iran-aligned militias": the actor sponsors
@@ -580,7 +580,6 @@ class _Doc:
         if _NEGATION.search(before) and h.category not in _NEG_OK:
             return None
         ca, cb = next(((a, b) for a, b in cls if a <= p < b), (0, len(s.text)))
-        clause = s.text[ca:cb]
         if _SPECULATION.search(s.text[ca:p]):
             return None
         if self._has_year(s.text) and (_historic(_HISTORY_BEFORE.search(s.text, max(0, p - 30), p))
@@ -619,16 +618,7 @@ class _Doc:
             return None
         conflict = self.sent_conf[i] or self.main
         c = _Cand(conflict, h.category, proposer, stance, pre, i, h.start, h.end, explicit)
-        c.places = []
-        theatre = self.g.conflicts.get(conflict, {}).get("theatre")
-        if theatre and h.category == "ceasefire" and theatre not in c.places and re.search(
-                re.escape(theatre), self.text, re.I):
-            c.places = sorted({*c.places, theatre})
-        c.numbers = V.numbers(clause, h.category, self.memo) or V.numbers(s.text, h.category, self.memo)
-        c.party = V.party(s.text, (p, h.end - s.start), ms, proposer, h.category)
-        if h.category in ("troop_withdrawal", "territorial_status"):
-            c.text = V.border_text(s.text)
-        return c
+        return self._with_values(c, s, ca, cb, V.party(s.text, (p, h.end - s.start), ms, proposer, h.category))
 
     def _status_cand(self, h: _Hit, s: Sentence, ms, rs: list[Role], ca: int, cb: int, i: int,
                      st: str, cue: tuple[int, int]) -> _Cand:
@@ -647,16 +637,21 @@ class _Doc:
         proposer = own[-1] if own else AGREEMENT
         conflict = self.sent_conf[i] or self.main
         c = _Cand(conflict, h.category, proposer, st, False, i, h.start, h.end, True, status=True)
-        theatre = self.g.conflicts.get(conflict, {}).get("theatre")
-        if theatre and h.category == "ceasefire" and re.search(re.escape(theatre), self.text, re.I):
+        party = (violator(t, cue, (p, h.end - s.start), ms) if st == "violated"
+                 else V.party(t, (p, h.end - s.start), ms, proposer, h.category))
+        return self._with_values(c, s, ca, cb, party)
+
+    def _with_values(self, c: _Cand, s: Sentence, ca: int, cb: int, party: str | None) -> _Cand:
+        """A candidate with its values: the conflict's theatre on a ceasefire when the story
+        names it, the numbers of its clause [ca, cb) (else of its sentence), its party and the
+        border wording. (Places named in the sentence are added later, by _assign_places.)"""
+        theatre = self.g.conflicts.get(c.conflict, {}).get("theatre")
+        if theatre and c.category == "ceasefire" and re.search(re.escape(theatre), self.text, re.I):
             c.places = [theatre]
-        clause = s.text[ca:cb]
-        c.numbers = V.numbers(clause, h.category, self.memo) or V.numbers(s.text, h.category, self.memo)
-        if st == "violated":
-            c.party = violator(s.text, cue, (p, h.end - s.start), ms)
-        else:
-            c.party = V.party(s.text, (p, h.end - s.start), ms, proposer, h.category)
-        if h.category in ("troop_withdrawal", "territorial_status"):
+        c.numbers = (V.numbers(s.text[ca:cb], c.category, self.memo)
+                     or V.numbers(s.text, c.category, self.memo))
+        c.party = party
+        if c.category in ("troop_withdrawal", "territorial_status"):
             c.text = V.border_text(s.text)
         return c
 
@@ -898,8 +893,8 @@ def _ranges(idx: list[int], sents: list[Sentence]) -> list[tuple[int, int]]:
     return out
 
 
-def _assign_places(s: Sentence, here: list[_Cand], g: Gazetteer, cuts: list[int] | None = None,
-                   background: set[int] | None = None, memo: dict | None = None) -> None:
+def _assign_places(s: Sentence, here: list[_Cand], g: Gazetteer, cuts: list[int] | None,
+                   background: set[int] | None, memo: dict) -> None:
     """Each place named in a sentence belongs to the term whose trigger is nearest, in the same
     stretch of the sentence (clauses and condition clauses are separate stretches): "talks if
     Ukraine withdrew from Donbass" puts Donbass on the withdrawal, not on the talks. Other
@@ -936,9 +931,7 @@ def _assign_places(s: Sentence, here: list[_Cand], g: Gazetteer, cuts: list[int]
             in_seg = seg(c.start - s.start) == ps
             if d == near and (in_seg or not same) or (in_seg and (d <= near + 40 or named)):
                 key = ("place ids", where, c.conflict, c.category)
-                ids = memo.get(key) if memo is not None else None
+                ids = memo.get(key)
                 if ids is None:
-                    ids = V.places(where, g, c.conflict, c.category)
-                    if memo is not None:
-                        memo[key] = ids
+                    ids = memo[key] = V.places(where, g, c.conflict, c.category)
                 c.places = sorted({*c.places, *ids})

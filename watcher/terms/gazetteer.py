@@ -184,10 +184,6 @@ class Gazetteer:
         self.merged_literals = {}
         return self
 
-    def present_literals(self, low: str) -> dict[str, list[int]]:
-        """Gate literals occurring in lower-cased text, with their positions (one C-level pass)."""
-        return self.literals.scan(low)
-
     def literals_with(self, also: frozenset[str]) -> LiteralIndex:
         """The categories' literal index extended by `also`: one scan finds both sets."""
         idx = self.merged_literals.get(also)
@@ -297,13 +293,10 @@ def _compile_category(cat: str, spec: dict) -> Category:
     if not pats:
         pats = [r"(?!x)x"]
     body = r"\b(?:" + "|".join(pats) + r")"
-    trig = re.compile(body.lower())
-    grouped = by_first_char([p.lower() for p in pats])
-    if grouped is not None:
-        try:
-            trig = re.compile(r"\b" + grouped)  # the same matches as `body`, found faster
-        except re.error:  # pragma: no cover - an odd pattern only loses the speed-up
-            pass
+    try:
+        trig = re.compile(regrouped(body.lower()))  # the same matches as `body`, found faster
+    except re.error:  # pragma: no cover - an odd pattern only loses the speed-up
+        trig = re.compile(body.lower())
     cased = spec.get("cased_patterns") or []
     cased_re = re.compile(r"\b(?:" + "|".join(cased) + r")") if cased else None
     ctx = re.compile(r"\b(?:" + spec["context"] + ")", re.IGNORECASE) if spec.get("context") else None
@@ -326,9 +319,10 @@ def _compile_category(cat: str, spec: dict) -> Category:
 _SPECIAL = set("\\.^$*+?{}[]|()")
 
 
-def _split_top(s: str) -> list[str] | None:
-    """`s` split at its top-level "|" (None when its brackets do not balance)."""
-    out, depth, start, i = [], 0, 0, 0
+def _structure(s: str, i: int = 0):
+    """The indexes and characters of `s` from `i` on, escapes and character classes skipped
+    whole: what gives the pattern its shape ("(", ")", "|", ...). An unclosed class yields
+    (its index, None) and ends the walk."""
     while i < len(s):
         ch = s[i]
         if ch == "\\":
@@ -337,9 +331,20 @@ def _split_top(s: str) -> list[str] | None:
         if ch == "[":
             j = _class_end(s, i)
             if j < 0:
-                return None
+                yield i, None
+                return
             i = j + 1
             continue
+        yield i, ch
+        i += 1
+
+
+def _split_top(s: str) -> list[str] | None:
+    """`s` split at its top-level "|" (None when its brackets do not balance)."""
+    out, depth, start = [], 0, 0
+    for i, ch in _structure(s):
+        if ch is None:
+            return None
         if ch == "(":
             depth += 1
         elif ch == ")":
@@ -347,7 +352,6 @@ def _split_top(s: str) -> list[str] | None:
         elif ch == "|" and depth == 0:
             out.append(s[start:i])
             start = i + 1
-        i += 1
     if depth != 0:
         return None
     out.append(s[start:])
@@ -373,23 +377,16 @@ def _class_end(s: str, i: int) -> int:
 
 def _group_end(s: str, i: int) -> int:
     """Index of the ")" closing the group opened at s[i] (-1 if none)."""
-    depth, j = 0, i
-    while j < len(s):
-        ch = s[j]
-        if ch == "\\":
-            j += 2
-            continue
-        if ch == "[":
-            j = _class_end(s, j)
-            if j < 0:
-                return -1
-        elif ch == "(":
+    depth = 0
+    for j, ch in _structure(s, i):
+        if ch is None:
+            return -1
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
             if depth == 0:
                 return j
-        j += 1
     return -1
 
 
@@ -421,16 +418,13 @@ def _lead(alt: str) -> tuple[str, str | None]:
     if not alt:
         return "any", None
     if alt[0] == "\\":
-        head, k = alt[:2], 2
-        if head[1:] in ("d", "w", "s") or head[1:] and not head[1].isalnum():
-            pass
-        else:
+        c = alt[1:2]
+        if not (c in ("d", "w", "s") or c and not c.isalnum()) or alt[2:3] in ("?", "*") \
+                or alt[2:4] in ("{0", "{,"):
             return "any", None
-        if alt[k:k + 1] in ("?", "*") or alt[k:k + 2] in ("{0", "{,"):
-            return "any", None
-        if not head[1].isalnum():  # an escaped punctuation mark: a literal
-            return "lit", head[1]
-        return "class", head
+        if not c.isalnum():  # an escaped punctuation mark: a literal
+            return "lit", c
+        return "class", alt[:2]
     if alt[0] == "[":
         j = _class_end(alt, 0)
         if j < 0 or alt[j + 1:j + 2] in ("?", "*") or alt[j + 1:j + 3] in ("{0", "{,"):
@@ -470,8 +464,8 @@ def by_first_char(alts: list[str]) -> str | None:
     chars = sorted({c for k, c in leads if k == "lit"})
     groups = []
     for c in chars:
-        members = [a for a, (k, x) in zip(flat, leads, strict=True) if k == "any" or (k == "lit" and x == c)
-                   or (k == "class" and re.fullmatch(x, c))]
+        members = [a for a, (k, x) in zip(flat, leads, strict=True)
+                   if k == "lit" and x == c or k == "class" and re.fullmatch(x, c)]
         groups.append("(?:" + "|".join(members) + ")")
     rest = [a for a, (k, _) in zip(flat, leads, strict=True) if k != "lit"]
     if rest:

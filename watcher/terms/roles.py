@@ -103,8 +103,6 @@ JOINT = re.compile(
     r"\b(?:(?:the|both|two|all|warring|rival|three|Yemeni)\s+(?:[\w’']+\s+)?(?:sides|parties|delegations|negotiators|countries|leaders)|each side|"
     r"each party|both(?= have| had| agreed| signed)|they)\s+(?:have\s+|had\s+|has\s+|also\s+|further\s+|both\s+|each\s+|"
     r"now\s+|finally\s+|reportedly\s+|at last\s+|once more\s+)*(?:agreed|consented|signed|settled|reached|struck|approved|committed|answered|accepted)\b"
-    # the parties discussing a point together: a joint item, under discussion
-
     rf"|\b(?:reached|struck|signed|sealed|concluded|clinched|finali[sz]ed|settled on|agreed on|agreed to)\s+(?:a|an|the|their)\s+(?:\w+\s+){{0,3}}{_DEAL_NOUN}"
     rf"|\b{_DEAL_NOUN}\s+(?:was|were|has been|had been|have been|is|been)?\s*(?:reached|struck|agreed|signed|sealed|concluded|approved)"
     rf"|\b(?:under|in|per|as part of|according to|within)\s+the\s+(?:\w+[- ]){{0,3}}?(?:{_DEAL_NOUN}|truce|ceasefire|cease-fire|terms|text|declaration)\b(?!\s+(?:proposal|plan|offer|initiative|framework|demands|proposed))"
