@@ -181,3 +181,10 @@ def test_member_envoy_speaks_for_the_group_plan():
     by = {(t.category, t.proposer) for t in extract(text, gazetteer=load_gazetteer()).terms}
     assert ("elections_transition", "quad") in by
     assert not any(p == "united-states" for _, p in by)
+
+
+def test_joint_discussion_is_found_without_an_agreement_word():
+    """joint_spans' pre-check covers _JOINT_MORE's own words ("discussed", "brokered"...)."""
+    from watcher.terms.roles import joint_spans
+
+    assert joint_spans("The two sides discussed prisoner swaps.") == [(0, 23)]

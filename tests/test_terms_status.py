@@ -14,13 +14,18 @@ Short wire-style sentences written for these tests (not taken from any article).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from watcher.terms import extract
 
+# the date these stories are read on: "the January 2025 ceasefire" is current then
+READ_AT = datetime(2026, 11, 22, tzinfo=UTC)
+
 
 def _terms(text: str):
-    e = extract(text, title="")
+    e = extract(text, title="", as_of=READ_AT)
     return e, [(t.conflict, t.category, t.proposer, t.stance) for t in e.terms]
 
 
@@ -206,3 +211,10 @@ def test_dropped_demand_is_withdrawn():
 ])
 def test_a_threat_or_hypothesis_is_no_status(text):
     assert all(s not in ("violated", "in_effect") for *_, s in _terms(text)[1])
+
+
+def test_how_old_a_dated_deal_is_depends_on_when_the_story_was_read():
+    """Reprocessing an old snapshot reads it as of its own date, not today's."""
+    text = "Israel accused Hamas of violating the January 2025 ceasefire in Gaza."
+    assert extract(text, title="", as_of=READ_AT).terms  # two years later: still in force
+    assert not extract(text, title="", as_of=datetime(2030, 1, 1, tzinfo=UTC)).terms  # history

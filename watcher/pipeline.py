@@ -141,7 +141,7 @@ def read_article(
             return None
         title, text, source, language = entry_title, feed_text, "feed", None
     title = title.strip() or entry_title
-    extraction = extract(text, title=title, gazetteer=_gazetteer(extension_key))
+    extraction = extract(text, title=title, gazetteer=_gazetteer(extension_key), as_of=fetched_at)
     return SnapshotDraft(
         title=title,
         text=text,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from watcher.store import Store
+from watcher.store import Store, parse_ts
 from watcher.terms import extract, load_gazetteer
 
 
@@ -23,7 +23,8 @@ def reprocess_all(store: Store, extension: dict[str, Any] | None = None) -> dict
         if snap["text"] is None:
             terms = store.stored_terms(snap["id"])
         else:
-            terms = extract(snap["text"], title=snap["title"], gazetteer=gazetteer).terms
+            read_at = parse_ts(snap["fetched_at"])  # as live processing read it, not as of today
+            terms = extract(snap["text"], title=snap["title"], gazetteer=gazetteer, as_of=read_at).terms
         items.append(({k: v for k, v in snap.items() if k != "text"}, terms))
     changes = store.replay(items)
     count = store.db.execute

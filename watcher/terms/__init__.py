@@ -1,6 +1,6 @@
 """Term extraction: which proposal terms a story reports, whose they are, and their stance.
 
-Public API: `extract(text, title=None, *, gazetteer=None) -> Extraction`, `title_of(text)`,
+Public API: `extract(text, title=None, *, gazetteer=None, as_of=None) -> Extraction`, `title_of(text)`,
 `load_gazetteer(extra=None)`, and the `CATEGORIES` / `STANCES` ids.
 """
 

@@ -81,8 +81,9 @@ _HISTORY_AFTER = re.compile(r"s?\s+(?:(?:signed|agreed|reached|brokered|declared
 _HISTORY_YEARS = 3
 
 
-def _historic(match: re.Match | None) -> bool:
-    return match is not None and int(match.group("year")) <= datetime.now(UTC).year - _HISTORY_YEARS
+def _historic(match: re.Match | None, year: int) -> bool:
+    """A deal named by a year at least _HISTORY_YEARS before `year` (the story's) is history."""
+    return match is not None and int(match.group("year")) <= year - _HISTORY_YEARS
 _WHOLE = re.compile(r"\b(?:general|complete|full|comprehensive|nationwide|countrywide|total|all[- ]out)\b", re.I)
 _CF_WORD = re.compile(r"\b(?:cease-?fire|truce)s?\b", re.I)
 _NAMED_CORRIDOR = re.compile(r"philadelph|netzarim|morag", re.I)
@@ -131,8 +132,15 @@ class _Resp:
     category: str | None = None  # only that category's terms
 
 
-def extract(text: str, title: str | None = None, *, gazetteer: Gazetteer | None = None) -> Extraction:
-    """The proposal terms a story reports, with whose they are, their stance and values."""
+def extract(
+    text: str, title: str | None = None, *, gazetteer: Gazetteer | None = None,
+    as_of: datetime | None = None,
+) -> Extraction:
+    """The proposal terms a story reports, with whose they are, their stance and values.
+
+    `as_of` is when the story was read (default: now): "the 2015 agreement" is history and
+    "the January 2025 ceasefire" the one in force, relative to it, so a story extracted
+    again later (`watcher reprocess`) reads as it did the first time."""
     g = gazetteer or load_gazetteer()
     if title is None:
         title = title_of(text)
@@ -150,7 +158,7 @@ def extract(text: str, title: str | None = None, *, gazetteer: Gazetteer | None 
         return Extraction(relevant=False, conflicts=[], terms=[], language=lang or "en")
     if main in g.context_res:
         _prefill(memo, text, sents, g, main)
-    ctx = _Doc(text, title, sents, g, main, sent_conf, memo)
+    ctx = _Doc(text, title, sents, g, main, sent_conf, memo, (as_of or datetime.now(UTC)).year)
     cands, resps = ctx.run()
     terms = _merge(cands, resps, ctx)
     conflicts = sorted({t.conflict for t in terms}, key=lambda c: (c != main, c))
@@ -333,8 +341,9 @@ def _venue(s: str, a: int, b: int) -> bool:
 
 class _Doc:
     def __init__(self, text: str, title: str, sents: list[Sentence], g: Gazetteer, main: str,
-                 sent_conf: list[str | None], memo: dict) -> None:
+                 sent_conf: list[str | None], memo: dict, year: int) -> None:
         self.memo = memo
+        self.year = year
         self.text, self.title, self.sents, self.g, self.main = text, title, sents, g, main
         self.sent_conf = sent_conf
         self.starts = [s.start for s in sents]
@@ -582,8 +591,9 @@ class _Doc:
         ca, cb = next(((a, b) for a, b in cls if a <= p < b), (0, len(s.text)))
         if _SPECULATION.search(s.text[ca:p]):
             return None
-        if self._has_year(s.text) and (_historic(_HISTORY_BEFORE.search(s.text, max(0, p - 30), p))
-                                       or _historic(_HISTORY_AFTER.match(s.text, h.end - s.start))):
+        if self._has_year(s.text) and (
+                _historic(_HISTORY_BEFORE.search(s.text, max(0, p - 30), p), self.year)
+                or _historic(_HISTORY_AFTER.match(s.text, h.end - s.start), self.year)):
             return None  # "the 1994 ceasefire", "a truce signed in 2020": history, not a term
         st, cue, neg = status(s.text, p, h.end - s.start, ca, cb, h.category)
         if st == "violated" and neg and denied(s.text, cue):

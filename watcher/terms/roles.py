@@ -276,7 +276,7 @@ _AGREEISH = re.compile(r"(?:agree|sign|consent|settle|reach|struck|strike)", re.
 # the pre-check keys as one literal alternation: one C-level scan that stops at the first key,
 # instead of a Python loop of substring tests
 _INV_KEY_RE = re.compile(by_first_char([re.escape(k) for k in _INV_KEYS]))
-_JOINT_KEY_RE = re.compile(by_first_char([re.escape(k) for k in _JOINT_KEYS]))
+_JOINT_KEY_RE = re.compile(by_first_char([re.escape(k) for k in (*_JOINT_KEYS, *_JOINT_MORE_KEYS)]))
 
 
 def _has_inv_key(before: str) -> bool:
@@ -287,7 +287,7 @@ def _has_inv_key(before: str) -> bool:
 def joint_spans(text: str) -> list[tuple[int, int]]:
     low = text.lower()
     rx = _JOINT_LOW if len(low) == len(text) else JOINT
-    if _JOINT_KEY_RE.search(low) is None:  # none of _JOINT_KEYS occurs
+    if _JOINT_KEY_RE.search(low) is None:  # no key of JOINT or _JOINT_MORE occurs
         return []
     out = [(m.start(), m.end()) for m in rx.finditer(low if rx is _JOINT_LOW else text)]
     if any(k in low for k in _JOINT_MORE_KEYS):
