@@ -45,13 +45,25 @@ class HistoryQueries:
         since: str | None = None,
         limit: int | None = None,
     ) -> list[dict]:
-        """Observations of terms, oldest first; with ``limit`` the newest ``limit`` of them
-        (read newest-first so an index on the date answers it without sorting everything)."""
+        """Observations of terms, oldest first by when they were reported (``reported_at``:
+        the story's published time); with ``limit`` the newest ``limit`` of them.
+
+        A report is never published after it was read, so the newest ``limit`` by
+        ``reported_at`` all have ``observed_at`` at or after the oldest ``reported_at`` among
+        the newest ``limit`` by ``observed_at``: that bound lets the ``observed_at`` index
+        answer the query instead of sorting the whole timeline."""
         where, params = _filters(conflict=conflict, proposer=proposer, category=category)
         if since:
-            where.append("observed_at >= ?")
-            params.append(since)
-        sql = _select("term_timeline", where, params, "observed_at desc, term_id desc", limit)
+            where += ["observed_at >= ?", "reported_at >= ?"]
+            params += [since, since]
+        if limit:
+            bound_sql = _select("term_timeline", list(where), list(params), "observed_at desc, term_id desc",
+                                limit, columns="reported_at")
+            bound = self.query(f"select min(reported_at) as m from ({bound_sql})", [*params, limit])[0]["m"]
+            if bound is not None:
+                where.append("observed_at >= ?")
+                params.append(bound)
+        sql = _select("term_timeline", where, params, "reported_at desc, term_id desc", limit)
         return [_decode(r) for r in reversed(self.query(sql, params))]
 
     def ledger_rows(self, *, conflict: str | None = None, proposer: str | None = None) -> list[dict]:
@@ -63,18 +75,19 @@ class HistoryQueries:
     def terms_as_of(
         self, moment: str, *, conflict: str | None = None, proposer: str | None = None
     ) -> list[dict]:
-        """Per conflict, proposer and category, the last report on or before ``moment``:
-        what the terms looked like on that date (by the latest report, not the ledger fold)."""
-        # one indexed lookup (terms_key) per conflict, proposer and category, not a window
-        # over the whole timeline: milliseconds on a million observations
+        """Per conflict, proposer and category, the last report published on or before
+        ``moment``: what the terms looked like on that date (by the latest report, not the
+        ledger fold)."""
+        # one lookup per conflict, proposer and category (the terms_key index narrows it to
+        # that term's reports), not a window over the whole timeline
         where, params = _filters(conflict=conflict, proposer=proposer)
         keys_sql = _select("ledger", where, params, "conflict, proposer, category",
                            columns="conflict, proposer, category")
         rows = []
         for key in self.query(keys_sql, params):
             found = self.query(
-                "select * from term_timeline where term_id = (select id from terms where conflict = ? "
-                "and proposer = ? and category = ? and observed_at <= ? order by observed_at desc, id desc limit 1)",
+                "select * from term_timeline where conflict = ? and proposer = ? and category = ? "
+                "and reported_at <= ? order by reported_at desc, term_id desc limit 1",
                 [key["conflict"], key["proposer"], key["category"], moment],
             )
             rows.extend(found)
