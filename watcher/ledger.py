@@ -393,7 +393,11 @@ def fold(
 # was, moving nothing else, the second change is a *correction* of the first, not news of
 # its own: its summary ends "correction: <the point> was reported by <outlet> only". So a
 # flip-flop reaches the reader as one change and at most one correction, never as two
-# developments; the ledger returns to the restored value.
+# developments; the ledger returns to the restored value. A correction is not itself
+# corrected: outlets that keep contradicting each other get plain changes after it.
+
+
+CORRECTION = "correction: "
 
 
 def _points(state: dict) -> dict[str, Any]:
@@ -427,20 +431,21 @@ def _point_text(state: dict, point: str) -> str:
     return values_text({point: normalise_values(state.get("values")).get(point)})
 
 
-def last_change(kinds: list[str], term_id: int | None, source: str | None, before: dict | None,
-                after: dict | None) -> dict:
+def last_change(kinds: list[str], summary: str, term_id: int | None, source: str | None,
+                before: dict | None, after: dict | None) -> dict:
     """What the flip-flop rule keeps of a term's latest change, from the change rows one
     report wrote for it: the fold carries it in the ledger row it returns, the store
     rebuilds it from the ``changes`` table, so both read the same. Only a report that
-    changed or re-stated the term against the ledger can be flipped back."""
-    against_ledger = set(kinds) <= {"changed", "status"}
+    changed the term against the ledger can be flipped back, and a correction is not
+    corrected again (a ping-pong of outlets gets one correction, not one per report)."""
+    flippable = set(kinds) <= {"changed", "status"} and f"; {CORRECTION}" not in summary
     return {"term_id": term_id, "source": source,
-            "before": before if against_ledger else None, "after": after if against_ledger else None}
+            "before": before if flippable else None, "after": after if flippable else None}
 
 
 def _last_change(changes: list[Change], obs: Observation) -> dict:
     first = changes[0]
-    return last_change([c.kind for c in changes], first.term_id, obs.source, first.before, first.after)
+    return last_change([c.kind for c in changes], first.summary, first.term_id, obs.source, first.before, first.after)
 
 
 def _flip_flop(row: dict, new_row: dict, obs: Observation) -> str | None:
@@ -458,7 +463,7 @@ def _flip_flop(row: dict, new_row: dict, obs: Observation) -> str | None:
     now = _row_state(new_row)
     if _moved(_row_state(row), now) != moved or _points(now)[moved[0]] != _points(last["before"])[moved[0]]:
         return None
-    return f"correction: {_point_text(last['after'], moved[0])} was reported by {last['source']} only"
+    return f"{CORRECTION}{_point_text(last['after'], moved[0])} was reported by {last['source']} only"
 
 
 def _row_term(row: dict) -> Term:

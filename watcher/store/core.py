@@ -506,7 +506,7 @@ class CoreStore:
         """The change rows the term's latest report wrote, as the ledger's flip-flop rule
         reads them (see ``ledger.last_change``)."""
         rows = self.query(
-            "select kind, term_id, source, before, after from changes where snapshot_id = ("
+            "select kind, summary, term_id, source, before, after from changes where snapshot_id = ("
             "select snapshot_id from changes where conflict = ? and proposer = ? and category = ? "
             "order by id desc limit 1) and conflict = ? and proposer = ? and category = ? order by id",
             [conflict, proposer, category] * 2,
@@ -516,7 +516,7 @@ class CoreStore:
         from watcher import ledger
 
         first = rows[0]
-        return ledger.last_change([r["kind"] for r in rows], first["term_id"], first["source"],
+        return ledger.last_change([r["kind"] for r in rows], first["summary"], first["term_id"], first["source"],
                                   json.loads(first["before"]) if first["before"] else None,
                                   json.loads(first["after"]) if first["after"] else None)
 
