@@ -110,6 +110,22 @@ def test_first_figure_then_new_figure_and_rejection_through_watcher_poll(
     text = watcher(config, "history", "--conflict", KEY[0], "--category", KEY[2]).stdout
     assert "2024-05-07" in text and "Gaza Desk" in text and "seen " in text
 
+    # the terms on a date are the ones published by then, though all were read in one go later
+    as_of = [json.loads(line) for line in watcher(config, "terms", "--as-of", "2024-05-08", "--json").stdout.splitlines()]
+    (on_8th,) = [r for r in as_of if (r["conflict"], r["proposer"], r["category"]) == KEY]
+    assert on_8th["values"]["numbers"] == [{"value": 60, "unit": "days"}]
+    store = Store.open(db)
+    try:
+        for moment in ("2024-05-05 00:00:00", "2024-05-06 09:00:00", "2024-05-08 12:00:00", "2030-01-01 00:00:00"):
+            brute: dict = {}
+            for row in store.query("select * from term_timeline where reported_at <= ? order by reported_at, term_id",
+                                   [moment]):
+                brute[(row["conflict"], row["proposer"], row["category"])] = row["term_id"]
+            got = {(r["conflict"], r["proposer"], r["category"]): r["term_id"] for r in store.terms_as_of(moment)}
+            assert got == brute, moment
+    finally:
+        store.close()
+
     # reprocess applies the same rules and rebuilds exactly what the polls wrote
     def projection() -> list[tuple]:
         return [(r["story"], r["kind"], r["conflict"], r["proposer"], r["category"], r["summary"], r["before"],
