@@ -18,6 +18,7 @@ from pathlib import Path
 
 from watcher.demo import Story, article_page, rss_feed
 from watcher.loopback import LoopbackServer
+from watcher.models import story_time
 from watcher.store import Store
 
 FILLER = (
@@ -160,3 +161,29 @@ def test_an_old_feeds_first_poll_reads_its_stories_as_of_their_publication(
     finally:
         store.close()
     assert again == read
+
+
+def test_history_orders_by_publication_not_by_when_the_watcher_read_it(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    """The 90-day story is read first, the 60-day one (published two days earlier) later:
+    the timeline still tells them in the order they were published."""
+    config = setup(loopback, tmp_path, name="Late Wire")
+    publish(loopback, [CHAIN[2]])
+    watcher(config, "poll", "--all")
+    publish(loopback, [CHAIN[1], CHAIN[2]])
+    watcher(config, "poll", "--all")
+    rows = [json.loads(line) for line in watcher(config, "history", "--conflict", KEY[0], "--category", KEY[2],
+                                                 "--json").stdout.splitlines()]
+    assert [r["values"]["numbers"][0]["value"] for r in rows] == [60, 90]
+    assert rows[0]["observed_at"] > rows[1]["observed_at"]  # read in the other order
+    assert [r["outlet"] for r in rows] == ["Late Wire", "Late Wire"]
+    assert all(r["host"] == "127.0.0.1" for r in rows)
+
+
+def test_story_time_is_the_publication_never_the_future() -> None:
+    read = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    assert story_time("2021-06-01T09:00:00+00:00", read) == datetime(2021, 6, 1, 9, 0, tzinfo=UTC)
+    assert story_time("2021-06-01 09:00:00", read) == datetime(2021, 6, 1, 9, 0, tzinfo=UTC)  # as stored
+    assert story_time("2027-01-01T00:00:00Z", read) == read  # a date in the future is not "now"
+    assert story_time(None, read) == read and story_time("not a date", read) == read
