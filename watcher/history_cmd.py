@@ -95,6 +95,19 @@ def _stance(row: dict) -> str:
     return row["stance"] + (" (precondition)" if row.get("precondition") else "")
 
 
+def _reported(row: dict) -> str:
+    """When a report was made: the story's published time (``reported_at``), else when it
+    was read."""
+    return row.get("reported_at") or row["observed_at"]
+
+
+def _seen(row: dict, key: str = "observed_at") -> str:
+    """", seen 2026-12-07 10:02" when the watcher read the report at another time than it
+    was published (an old feed's first poll, a late fetch); "" when they agree."""
+    reported, seen = _reported(row)[:16], (row.get(key) or "")[:16]
+    return f", seen {seen}" if seen and seen != reported else ""
+
+
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     """A rich table whose cells are plain text: article text is never read as markup."""
     table = Table(title=title, show_lines=True)
@@ -122,8 +135,9 @@ def history(
     config: Config, db_path: Path | None, conflict: str | None, proposer: str | None,
     category: str | None, since: str | None, limit: int, as_json: bool,
 ) -> None:
-    """The timeline of a position: every report of a term, oldest first, with its outlet,
-    stance, values, the sentence and the article."""
+    """The timeline of a position: every report of a term, oldest first by when it was
+    published (and when it was read, where that differs), with its outlet (the feed's
+    name), stance, values, the sentence and the article."""
     store = _open_existing(config)
     rows = store.term_history(conflict=conflict, proposer=proposer, category=category, since=since, limit=limit)
     if as_json:
@@ -145,9 +159,9 @@ def _history_text(rows: list[dict], filtered: dict[str, str | None], limit: int)
     if any(filtered.values()):
         title += ": " + " ".join(v for v in filtered.values() if v)
     out = Text(title, style="bold")
-    out.append(" — oldest first, times UTC", style="dim")
+    out.append(" — oldest first by when they were published, times UTC", style="dim")
     for r in rows:
-        head = Text(f"{r['observed_at'][:16]}  ", style="dim")
+        head = Text(f"{_reported(r)[:16]}  ", style="dim")
         head.append(" · ".join(str(r[k]) for k in keys) if keys else "", style="magenta")
         head.append(f"{' — ' if keys else ''}{_stance(r)}")
         values = _values(r["values"])
@@ -162,7 +176,7 @@ def _history_text(rows: list[dict], filtered: dict[str, str | None], limit: int)
             out.append("\n")
             out.append_text(indented(f"“{r['quote']}”", 4, style="italic"))
         out.append("\n")
-        where = f"{r['outlet']} · article #{r['article_id']} version {r['version']} · {r['article_url']}"
+        where = f"{r['outlet']}{_seen(r)} · article #{r['article_id']} version {r['version']} · {r['article_url']}"
         out.append_text(indented(where, 4, style="dim"))
     return out
 
@@ -180,7 +194,7 @@ def terms(
     as_of: str | None, as_json: bool,
 ) -> None:
     """The current ledger: per conflict, proposer and category, the term as it stands, how
-    many outlets reported it, and when it was first and last seen."""
+    many outlets reported it, and when its latest report was published (and read)."""
     store = _open_existing(config)
     if as_of:
         rows = store.terms_as_of(as_of, conflict=conflict, proposer=proposer)
@@ -195,9 +209,9 @@ def terms(
     if as_of:
         _print(_table(
             f"{len(rows)} terms as last reported on or before {as_of} UTC",
-            ["conflict", "proposer", "category", "stance", "values", "reported", "outlet", "quote"],
+            ["conflict", "proposer", "category", "stance", "values", "published", "outlet", "quote"],
             [[r["conflict"], r["proposer"], r["category"], _stance(r), _values(r["values"]),
-              r["observed_at"], r["outlet"], r["quote"]] for r in rows],
+              _reported(r) + _seen(r), r["outlet"], r["quote"]] for r in rows],
         ))
         return
     _print(_ledger_text(rows))
@@ -209,7 +223,7 @@ def _ledger_text(rows: list[dict]) -> Text:
     Text, not a table: a ledger of thousands of terms prints in a fraction of a second."""
     out = Text()
     out.append(f"{len(rows)} terms in the ledger", style="bold")
-    out.append(" as they stand now; dates UTC\n", style="dim")
+    out.append(" as they stand now; dates UTC (published, and read where that differs)\n", style="dim")
     conflict = proposer = None
     for r in sorted(rows, key=lambda r: (r["conflict"], r["proposer"], r["category"])):
         if r["conflict"] != conflict:
@@ -222,7 +236,9 @@ def _ledger_text(rows: list[dict]) -> Text:
         body = Text(_stance(r))
         details = [t for t in (_values(r["values"]), responses_text(r["responses"])) if t]
         body.append(f" — {' · '.join(details)}" if details else "")
-        meta = Text(f"[{outlets}, last seen {r['last_seen_at'][:10]}]", style="dim")
+        reported = (r.get("last_reported_at") or r["last_seen_at"])[:10]
+        seen = f", seen {r['last_seen_at'][:10]}" if r["last_seen_at"][:10] != reported else ""
+        meta = Text(f"[{outlets}, last reported {reported}{seen}]", style="dim")
         out.append_text(_ledger_line(f"    {r['category']:<22} ", body, meta))
         out.append("\n")
     return out

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from watcher.config import Config, format_duration
 from watcher.fetch import Fetcher
-from watcher.models import Entry, FetchResult, Relevance, Topic
+from watcher.models import Entry, FetchResult, Relevance, Topic, story_time
 from watcher.store import (
     EntryRecord,
     FeedState,
@@ -124,9 +124,11 @@ def read_article(
     fetch_note: str | None,
     extension_key: str,
     fetched_at: datetime,
+    as_of: datetime | None = None,
 ) -> SnapshotDraft | None:
     """Page bytes (or None) to a snapshot draft with its terms; the feed's own text stands
-    in when the page cannot be had or yields little."""
+    in when the page cannot be had or yields little. ``as_of`` is the story's time (see
+    ``models.story_time``), the extractor's "now"; default ``fetched_at``."""
     from watcher.article import MIN_TEXT_CHARS, content_hash, extract_main_text
     from watcher.terms import extract
 
@@ -141,7 +143,7 @@ def read_article(
             return None
         title, text, source, language = entry_title, feed_text, "feed", None
     title = title.strip() or entry_title
-    extraction = extract(text, title=title, gazetteer=_gazetteer(extension_key), as_of=fetched_at)
+    extraction = extract(text, title=title, gazetteer=_gazetteer(extension_key), as_of=as_of or fetched_at)
     return SnapshotDraft(
         title=title,
         text=text,
@@ -489,8 +491,10 @@ class Pipeline:
             if self.config.watcher.fetch_articles:
                 html, note = await self._fetch_article(entry.link, feed)
             feed_text = entry.content or entry.summary
+            now = utcnow()
             item.snapshot = await self._cpu(
-                read_article, html, entry.link, entry.title, feed_text, note, self._extension_key, utcnow()
+                read_article, html, entry.link, entry.title, feed_text, note, self._extension_key, now,
+                story_time(entry.published_at, now),
             )
         except Exception:
             log.exception("article %s offered by feed %s could not be read", entry.link, feed["name"] or feed["url"])
@@ -530,7 +534,7 @@ class Pipeline:
                 latest = self.store.latest_snapshot(article["id"])
                 draft = await self._cpu(
                     read_article, res.body, article["url"], (latest or {}).get("title") or article["title"] or "",
-                    "", None, self._extension_key, now,
+                    "", None, self._extension_key, now, story_time(article["published_at"], now),
                 )
                 if draft is not None and draft.text_source != "page":
                     draft = None  # the page yields too little now: not an edit

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from watcher.models import story_time
 from watcher.store import Store, parse_ts
 from watcher.terms import extract, load_gazetteer
 
@@ -18,12 +19,14 @@ def reprocess_all(store: Store, extension: dict[str, Any] | None = None) -> dict
     """Extract every snapshot again (reading texts one at a time), then rebuild terms,
     ledger and changes in one transaction. Stop the daemon first, or its polls wait."""
     gazetteer = load_gazetteer(extension or None)
+    published = {r["id"]: r["published_at"] for r in store.query("select id, published_at from articles")}
     items = []
     for snap in store.snapshots_in_order():
         if snap["text"] is None:
             terms = store.stored_terms(snap["id"])
         else:
-            read_at = parse_ts(snap["fetched_at"])  # as live processing read it, not as of today
+            # as live processing read it: as of the story's time (models.story_time), not today
+            read_at = story_time(published.get(snap["article_id"]), parse_ts(snap["fetched_at"]))
             terms = extract(snap["text"], title=snap["title"], gazetteer=gazetteer, as_of=read_at).terms
         items.append(({k: v for k, v in snap.items() if k != "text"}, terms))
     changes = store.replay(items)

@@ -499,7 +499,26 @@ class CoreStore:
         row["values"] = json.loads(row["values"])
         row["responses"] = json.loads(row["responses"])
         row["sources"] = json.loads(row["sources"])
+        row["last_change"] = self._last_change(conflict, proposer, category)
         return row
+
+    def _last_change(self, conflict: str, proposer: str, category: str) -> dict | None:
+        """The change rows the term's latest report wrote, as the ledger's flip-flop rule
+        reads them (see ``ledger.last_change``)."""
+        rows = self.query(
+            "select kind, summary, term_id, source, before, after from changes where snapshot_id = ("
+            "select snapshot_id from changes where conflict = ? and proposer = ? and category = ? "
+            "order by id desc limit 1) and conflict = ? and proposer = ? and category = ? order by id",
+            [conflict, proposer, category] * 2,
+        )
+        if not rows:
+            return None
+        from watcher import ledger
+
+        first = rows[0]
+        return ledger.last_change([r["kind"] for r in rows], first["summary"], first["term_id"], first["source"],
+                                  json.loads(first["before"]) if first["before"] else None,
+                                  json.loads(first["after"]) if first["after"] else None)
 
     def _write_ledger(self, entry: dict) -> None:
         self.db.execute(
