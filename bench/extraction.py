@@ -29,7 +29,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,7 +53,7 @@ def _as_of(a: dict) -> dt.datetime | None:
     m = re.match(r"(\d{4})-(\d{2})(?:-(\d{2}))?", a.get("date") or "")
     if not m:
         return None
-    return dt.datetime(int(m[1]), int(m[2]), int(m[3] or 15), 12, tzinfo=dt.timezone.utc)
+    return dt.datetime(int(m[1]), int(m[2]), int(m[3] or 15), 12, tzinfo=dt.UTC)
 
 
 # --- extractor configurations: fit on training articles, predict the others ---------------
@@ -77,9 +77,13 @@ class Learned:
         self.model = None
 
     def fit(self, arts: list[dict]) -> None:
+        import os
+
         from watcher.terms.train import fit
 
         self.model = fit(arts)
+        if os.environ.get("LEARNED_PARTS"):  # ablation: only these parts decide
+            self.model.parts = frozenset(os.environ["LEARNED_PARTS"].split(","))
 
     def predict(self, arts: list[dict]) -> list[list[dict]]:
         from watcher.terms import extract
@@ -239,17 +243,18 @@ def held_out(name: str, arts: list[dict], folds: dict[str, dict], key: str,
     return [preds[a["id"]] for a in arts if a["id"] in preds]
 
 
-def benchmark(name: str, sets: tuple[str, ...], show_errors: bool) -> dict:
+def benchmark(name: str, sets: tuple[str, ...], show_errors: bool, quick: bool = False) -> dict:
     arts = load(sets)
     folds = load_folds(arts)
     k = max(f["fold"] for f in folds.values())
     kfold = held_out(name, arts, folds, "fold", list(range(1, k + 1)))
     sizes = Counter(folds[a["id"]]["conflict"] for a in arts)
-    loco_groups = sorted(g for g, n in sizes.items() if n >= LOCO_MIN and g != "none")
+    loco_groups = [] if quick else sorted(g for g, n in sizes.items() if n >= LOCO_MIN and g != "none")
     loco_arts = [a for a in arts if folds[a["id"]]["conflict"] in loco_groups]
     loco = held_out(name, arts, folds, "conflict", loco_groups)
     full = _fresh(name)
-    full.fit(arts)
+    if not quick:
+        full.fit(arts)
     rows: list[tuple[str, dict]] = []
     out: dict = {"extractor": name, "sets": list(sets)}
     figs, errors = score(arts, kfold)
@@ -260,15 +265,16 @@ def benchmark(name: str, sets: tuple[str, ...], show_errors: bool) -> dict:
         f, _ = score([a for a, _ in sub], [p for _, p in sub])
         rows.append((f"  of which {s}", f))
         out[f"kfold_{s}"] = f
-    f, _ = score(loco_arts, loco)
-    rows.append(("held out, one conflict out", f))
-    out["loco"] = f
+    if loco_groups:
+        f, _ = score(loco_arts, loco)
+        rows.append(("held out, one conflict out", f))
+        out["loco"] = f
     per_conflict = {}
     for g in loco_groups:
         sub = [(a, p) for a, p in zip(loco_arts, loco, strict=True) if folds[a["id"]]["conflict"] == g]
         per_conflict[g], _ = score([a for a, _ in sub], [p for _, p in sub])
     out["loco_per_conflict"] = per_conflict
-    if "dev" in sets:
+    if "dev" in sets and not quick:
         dev = [a for a in arts if a["_set"] == "dev"]
         f, _ = score(dev, full.predict(dev))
         rows.append(("dev (in-sample)", f))
@@ -299,7 +305,7 @@ def relevance(sets: tuple[str, ...]) -> dict:
         c[kind] += 1
         c[f"{kind}_through"] += rel
         if kind == "relevant" and not rel:
-            dropped.append(f"{a['id']} {a.get('title', '')[:100]}")
+            dropped.append(f"{a['id']} {(a.get('title') or '')[:100]}")
     out = {k: c[f"{k}_through"] / c[k] if c[k] else None for k in ("relevant", "no_terms")}
     print(f"relevant articles let through: {c['relevant_through']} of {c['relevant']}"
           f" ({_fmt(out['relevant'])}); no-term articles let through: "
@@ -344,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--agreement", nargs=2, type=Path, metavar=("FIRST", "SECOND"))
     ap.add_argument("--relevance", action="store_true")
     ap.add_argument("--errors", action="store_true", help="list misses, extras and mismatches")
+    ap.add_argument("--quick", action="store_true", help="k-fold only (no leave-one-conflict-out, no in-sample)")
     ap.add_argument("--cli", action="store_true", help="same as --extractor cli")
     ap.add_argument("--json", type=Path, help="write the figures to this file")
     args = ap.parse_args(argv)
@@ -364,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.errors:
                 print("\n" + "\n".join(errors))
         else:
-            out = benchmark(name, sets, args.errors)
+            out = benchmark(name, sets, args.errors, args.quick)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ from functools import lru_cache
 from watcher.models import Extraction, Term
 from watcher.terms import values as V
 from watcher.terms.gazetteer import Gazetteer, LiteralIndex, gate, load_gazetteer, regrouped
+from watcher.terms.learned import Model, Story, apply, shipped
 from watcher.terms.roles import Mention, Role, clauses, joint_spans, lexicon, mentions, roles
 from watcher.terms.status import denied, status, violator
 from watcher.terms.textprep import Sentence, detect_language, sentences, title_of
@@ -134,13 +135,17 @@ class _Resp:
 
 def extract(
     text: str, title: str | None = None, *, gazetteer: Gazetteer | None = None,
-    as_of: datetime | None = None,
+    as_of: datetime | None = None, model: Model | None | str = "shipped",
 ) -> Extraction:
     """The proposal terms a story reports, with whose they are, their stance and values.
 
     `as_of` is when the story was read (default: now): "the 2015 agreement" is history and
     "the January 2025 ceasefire" the one in force, relative to it, so a story extracted
-    again later (`watcher reprocess`) reads as it did the first time."""
+    again later (`watcher reprocess`) reads as it did the first time.
+
+    `model`: the learned parts that decide relevance, which candidate terms stand, their
+    holder and stance (`watcher.terms.learned`); "shipped" is the package's, None the hand
+    rules alone."""
     g = gazetteer or load_gazetteer()
     if title is None:
         title = title_of(text)
@@ -161,6 +166,10 @@ def extract(
     ctx = _Doc(text, title, sents, g, main, sent_conf, memo, (as_of or datetime.now(UTC)).year)
     cands, resps = ctx.run()
     terms = _merge(cands, resps, ctx)
+    if model == "shipped":
+        model = shipped()
+    if model is not None:
+        terms = apply(model, Story(text, title, sents, terms, g, main))
     conflicts = sorted({t.conflict for t in terms}, key=lambda c: (c != main, c))
     return Extraction(relevant=bool(terms), conflicts=conflicts or [main], terms=terms, language="en")
 
