@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -522,30 +522,44 @@ class CoreStore:
             for r in self.query("select * from terms where snapshot_id = ? order by id", [snapshot_id])
         ]
 
-    def snapshots_in_order(self) -> Iterator[dict]:
-        """Every snapshot in the order live processing folded them: ids follow commit order,
-        and within one poll the feed's entry order."""
+    def snapshots_in_order(self, after_id: int = 0) -> Iterator[dict]:
+        """Every snapshot (with an id above ``after_id``) in the order live processing folded
+        them: ids follow commit order, and within one poll the feed's entry order."""
         yield from self.db.query(
             "select s.*, a.source as article_source from snapshots s join articles a on a.id = s.article_id "
-            "order by s.id"
+            "where s.id > ? order by s.id",
+            [after_id],
         )
 
-    def replay(self, items: Iterable[tuple[dict, list[Term]]]) -> int:
+    def replay(
+        self,
+        items: Iterable[tuple[dict, list[Term]]],
+        late: Callable[[int], Iterable[tuple[dict, list[Term]]]] | None = None,
+    ) -> int:
         """Forget every term, ledger row and change and fold ``(snapshot, terms)`` again, in
         one transaction: a crash or a concurrent poll never sees a half-rebuilt ledger.
+        ``late(last_id)`` gives, under the write lock, the snapshots stored after the last
+        of ``items`` (a daemon's polls meanwhile), folded too so none is left without terms.
         Returns the number of changes."""
         changes = 0
         with self.transaction():
             for table in ("changes", "ledger", "terms"):
                 self.db.execute(f"delete from {table}")
+            last_id = 0
             for snap, terms in items:
-                draft = SnapshotDraft(
-                    title=snap["title"] or "", text="", content_hash=snap["content_hash"],
-                    text_source=snap["text_source"], language=None, fetched_at=parse_ts(snap["fetched_at"]),
-                    terms=terms,
-                )
-                changes += self._record_terms(snap["article_id"], snap, draft, snap["article_source"])
+                last_id = snap["id"]
+                changes += self._replay_one(snap, terms)
+            for snap, terms in late(last_id) if late is not None else ():
+                changes += self._replay_one(snap, terms)
         return changes
+
+    def _replay_one(self, snap: dict, terms: list[Term]) -> int:
+        draft = SnapshotDraft(
+            title=snap["title"] or "", text="", content_hash=snap["content_hash"],
+            text_source=snap["text_source"], language=None, fetched_at=parse_ts(snap["fetched_at"]),
+            terms=terms,
+        )
+        return self._record_terms(snap["article_id"], snap, draft, snap["article_source"])
 
 
 def _oldest_first(entries: list[EntryRecord]) -> list[EntryRecord]:
