@@ -35,6 +35,7 @@ from watcher.store import (
     Store,
     backoff_delay,
     next_check_delay,
+    oldest_first,
     parse_ts,
     utcnow,
 )
@@ -411,6 +412,9 @@ class Pipeline:
         state.title, state.site_url = parsed.title, parsed.link
         state.next_poll_at = self._next(started, max(interval, server_interval(res, parsed.ttl_seconds)))
         entries, deferred = await self._read_entries(feed, scored, started)
+        # a first poll's backlog stays baseline until later polls have read all of it
+        baseline = feed["last_success_at"] is None or bool(feed["baseline_backlog"])
+        state.baseline_backlog = baseline and deferred > 0
         outcome = "malformed" if parsed.malformed else "ok"
         error = f"malformed feed, kept what parsed: {parsed.problem}" if parsed.malformed else None
         note = None if parsed.malformed else parsed.problem  # e.g. entries skipped, a charset guessed
@@ -421,8 +425,7 @@ class Pipeline:
             log.info("feed %s: %s", label, later)
             note = f"{note}; {later}" if note else later
         return record(
-            outcome, error=error, entries=entries, entries_seen=len(scored),
-            baseline=feed["last_success_at"] is None, note=note,
+            outcome, error=error, entries=entries, entries_seen=len(scored), baseline=baseline, note=note,
         )
 
     def _topics(self, feed: dict) -> list[Topic]:
@@ -435,15 +438,19 @@ class Pipeline:
         self, feed: dict, scored: list[tuple[Entry, Relevance]], started: datetime
     ) -> tuple[list[EntryRecord], int]:
         """Fetch and read the relevant entries this database has not stored yet, at most
-        ``max_articles_per_poll`` (newest first): a feed of 10,000 relevant entries must not
-        hold every fetch slot for hours. Returns the records and how many were deferred."""
+        ``max_articles_per_poll``: a feed of 10,000 relevant entries must not hold every
+        fetch slot for hours. The oldest are read first and the newest wait, so stories are
+        folded in publication order across polls and the ledger never goes back in time.
+        Returns the records and how many were deferred."""
         relevant_urls = [e.url for e, r in scored if r.relevant]
         known = self.store.known_articles(relevant_urls) if relevant_urls else {}
         budget = self.config.watcher.max_articles_per_poll
+        unread = [pair for pair in scored if pair[1].relevant and pair[0].url not in known]
+        now_read = {id(entry) for entry, _ in oldest_first(unread, lambda pair: pair[0])[:budget]}
         records, tasks, deferred = [], [], 0
         for entry, relevance in scored:
             to_read = relevance.relevant and entry.url not in known
-            if to_read and len(tasks) >= budget:
+            if to_read and id(entry) not in now_read:
                 deferred += 1
                 continue  # not recorded at all: the next poll sees it as new
             # the outlet is stored with relevant entries only (articles, terms)

@@ -64,6 +64,7 @@ class FeedState:
     title: str | None = None
     site_url: str | None = None
     success: bool = False
+    baseline_backlog: bool | None = None  # None: leave as it is
 
 
 @dataclass
@@ -344,11 +345,13 @@ class CoreStore:
                  disabled_reason = coalesce(?, disabled_reason), last_polled_at = ?,
                  title = coalesce(?, title), site_url = coalesce(?, site_url),
                  last_success_at = case when ? then ? else last_success_at end,
-                 failing_since = case when ? = 0 then null else coalesce(failing_since, ?) end
+                 failing_since = case when ? = 0 then null else coalesce(failing_since, ?) end,
+                 baseline_backlog = coalesce(?, baseline_backlog)
                where id = ?""",
             [s.url, s.etag, s.last_modified, s.body_hash, s.consecutive_errors, ts(s.next_poll_at),
              s.last_status, s.last_error, s.disabled_reason, now, s.title, s.site_url,
-             int(s.success), now, s.consecutive_errors, now, record.feed_id],
+             int(s.success), now, s.consecutive_errors, now,
+             None if s.baseline_backlog is None else int(s.baseline_backlog), record.feed_id],
         )
 
     def _upsert_article(
@@ -565,8 +568,13 @@ class CoreStore:
 def _oldest_first(entries: list[EntryRecord]) -> list[EntryRecord]:
     """Feeds list the newest story first; terms must be folded in the order they were
     reported, so a later report is compared with an earlier one and not the reverse."""
-    in_feed_order = list(reversed(entries))
-    return sorted(in_feed_order, key=lambda r: r.entry.published_at or "9999")
+    return oldest_first(entries, lambda r: r.entry)
+
+
+def oldest_first(items: list, entry_of: Callable[[Any], Entry]) -> list:
+    """``items`` in publication order: by ``published_at``, undated ones last, and feed
+    order reversed among equals (feeds list the newest first)."""
+    return sorted(reversed(items), key=lambda item: entry_of(item).published_at or "9999")
 
 
 def change_key(snapshot_id: int, conflict: str, proposer: str, category: str, kind: str) -> str:

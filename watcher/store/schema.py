@@ -221,7 +221,13 @@ def _migrate_v2(db: Database) -> None:
     _run(db, _SCHEMA_V2)
 
 
-MIGRATIONS = [_migrate_v1, _migrate_v2]
+def _migrate_v3(db: Database) -> None:
+    # 1 while a feed's first poll left relevant entries for later polls: they are its
+    # baseline too, not news
+    db.execute("ALTER TABLE feeds ADD COLUMN baseline_backlog INTEGER NOT NULL DEFAULT 0")
+
+
+MIGRATIONS = [_migrate_v1, _migrate_v2, _migrate_v3]
 
 
 
