@@ -104,3 +104,53 @@ def test_feed_phase_is_stable_and_spread() -> None:
     assert phases == [feed_phase(u, 900) for u in urls]
     assert all(0 <= p <= 30 for p in phases)
     assert len({round(p, 1) for p in phases}) > 100  # spread, not bunched
+
+
+def _start(config: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "watcher", "run", "--config", str(config)],
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_database_deleted_under_the_daemon_stops_it_with_an_error(loopback: LoopbackServer,
+                                                                  tmp_path: Path) -> None:
+    """Issue 14.3: polls written into an unlinked file are lost; the daemon notices the file
+    is gone, says so and exits 1 instead of carrying on (or creating an empty one)."""
+    loopback.add("/feed.xml", rss_feed([], loopback.base_url))
+    config = write_config(tmp_path, loopback, interval="1s")
+    db = tmp_path / "w.db"
+    proc = _start(config)
+    try:
+        assert wait_for(lambda: count(db, "polls") >= 1, seconds=45)
+        moved = tmp_path / "moved.db"
+        db.rename(moved)  # what `mv`, a restore script or a cleanup job does
+        assert proc.wait(timeout=45) == 1
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        stderr = proc.stderr.read()
+    assert f"error: database {db} was deleted or replaced" in stderr
+    assert "Traceback" not in stderr
+    assert not db.exists()  # no empty database made in its place
+
+
+def test_a_second_daemon_on_the_same_database_refuses_to_start(loopback: LoopbackServer, tmp_path: Path) -> None:
+    """Issue 14.11: two daemons doubled every poll; the second now exits with a clear message,
+    and `watcher poll` beside the daemon stays allowed."""
+    loopback.add("/feed.xml", rss_feed([], loopback.base_url))
+    config = write_config(tmp_path, loopback, interval="1h")
+    first = _start(config)
+    try:
+        assert wait_for(lambda: count(tmp_path / "w.db", "polls") >= 1, seconds=45)
+        second = subprocess.run([sys.executable, "-m", "watcher", "run", "--config", str(config)],
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        assert f"another `watcher run` (pid {first.pid}) is already running on database" in second.stderr
+        assert "Traceback" not in second.stderr
+        beside = subprocess.run([sys.executable, "-m", "watcher", "poll", "--all", "--config", str(config)],
+                                capture_output=True, text=True, timeout=60)
+        assert beside.returncode == 0, beside.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        _, stderr = first.communicate(timeout=30)
+    assert first.returncode == 0, stderr
+    assert count(tmp_path / "w.db", "polls") == 2  # the daemon's and the manual poll; no third

@@ -30,17 +30,28 @@ def cli() -> None:
 @db_option
 def run(config: Config, db_path: Path | None) -> None:
     """Run the daemon: poll every feed on its schedule until SIGTERM or SIGINT."""
+    from watcher.daemonlock import DaemonLock, DaemonRunning
     from watcher.digest.service import scheduled_jobs
     from watcher.pipeline import Pipeline
     from watcher.scheduler import Daemon
 
+    lock = DaemonLock(config.watcher.database)
+    try:
+        lock.acquire()
+    except (DaemonRunning, OSError) as err:
+        fail(str(err), 1)
     store = open_store(config)
 
-    async def main() -> None:
+    async def main() -> Daemon:
         pipeline = Pipeline(config, store)
-        await Daemon(config, store, pipeline, extra_jobs=scheduled_jobs(config, store)).run()
+        daemon = Daemon(config, store, pipeline, extra_jobs=scheduled_jobs(config, store))
+        await daemon.run()
+        return daemon
 
-    asyncio.run(main())
+    daemon = asyncio.run(main())
+    lock.release()
+    if daemon.fatal:
+        fail(daemon.fatal, 1)
 
 
 @cli.command()

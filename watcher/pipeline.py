@@ -27,6 +27,7 @@ from watcher.config import Config, format_duration
 from watcher.fetch import Fetcher
 from watcher.models import Entry, FetchResult, Relevance, Topic
 from watcher.store import (
+    DatabaseReplaced,
     EntryRecord,
     FeedState,
     PollRecord,
@@ -304,6 +305,8 @@ class Pipeline:
             record = self._failure(feed, started, t0, None, f"internal error: {type(err).__name__}: {err}")
         try:
             summary = self.store.record_poll(record, next_check_at=started + timedelta(minutes=15))
+        except DatabaseReplaced:
+            raise  # nothing can be stored any more: the daemon stops
         except Exception as err:
             # the poll's transaction rolled back; record the failure on its own so the feed
             # backs off and `watcher feeds` shows why, instead of retrying at every tick

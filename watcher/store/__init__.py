@@ -7,6 +7,7 @@ commands. :class:`Store` combines them.
 
 from watcher.store.core import (
     CoreStore,
+    DatabaseReplaced,
     EntryRecord,
     FeedState,
     PollRecord,
@@ -30,6 +31,7 @@ class Store(DigestQueries, HistoryQueries, CoreStore):
 
 
 __all__ = [
+    "DatabaseReplaced",
     "EntryRecord",
     "FeedState",
     "PollRecord",

@@ -119,6 +119,25 @@ class StoreError(Exception):
     """The database cannot be opened or written; the message says which file and why."""
 
 
+class DatabaseReplaced(StoreError):
+    """The file at the database's path is no longer the one this connection writes: it was
+    deleted or replaced, and whatever is written now would be lost."""
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``; None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _replaced_message(path: Path | None) -> str:
+    return (f"database {path} was deleted or replaced while in use; stopping so nothing more is "
+            "written to a file nobody will read (restore it, or restart to start a new one)")
+
+
 def _create_private_file(path: Path) -> None:
     """Create the database file with mode 0600 before SQLite does (it would use 0644)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,12 +154,19 @@ class CoreStore:
     def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
         self.path = path
+        self.identity = file_identity(path) if path is not None else None
 
     # -- opening ------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str, *, migrate: bool = True) -> CoreStore:
+    def open(
+        cls, path: Path | str, *, migrate: bool = True, identity: tuple[int, int] | None = None
+    ) -> CoreStore:
+        """Open (creating when missing) and migrate the database. With ``identity``, the file
+        must exist and be that one (a daemon's job opening its own database again)."""
         path = Path(path)
+        if identity is not None and file_identity(path) != identity:
+            raise DatabaseReplaced(_replaced_message(path))
         try:
             _create_private_file(path)
             conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
@@ -159,6 +185,12 @@ class CoreStore:
 
     def close(self) -> None:
         self.db.conn.close()
+
+    def check_identity(self) -> None:
+        """Raise DatabaseReplaced when the path no longer names the file this connection
+        has open (deleted, or replaced by another file)."""
+        if self.identity is not None and file_identity(self.path) != self.identity:
+            raise DatabaseReplaced(_replaced_message(self.path))
 
     @property
     def schema_version(self) -> int:
@@ -185,6 +217,7 @@ class CoreStore:
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
+            self.check_identity()  # one stat: never write into a file nobody will read again
             yield self.db
         except BaseException:
             conn.execute("ROLLBACK")
