@@ -358,3 +358,32 @@ def test_a_backlog_folds_oldest_first_across_polls_and_stays_baseline(loopback: 
     store, _ = poll(config, store)
     [last] = store.query("select baseline, summary from changes where category = 'ceasefire' order by id desc limit 1")
     assert last["baseline"] == 0 and "60" in last["summary"]
+
+
+def _rotating_feed(base: str, sid: int, guid: bool) -> str:
+    story = _truce_story(0, 30)
+    link = f"{base}/world/truce-0.html?sid={sid}"
+    guid_tag = '<guid isPermaLink="false">truce-0</guid>' if guid else ""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>Rotating</title>'
+            f"<link>{base}/</link><description>x</description><item><title>{story.title}</title>"
+            f"<link>{link}</link>{guid_tag}<description>{story.text}</description></item></channel></rss>")
+
+
+@pytest.mark.parametrize("guid", [True, False], ids=["by-guid", "by-content"])
+def test_a_link_with_a_rotating_parameter_is_one_story(loopback: LoopbackServer, tmp_path: Path,
+                                                       guid: bool) -> None:
+    """Issue 14.4: `?sid=` changing at every poll made a new article and snapshot each time.
+    The story is recognised by its guid (its page is not even read again) or, without a
+    guid, by its text from the same feed."""
+    loopback.add("/world/truce-0.html", article_page(_truce_story(0, 30)), content_type="text/html")
+    config = make_config(tmp_path / "w.db", [{"url": loopback.url("/rot.xml"), "name": "rotating"}])
+    store = None
+    for sid in range(4):
+        loopback.add("/rot.xml", _rotating_feed(loopback.base_url, sid, guid))
+        store, [report] = poll(config, store)
+        assert report.error is None
+    assert store.db.execute("select count(*) from articles").fetchone()[0] == 1
+    assert store.db.execute("select count(*) from snapshots").fetchone()[0] == 1
+    if guid:
+        assert store.db.execute("select count(*) from entries").fetchone()[0] == 1
+        assert loopback.hits("/world/truce-0.html") == 1

@@ -447,6 +447,7 @@ class Pipeline:
         Returns the records and how many were deferred."""
         relevant_urls = [e.url for e, r in scored if r.relevant]
         known = self.store.known_articles(relevant_urls) if relevant_urls else {}
+        self._same_story_by_guid(feed, scored, known)
         budget = self.config.watcher.max_articles_per_poll
         unread = [pair for pair in scored if pair[1].relevant and pair[0].url not in known]
         now_read = {id(entry) for entry, _ in oldest_first(unread, lambda pair: pair[0])[:budget]}
@@ -464,6 +465,20 @@ class Pipeline:
         if tasks:
             await asyncio.gather(*tasks)
         return records, deferred
+
+    def _same_story_by_guid(self, feed: dict, scored: list[tuple[Entry, Relevance]], known: dict) -> None:
+        """An entry whose link is new but whose guid this feed already carried is that story
+        (a link with a parameter that changes at every poll): it takes the stored article's
+        URL, so no new article, entry or snapshot is made and its page is not read again."""
+        guids = [e.guid for e, r in scored if r.relevant and e.guid and e.url not in known]
+        if not guids:
+            return
+        stored = self.store.articles_by_guid(feed["id"], guids)
+        for entry, relevance in scored:
+            row = stored.get(entry.guid or "")
+            if relevance.relevant and row is not None and entry.url not in known:
+                entry.url = row["url"]
+                known[entry.url] = row
 
     async def _shared_snapshot(self, item: EntryRecord, feed: dict, started: datetime) -> None:
         """Read the entry's article, or wait for the read another poll already started.

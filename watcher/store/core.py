@@ -310,6 +310,20 @@ class CoreStore:
                 known[row["url"]] = row
         return known
 
+    def articles_by_guid(self, feed_id: int, guids: list[str]) -> dict[str, dict]:
+        """Articles this feed carried under these guids: the same story when its link
+        changes at every poll (a rotating ``?sid=``)."""
+        found: dict[str, dict] = {}
+        for chunk in _chunks(guids, 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self.query(
+                f"select a.id, a.url, a.guid, a.latest_version from articles a join article_feeds f "
+                f"on f.article_id = a.id where f.feed_id = ? and a.guid in ({marks}) order by a.id",
+                [feed_id, *chunk],
+            ):
+                found.setdefault(row["guid"], row)
+        return found
+
     def latest_snapshot(self, article_id: int) -> dict | None:
         return self._one(
             "select * from snapshots where article_id = ? order by version desc limit 1", [article_id]
@@ -392,6 +406,15 @@ class CoreStore:
     ) -> tuple[int, bool]:
         entry, rel = item.entry, item.relevance
         row = self._one("select id from articles where url = ?", [entry.url])
+        if row is None and item.snapshot is not None:
+            # no guid to go by: the same text from the same feed under another link is the
+            # same story (a link with a parameter that changes at every poll)
+            row = self._one(
+                "select a.id from snapshots s join articles a on a.id = s.article_id join article_feeds f "
+                "on f.article_id = a.id and f.feed_id = ? where s.content_hash = ? "
+                "and s.version = a.latest_version order by a.id limit 1",
+                [feed_id, item.snapshot.content_hash],
+            )
         created = row is None
         if created:
             cursor = self.db.execute(

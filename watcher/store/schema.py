@@ -227,7 +227,13 @@ def _migrate_v3(db: Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN baseline_backlog INTEGER NOT NULL DEFAULT 0")
 
 
-MIGRATIONS = [_migrate_v1, _migrate_v2, _migrate_v3]
+def _migrate_v4(db: Database) -> None:
+    # a story whose link changes at every poll (?sid=...) is found by its guid or its text
+    db.execute("CREATE INDEX articles_guid ON articles(guid)")
+    db.execute("CREATE INDEX snapshots_content_hash ON snapshots(content_hash)")
+
+
+MIGRATIONS = [_migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4]
 
 
 
