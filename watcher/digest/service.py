@@ -8,6 +8,7 @@ channels that can fail, and the immediate alerts of ``digest.alert_kinds``.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -58,7 +59,8 @@ def sender(config: Config, channel: str, *, fmt: str = "text", console: Any = No
             raise DeliveryError("the email channel needs an [email] table in the config")
 
         def send_email(row: dict) -> None:
-            email_channel.send(settings, email_channel.build_message(settings, row))
+            delivered = json.loads(row.get("delivered_to") or "[]")
+            email_channel.send(settings, email_channel.build_message(settings, row), delivered)
         return send_email
     if channel == "apprise":
         apprise_settings = config.apprise

@@ -233,7 +233,15 @@ def _migrate_v4(db: Database) -> None:
     db.execute("CREATE INDEX snapshots_content_hash ON snapshots(content_hash)")
 
 
-MIGRATIONS = [_migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4]
+def _migrate_v5(db: Database) -> None:
+    # a digest is claimed (a lease) by the job sending it, so no other job or process sends
+    # it at the same time; delivered_to lists the recipients the server already accepted
+    db.execute("ALTER TABLE digests ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE digests ADD COLUMN claimed_until TEXT")
+    db.execute("ALTER TABLE digests ADD COLUMN delivered_to TEXT NOT NULL DEFAULT '[]'")
+
+
+MIGRATIONS = [_migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4, _migrate_v5]
 
 
 
