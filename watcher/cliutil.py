@@ -12,14 +12,23 @@ from typing import Any
 import click
 
 from watcher.config import Config, ConfigError, default_config_path, load_config
+from watcher.safetext import printable
 from watcher.store import Store, StoreError
 
 log = logging.getLogger("watcher")
 
 
+class PrintableFormatter(logging.Formatter):
+    """Log lines carry feed titles, URLs and server messages: no escape sequence in them
+    reaches the terminal or the journal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler.setFormatter(PrintableFormatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     root = logging.getLogger("watcher")
     root.handlers[:] = [handler]
     root.setLevel(level)

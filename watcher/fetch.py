@@ -32,6 +32,7 @@ import httpx
 
 from watcher import netguard
 from watcher.models import FetchResult
+from watcher.safetext import printable
 
 log = logging.getLogger(__name__)
 
@@ -450,7 +451,7 @@ class Fetcher:
 
     @staticmethod
     def _fail(result: FetchResult, kind: str, message: str) -> None:
-        result.error, result.error_kind = message, kind
+        result.error, result.error_kind = printable(message), kind  # reason phrases are the server's
         result.body = None
         result.not_modified = False
 
