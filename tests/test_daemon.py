@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -154,3 +155,58 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start(loopback: Loopbac
         _, stderr = first.communicate(timeout=30)
     assert first.returncode == 0, stderr
     assert count(tmp_path / "w.db", "polls") == 2  # the daemon's and the manual poll; no third
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process under ``pid``, from /proc (workers, the resource tracker)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_sigkill_of_the_daemon_leaves_no_worker_running(loopback: LoopbackServer, tmp_path: Path) -> None:
+    """Issue 14.9: SIGKILL of `watcher run` left its pool workers and the resource tracker
+    running forever. They now exit when their parent dies."""
+    stories = seed_stories()
+    for s in stories:
+        loopback.add(f"/world/{s.slug}.html", article_page(s), content_type="text/html")
+    loopback.add("/feed.xml", rss_feed(stories, loopback.base_url))
+    config = write_config(tmp_path, loopback, interval="1h")
+    config.write_text(config.read_text().replace("workers = 1", "workers = 2"))
+    proc = _start(config)
+    try:
+        assert wait_for(lambda: count(tmp_path / "w.db", "snapshots") == 2, seconds=60)
+        workers = _descendants(proc.pid)
+        assert workers, "the daemon should have started its pool"
+    finally:
+        proc.kill()
+        proc.wait(10)
+    try:
+        assert wait_for(lambda: not any(_alive(p) for p in workers), seconds=30), \
+            f"still running after the daemon's SIGKILL: {sorted(p for p in workers if _alive(p))}"
+    finally:
+        for pid in workers:  # a failing run must not leave them behind either
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

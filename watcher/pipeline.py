@@ -581,7 +581,41 @@ def make_executor(workers: int) -> Executor:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="watcher-cpu")
     import multiprocessing
 
-    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=exit_with_parent, initargs=(os.getpid(),))
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Pool worker initializer: the worker ends when the process that started it is gone.
+
+    A SIGKILLed daemon cannot stop its pool, and the workers (and with them multiprocessing's
+    resource tracker, which lives while any of them holds its pipe) would run forever. On
+    Linux the kernel sends SIGKILL at the parent's death (PR_SET_PDEATHSIG); everywhere a
+    thread watches for the parent's pid to change (reparented), for a worker busy in Python.
+    """
+    import signal
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # died before this worker got here
+        os._exit(0)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watcher-parent-watch", daemon=True).start()
 
 
 def _ms(t0: float) -> int:
