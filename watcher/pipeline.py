@@ -517,6 +517,10 @@ class Pipeline:
             item.snapshot = await self._cpu(
                 read_article, html, entry.link, entry.title, feed_text, note, self._extension_key, utcnow()
             )
+        except StageTimeout as err:  # remembered: no re-check will stop the pool for it again
+            log.error("article %s offered by feed %s: %s; it will not be re-checked",
+                      entry.link, feed["name"] or feed["url"], err)
+            item.snapshot, item.too_costly = None, str(err)
         except Exception:
             log.exception("article %s offered by feed %s could not be read", entry.link, feed["name"] or feed["url"])
             item.snapshot = None
@@ -563,6 +567,9 @@ class Pipeline:
                     draft.note = "the page's full text replaces the feed's text (not an edit)"
             else:
                 error = res.error
+        except StageTimeout as err:  # it would stop the pool again at every re-check: no more
+            log.error("article %s: %s; it will not be re-checked", article["url"], err)
+            error, next_at = str(err), None
         except Exception as err:
             log.exception("article %s: re-check failed", article["url"])
             error = f"internal error: {type(err).__name__}: {err}"

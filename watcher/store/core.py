@@ -87,6 +87,7 @@ class EntryRecord:
     relevance: Relevance
     snapshot: SnapshotDraft | None = None  # only for relevant entries whose text was read
     source: str | None = None  # the outlet (host of the article URL)
+    too_costly: str | None = None  # reading it ran past cpu_timeout: why it is not re-checked
 
 
 @dataclass
@@ -405,6 +406,8 @@ class CoreStore:
         self, item: EntryRecord, feed_id: int, now: str, next_check_at: datetime | None
     ) -> tuple[int, bool]:
         entry, rel = item.entry, item.relevance
+        if item.too_costly:
+            next_check_at = None  # it would only stop the worker pool again at every re-check
         row = self._one("select id from articles where url = ?", [entry.url])
         if row is None and item.snapshot is not None:
             # no guid to go by: the same text from the same feed under another link is the
@@ -419,10 +422,10 @@ class CoreStore:
         if created:
             cursor = self.db.execute(
                 "insert into articles (url, guid, title, source, published_at, first_seen_at, "
-                "first_feed_id, relevance_topic, relevance_score, relevance_matched, next_check_at) "
-                "values (?,?,?,?,?,?,?,?,?,?,?)",
+                "first_feed_id, relevance_topic, relevance_score, relevance_matched, next_check_at, "
+                "last_check_error) values (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [entry.url, entry.guid, entry.title, item.source, _iso_to_ts(entry.published_at), now,
-                 feed_id, rel.topic, rel.score, json.dumps(rel.matched), ts(next_check_at)],
+                 feed_id, rel.topic, rel.score, json.dumps(rel.matched), ts(next_check_at), item.too_costly],
             )
             article_id = cursor.lastrowid
         else:
