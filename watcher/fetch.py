@@ -51,13 +51,16 @@ class _Failure(Exception):
         self.message = message
 
 
+MAX_RETRY_AFTER = 10 * 365 * 86400.0  # seconds; more is the same as "not for a very long time"
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date); None if unusable."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(int(value))
+    if value.isdigit():  # a 400-digit value is a very long wait, not a crash
+        return float(min(int(value), MAX_RETRY_AFTER)) if len(value) < 20 else MAX_RETRY_AFTER
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
