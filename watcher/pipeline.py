@@ -183,6 +183,40 @@ class StageTimeout(Exception):
     """A parse or article read ran past `watcher.cpu_timeout`; its worker was stopped."""
 
 
+def is_disk_full(err: BaseException) -> bool:
+    """SQLite's SQLITE_FULL: the disk (or the database's size limit) has no room left."""
+    import sqlite3
+
+    return isinstance(err, sqlite3.OperationalError) and (
+        getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(err))
+
+
+class DiskFull:
+    """One episode of a full disk: polling pauses and backs off, and one poll at a time
+    probes whether writes succeed again. Logged once when it starts and once when it ends."""
+
+    FIRST_PAUSE = 60.0  # seconds; doubles at every failed probe
+    MAX_PAUSE = 1800.0
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+        self.pause = self.FIRST_PAUSE
+        self.failed_at = time.monotonic()
+        self.probing = False
+
+    def failed_again(self) -> None:
+        self.pause = min(self.pause * 2, self.MAX_PAUSE)
+        self.failed_at = time.monotonic()
+        self.probing = False
+
+    def may_probe(self, scale: float = 1.0) -> bool:
+        """Whether one poll may try now (``scale`` shortens the pause, for the tests)."""
+        if self.probing or time.monotonic() - self.failed_at < self.pause * scale:
+            return False
+        self.probing = True
+        return True
+
+
 class Pipeline:
     """Polls feeds and re-checks articles into one store."""
 
@@ -216,6 +250,8 @@ class Pipeline:
         # until the poll that started the read has stored it (then `known_articles` sees it).
         self._reads: dict[str, asyncio.Future] = {}
         self._reads_owned: dict[int, list[tuple[str, asyncio.Future]]] = {}
+        self.disk_full: DiskFull | None = None  # while the database cannot be written
+        self.disk_full_pause_scale = 1.0  # the backoff's scale (tests shorten it)
         self.store.sync_feeds(config.feeds, w.interval)
 
     async def aclose(self) -> None:
@@ -292,9 +328,32 @@ class Pipeline:
 
         return list(await asyncio.gather(*(one(f) for f in feeds)))
 
+    def _storage_blocked(self) -> bool:
+        """While the disk is full, nothing is fetched that could not be stored; one poll at
+        a time probes, after a pause that doubles."""
+        return self.disk_full is not None and not self.disk_full.may_probe(self.disk_full_pause_scale)
+
+    def _storage_failed(self, err: BaseException) -> None:
+        if self.disk_full is not None:
+            if self.disk_full.probing:  # polls that were in flight when it filled say nothing new
+                self.disk_full.failed_again()
+            return
+        self.disk_full = DiskFull(str(err))
+        log.error("database %s: the disk is full (%s); nothing is fetched until writes succeed "
+                  "again (tried again in %s, then less often)", self.store.path, err,
+                  format_duration(self.disk_full.pause))
+
+    def _storage_ok(self) -> None:
+        if self.disk_full is not None:
+            log.warning("database %s: writes succeed again; polling resumes", self.store.path)
+            self.disk_full = None
+
     async def poll_feed(self, feed: dict) -> PollReport:
         started, t0 = utcnow(), time.monotonic()
         label = feed["name"] or feed["url"]
+        if self._storage_blocked():
+            return PollReport(feed_id=feed["id"], feed=label, outcome="skipped", http_status=None,
+                              duration_ms=0, error="not polled: the disk is full")
         try:
             record = await self._poll(feed, started, t0)
         except StageTimeout as err:  # an input that keeps the parser busy: this feed fails
@@ -305,9 +364,16 @@ class Pipeline:
             record = self._failure(feed, started, t0, None, f"internal error: {type(err).__name__}: {err}")
         try:
             summary = self.store.record_poll(record, next_check_at=started + timedelta(minutes=15))
+            self._storage_ok()
         except DatabaseReplaced:
             raise  # nothing can be stored any more: the daemon stops
         except Exception as err:
+            if is_disk_full(err):  # logged once per episode; the failure cannot be stored either
+                self._storage_failed(err)
+                return PollReport(feed_id=feed["id"], feed=label, outcome="error", http_status=record.http_status,
+                                  duration_ms=record.duration_ms, error=f"could not store the poll: {err}")
+            if self.disk_full is not None:
+                self.disk_full.failed_again()  # a probe that failed otherwise: keep backing off
             # the poll's transaction rolled back; record the failure on its own so the feed
             # backs off and `watcher feeds` shows why, instead of retrying at every tick
             log.exception("feed %s: could not store the poll: %s", label, err)
@@ -543,6 +609,8 @@ class Pipeline:
 
         ``force`` checks every article still in its re-check window, due or not.
         """
+        if self.disk_full is not None:
+            return 0  # no page is fetched that could not be stored; polls probe the disk
         now = utcnow()
         due = self.store.articles_due_for_check(now + timedelta(days=3650) if force else now, limit)
         results = await asyncio.gather(*(self._check_article(a, now) for a in due))
@@ -573,9 +641,15 @@ class Pipeline:
         except Exception as err:
             log.exception("article %s: re-check failed", article["url"])
             error = f"internal error: {type(err).__name__}: {err}"
-        summary = self.store.record_check(
-            article["id"], draft, checked_at=now, next_check_at=next_at, error=error, source=article["source"]
-        )
+        try:
+            summary = self.store.record_check(
+                article["id"], draft, checked_at=now, next_check_at=next_at, error=error, source=article["source"]
+            )
+        except Exception as err:
+            if not is_disk_full(err):
+                raise
+            self._storage_failed(err)  # checked again when writes succeed
+            return 0
         if summary.snapshots_new:
             log.info("article %s edited: new version, %d term changes", article["url"], summary.changes_new)
         return summary.snapshots_new
