@@ -210,3 +210,29 @@ def test_sigkill_of_the_daemon_leaves_no_worker_running(loopback: LoopbackServer
         for pid in workers:  # a failing run must not leave them behind either
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_feeds_reset_reaches_a_daemon_started_while_the_feed_was_disabled(loopback: LoopbackServer,
+                                                                          tmp_path: Path) -> None:
+    """Issue 14.15: a feed disabled (410) before the daemon started was never scheduled, so
+    `watcher feeds reset` promised a poll that came only after a restart."""
+    loopback.add("/feed.xml", "gone", status=410, content_type="text/plain")
+    config = write_config(tmp_path, loopback, interval="1s")
+    db = tmp_path / "w.db"
+    first = subprocess.run([sys.executable, "-m", "watcher", "poll", "--config", str(config)],
+                           capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0 and "410 Gone" in first.stderr
+    loopback.add("/feed.xml", rss_feed([], loopback.base_url))  # the feed is back
+    proc = _start(config)
+    try:
+        assert wait_for(lambda: "watching" in (proc.stderr.readline() or "x"), seconds=45)
+        reset = subprocess.run([sys.executable, "-m", "watcher", "feeds", "--config", str(config), "reset", "1"],
+                               capture_output=True, text=True, timeout=60)
+        assert reset.returncode == 0 and "will be polled at the next chance" in reset.stdout
+        assert wait_for(lambda: count(db, "polls") >= 2, seconds=45), "the reset feed was never polled"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    with sqlite3.connect(db) as conn:
+        outcome = conn.execute("select outcome from polls order by id desc limit 1").fetchone()[0]
+    assert outcome == "ok"

@@ -59,7 +59,7 @@ class Daemon:
 
     def _add_feed_jobs(self) -> None:
         now = utcnow()
-        for feed in self.store.enabled_feeds():
+        for feed in self.store.configured_feeds():  # a disabled one waits for `feeds reset`
             interval = float(feed["interval_seconds"])
             start = now + timedelta(seconds=feed_phase(feed["config_url"], interval))
             self.scheduler.add_job(

@@ -284,6 +284,11 @@ class CoreStore:
             [ts(now)],
         )
 
+    def configured_feeds(self) -> list[dict]:
+        """Feeds enabled in config.toml, disabled by the watcher (a 410) or not: the daemon
+        schedules them all, so a `watcher feeds reset` takes effect without a restart."""
+        return self.query("select * from feeds where removed_at is null and enabled = 1 order by id")
+
     def enabled_feeds(self) -> list[dict]:
         return self.query(
             "select * from feeds where removed_at is null and enabled = 1 and disabled_reason is null "
