@@ -601,6 +601,9 @@ def _is_http_url(url: str | None) -> bool:
 _PLAIN_ABSOLUTE = re.compile(r"https?://[^/?#;\t\r\n][^?#;\t\r\n]*")
 
 
+_HOSTLESS = re.compile(r"(?i)https?:/*(?:[?#].*)?$")  # a scheme and nothing to fetch
+
+
 def _absolute(link: str, base: str | None) -> str:
     link = link.strip()
     if not link or base is None:
@@ -739,6 +742,8 @@ def parse_feed(
         # not itself a URL must not be resolved into one.
         raw_link = _str(_get(raw, "link")).strip()
         if raw_link == guid and not _is_http_url(guid):
+            raw_link = ""
+        if _HOSTLESS.match(raw_link):  # "http://" alone would resolve to the feed's own site
             raw_link = ""
         link = _absolute(raw_link, entry_base)
         if not _is_http_url(link):

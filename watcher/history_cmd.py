@@ -323,6 +323,8 @@ def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bo
     the matching words marked «like this»."""
     import sqlite3
 
+    if not raw and not any(ch.isalnum() for ch in query):
+        fail(f"nothing to search for in {query!r}: give a word (or --raw for FTS5 syntax)", 2)
     store = _open_existing(config)
     try:
         rows = store.search(query, limit=limit, raw=raw)

@@ -134,6 +134,22 @@ def file_identity(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+def _foreign(conn: sqlite3.Connection, path: Path) -> str | None:
+    """Why this SQLite file is not one to add the watcher's tables to, or None: another
+    program's database (tables, and no watcher schema), or a newer watcher's."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = [r[0] for r in conn.execute(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name")]
+    if tables and (version == 0 or "feeds" not in tables):
+        shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+        return (f"{path} is not a watcher database: it already holds other tables ({shown}); "
+                "point [watcher].database (or --db) at a new file")
+    if version > len(MIGRATIONS):
+        return (f"database {path} has schema version {version}, newer than this program knows "
+                f"({len(MIGRATIONS)}); upgrade ceasefire-watcher")
+    return None
+
+
 def _replaced_message(path: Path | None) -> str:
     return (f"database {path} was deleted or replaced while in use; stopping so nothing more is "
             "written to a file nobody will read (restore it, or restart to start a new one)")
@@ -172,6 +188,10 @@ class CoreStore:
             _create_private_file(path)
             conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
+            refusal = _foreign(conn, path)  # before WAL: a file we refuse is left as it was
+            if refusal:
+                conn.close()
+                raise StoreError(refusal)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
