@@ -27,6 +27,15 @@ from watcher.store import Store, StoreError, ts
 # --- shared helpers ----------------------------------------------------------------------
 
 json_option = click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+MAX_ROWS = 2**63 - 1  # the largest LIMIT SQLite takes
+
+
+def _ago(value: str, seconds: float, now: datetime) -> datetime:
+    """``now`` minus ``seconds``; a BadParameter (not an OverflowError) before year 1."""
+    try:
+        return now - timedelta(seconds=seconds)
+    except OverflowError:
+        raise click.BadParameter(f"{value!r}: that is before the year 1; give a shorter time ago") from None
 
 
 def _open_existing(config: Config) -> Store:
@@ -47,9 +56,11 @@ def parse_when(value: str, *, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     text = value.strip()
     try:
-        return ts(now - timedelta(seconds=parse_duration(text)))
+        seconds = parse_duration(text)
     except ValueError:
         pass
+    else:
+        return ts(_ago(value, seconds, now))
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -128,7 +139,7 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
 @click.option("--proposer", help="Only terms this party holds (e.g. russia).")
 @click.option("--category", help="Only this category (e.g. neutrality).")
 @click.option("--since", callback=_when_callback, help="From this date (2024-06-24) or time ago (7d).")
-@click.option("--limit", type=click.IntRange(min=0), default=200, show_default=True,
+@click.option("--limit", type=click.IntRange(min=0, max=MAX_ROWS), default=200, show_default=True,
               help="Show the newest N observations (0: all).")
 @json_option
 def history(
@@ -320,7 +331,7 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
 @with_config
 @db_option
 @click.argument("query")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_ROWS), default=20, show_default=True)
 @click.option("--raw", is_flag=True, help='QUERY is FTS5 syntax (AND, OR, NEAR, "a phrase", prefix*).')
 @json_option
 def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bool, as_json: bool) -> None:
@@ -328,6 +339,8 @@ def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bo
     the matching words marked «like this»."""
     import sqlite3
 
+    if not raw and not any(ch.isalnum() for ch in query):
+        fail(f"nothing to search for in {query!r}: give a word (or --raw for FTS5 syntax)", 2)
     store = _open_existing(config)
     try:
         rows = store.search(query, limit=limit, raw=raw)
@@ -408,7 +421,7 @@ def export() -> None:
 @with_config
 @db_option
 @click.option("--conflict", help="Only changes in this conflict.")
-@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True,
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_ROWS), default=200, show_default=True,
               help="The newest N changes.")
 @click.option("--self-url", help="Where the feed will be published (its rel=self link).")
 def export_atom(config: Config, db_path: Path | None, conflict: str | None, limit: int,
@@ -449,7 +462,11 @@ def prune(config: Config, db_path: Path | None, older_than: str, vacuum: bool, d
         age = parse_duration(older_than)
     except ValueError as err:
         raise click.BadParameter(f"{older_than!r}: expected {err}", param_hint="--older-than") from None
-    cutoff = ts(datetime.now(UTC) - timedelta(seconds=age))
+    try:
+        cutoff = ts(_ago(older_than, age, datetime.now(UTC)))
+    except click.BadParameter as err:
+        err.param_hint = "--older-than"
+        raise
     store = _open_existing(config)
     before = store.file_size()
     result = store.prune(cutoff, dry_run=dry_run)

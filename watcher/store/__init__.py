@@ -7,6 +7,7 @@ commands. :class:`Store` combines them.
 
 from watcher.store.core import (
     CoreStore,
+    DatabaseReplaced,
     EntryRecord,
     FeedState,
     PollRecord,
@@ -16,6 +17,7 @@ from watcher.store.core import (
     backoff_delay,
     change_key,
     next_check_delay,
+    oldest_first,
     parse_ts,
     ts,
     utcnow,
@@ -29,6 +31,7 @@ class Store(DigestQueries, HistoryQueries, CoreStore):
 
 
 __all__ = [
+    "DatabaseReplaced",
     "EntryRecord",
     "FeedState",
     "PollRecord",
@@ -39,6 +42,7 @@ __all__ = [
     "backoff_delay",
     "change_key",
     "next_check_delay",
+    "oldest_first",
     "parse_ts",
     "ts",
     "utcnow",

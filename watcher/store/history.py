@@ -125,7 +125,7 @@ class HistoryQueries:
     def find_article(self, ref: str) -> dict | None:
         """An article by id, by its stored (canonical) URL, or by the URL as a feed gave it."""
         ref = ref.strip()
-        if ref.isdigit():
+        if ref.isdigit() and len(ref) < 19:  # a SQLite integer holds at most 19 digits
             rows = self.query("select * from articles where id = ?", [int(ref)])
             if rows:
                 return rows[0]

@@ -152,7 +152,7 @@ def extract(
     lang = detect_language(text)
     if lang is not None and lang != "en":
         return Extraction(relevant=False, conflicts=[], terms=[], language=lang)
-    sents = sentences(text, title)
+    sents = _capped(sentences(text, title))
     body = [s for s in sents if not s.furniture]
     memo: dict[tuple, object] = {}  # per story: (sentence, conflict) -> mentions, and tagged tuples
     _prefill(memo, text, sents, g, None)
@@ -172,6 +172,30 @@ def extract(
         terms = apply(model, Story(text, title, sents, terms, g, main))
     conflicts = sorted({t.conflict for t in terms}, key=lambda c: (c != main, c))
     return Extraction(relevant=bool(terms), conflicts=conflicts or [main], terms=terms, language="en")
+
+
+MAX_SENTENCE = 2000  # characters; a longer "sentence" is read in pieces of at most this
+
+
+def _capped(sents: list[Sentence]) -> list[Sentence]:
+    """Sentences, any longer than MAX_SENTENCE cut into pieces at spaces.
+
+    Reading one sentence costs more than linear time in its length (each trigger is
+    weighed against every party named in it); news sentences stay far below the cap, so
+    what it changes is only the cost of text without full stops (a 150 KB run-on once took
+    a minute and the pool's CPU deadline)."""
+    if all(s.end - s.start <= MAX_SENTENCE for s in sents):
+        return sents
+    out: list[Sentence] = []
+    for s in sents:
+        a = 0
+        while len(s.text) - a > MAX_SENTENCE:
+            cut = s.text.rfind(" ", a + MAX_SENTENCE // 2, a + MAX_SENTENCE)
+            b = cut if cut > a else a + MAX_SENTENCE
+            out.append(replace(s, start=s.start + a, end=s.start + b, text=s.text[a:b]))
+            a = b + 1 if cut > a else b
+        out.append(replace(s, start=s.start + a, text=s.text[a:]))
+    return out
 
 
 # a "truce" in sport, trade or business: such a story names no fighting at all
