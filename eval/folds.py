@@ -13,7 +13,7 @@ import json
 import sys
 from collections import Counter, defaultdict
 
-from dataset import FOLDS, K, DatasetError, assign, fold_key, load
+from dataset import FOLDS, DatasetError, K, assign, fold_key, load
 
 
 def problems(arts: list[dict], folds: dict[str, dict]) -> list[str]:

@@ -86,14 +86,15 @@ class Model:
     meta: dict = field(default_factory=dict)
     keep_threshold: float = 0.5
     relevant_threshold: float = 0.5
-    extra_holder: float = 0.6  # a second holder of the same pair needs this probability
+    extra_holder: float = 0.5  # a second holder of the same pair needs this probability
+    rule_holder: float = 0.25  # ... or this, when the rules chose it too
     add_threshold: float = 0.3  # a sentence this likely to state a category makes a candidate
     parts: frozenset[str] = frozenset(("relevant", "keep", "holder", "stance", "add"))  # for ablations
 
     def to_json(self) -> dict:
         return {"meta": self.meta, "keep_threshold": self.keep_threshold,
                 "relevant_threshold": self.relevant_threshold, "extra_holder": self.extra_holder,
-                "add_threshold": self.add_threshold,
+                "rule_holder": self.rule_holder, "add_threshold": self.add_threshold,
                 **{k: getattr(self, k).to_json() for k in PARTS}}
 
     @classmethod
@@ -101,7 +102,7 @@ class Model:
         return cls(**{k: Linear.from_json(d[k]) for k in PARTS},
                    meta=d.get("meta", {}), keep_threshold=d["keep_threshold"],
                    relevant_threshold=d["relevant_threshold"], extra_holder=d["extra_holder"],
-                   add_threshold=d["add_threshold"])
+                   rule_holder=d["rule_holder"], add_threshold=d["add_threshold"])
 
     def save(self, path) -> None:
         with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as f:
@@ -441,7 +442,9 @@ def apply(model: Model, st: Story) -> list[Term]:
                              for c in holder_candidates(st, group) if c), reverse=True)
             if not scored:
                 continue
-            chosen = [scored[0][1]] + [c for p, c in scored[1:] if p >= model.extra_holder]
+            ruled = {t.proposer for t in group}
+            chosen = [scored[0][1]] + [c for p, c in scored[1:]
+                                       if p >= model.extra_holder or (c in ruled and p >= model.rule_holder)]
         else:
             chosen = list(dict.fromkeys(t.proposer for t in group))
         for holder in chosen:
