@@ -114,6 +114,10 @@ class Gazetteer:
     actors: dict[str, dict]
     places: dict[str, dict]
     triggers: dict[str, dict]
+    # names that hold an actor's name but are no actor: organisations ("Air India", "Bank of
+    # Israel"), outlets ("Times of Israel", "Russia Today") and treaties or seas ("Oslo
+    # Accords", "South China Sea"), by kind; a mention inside one gives no actor
+    non_actors: dict[str, list[str]] = field(default_factory=dict)
     # compiled lookups
     actor_re: _Names | None = None
     actor_of: dict[str, str] = field(default_factory=dict)  # exact name -> actor id
@@ -142,6 +146,10 @@ class Gazetteer:
             for n in a.get("names", []):
                 names.append(n)
                 self.actor_of[_norm(n)] = aid
+        # a non-actor name joins the actor regex only when an actor's name occurs inside it:
+        # being the longer match there, it hides that name; it maps to no actor
+        names += [n for ns in self.non_actors.values() for n in ns
+                  if _norm(n) not in self.actor_of and _holds_name(_norm(n), self.actor_of)]
         self.actor_re = _names_regex(names)
         # names that only mean an actor inside one of its conflicts ("the army" in Sudan)
         by_conflict: dict[str, dict[str, str]] = {}
@@ -209,6 +217,16 @@ class Gazetteer:
 
 def _norm(s: str) -> str:
     return " ".join(s.split())
+
+
+_WORD_EDGES = re.compile(r"\b")
+
+
+def _holds_name(name: str, known: dict[str, str]) -> bool:
+    """Whether a key of `known` occurs in `name` between word edges ("Israel" in "Bank of
+    Israel", "Russia" in "Russia Today")."""
+    edges = sorted({m.start() for m in _WORD_EDGES.finditer(name)})
+    return any(name[a:b] in known for i, a in enumerate(edges) for b in edges[i + 1:])
 
 
 def _required(items) -> set[str] | None:
@@ -505,20 +523,22 @@ def load_gazetteer(extra: dict | None = None) -> Gazetteer:
             raise ValueError(f"unknown category {cat!r} in [triggers]; use one of TERMS.md's ids")
         spec = triggers.setdefault(cat, {})
         spec["phrases"] = [*spec.get("phrases", []), *phrases]
-    return Gazetteer(base["conflicts"], base["actors"], base["places"], triggers).compile()
+    return Gazetteer(base["conflicts"], base["actors"], base["places"], triggers,
+                     base.get("non_actors", {})).compile()
 
 
 @lru_cache(maxsize=1)
 def _default() -> Gazetteer:
     base = json.loads(_data("gazetteer.json"))
     triggers = tomllib.loads(_data("triggers.toml").decode())
-    return Gazetteer(base["conflicts"], base["actors"], base["places"], triggers).compile()
+    return Gazetteer(base["conflicts"], base["actors"], base["places"], triggers,
+                     base.get("non_actors", {})).compile()
 
 
 def copy_gazetteer(g: Gazetteer) -> Gazetteer:
     """A deep copy (tests extend without touching the cached default)."""
     return Gazetteer(copy.deepcopy(g.conflicts), copy.deepcopy(g.actors), copy.deepcopy(g.places),
-                     copy.deepcopy(g.triggers)).compile()
+                     copy.deepcopy(g.triggers), copy.deepcopy(g.non_actors)).compile()
 
 
 def regrouped(pattern: str) -> str:
