@@ -15,7 +15,7 @@ import pytest
 
 from watcher.terms import extract, load_gazetteer
 from watcher.terms.gazetteer import Gazetteer, copy_gazetteer
-from watcher.terms.roles import mentions
+from watcher.terms.roles import mentions, roles
 
 
 def _raw() -> dict:
@@ -104,6 +104,28 @@ def test_non_actor_names_without_an_actor_name_stay_out_of_the_regex():
     g.compile()
     # "The National" names no actor, so it cannot hide the longer name that follows it
     assert _actors("The National Unity Government said it would talk.", g) == ["myanmar-resistance"]
+
+
+@pytest.mark.parametrize("text, source", [
+    ("According to a UN press release, the pause begins on Monday.", "united-nations"),
+    ("Russian state media said the truce was over.", "russia"),
+    ("Israel's Channel 12 reported that the talks had stalled.", "israel"),
+    ("Iranian state TV said the offer was rejected.", "iran"),
+    ("A UN report said the ceasefire was violated.", "united-nations"),
+])
+def test_an_outlet_or_document_is_a_source_not_a_holder(text, source):
+    g = load_gazetteer()
+    ms = mentions(text, g, None)
+    assert [m.actor for m in ms] == [source] and ms[0].source
+    assert roles(text, ms, g) == []
+
+
+def test_a_government_statement_is_still_its_own():
+    g = load_gazetteer()
+    text = "Russia's foreign ministry said it rejected the plan."
+    ms = mentions(text, g, None)
+    assert not ms[0].source
+    assert any(r.actor == "russia" for r in roles(text, ms, g))
 
 
 def test_an_outlet_never_takes_the_term():

@@ -212,7 +212,7 @@ def _prefill(memo: dict, text: str, sents: list[Sentence], g: Gazetteer, conflic
     for s, ms in zip(sents, per, strict=True):
         key = (s.text, conflict)
         if key not in memo:
-            memo[key] = [Mention(m.start - s.start, m.end - s.start, m.actor) for m in ms]
+            memo[key] = [Mention(m.start - s.start, m.end - s.start, m.actor, m.source) for m in ms]
     if conflict is None:
         low = text.lower()
         memo[_PLACES] = _by_sentence(g.place_re.finditer(text) if g.place_re else (), sents, starts)
