@@ -157,3 +157,40 @@ def test_an_outlet_never_takes_the_term():
 def test_the_conflicts_reporting_carries(text, conflict):
     e = extract(text)
     assert e.conflicts and e.conflicts[0] == conflict, e.conflicts
+
+
+PAK_IRAN = (
+    "Pakistan and Iran agree to ceasefire after border strikes\n\n"
+    "Pakistan and Iran agreed to a ceasefire on Friday after an exchange of missile strikes across their "
+    "border. Iranian officials and Pakistani diplomats said the truce would hold. Islamabad said Tehran "
+    "had agreed to stop the strikes.")
+ETHIOPIA_FANO = (
+    "Ethiopia and Fano militias agree truce in Amhara\n\n"
+    "Ethiopia's government and Fano militias agreed to a ceasefire in the Amhara region, officials said. "
+    "The Ethiopian army said Fano fighters must withdraw from towns within 30 days.")
+INDIA_PAKISTAN = (
+    "India and Pakistan agree ceasefire along Line of Control\n\n"
+    "India and Pakistan agreed to a ceasefire along the Line of Control in Kashmir, officials said. "
+    "Pakistani and Indian military commanders will talk again on Monday.")
+UKRAINE_US = (
+    "Ukraine and US agree on ceasefire proposal\n\n"
+    "Ukraine said it was ready to accept a 30-day ceasefire proposed by the United States after talks "
+    "with US officials in Jeddah. Washington said it would resume military aid to Kyiv. The US will now "
+    "take the offer to Russia, American officials said.")
+
+
+@pytest.mark.parametrize("text, conflict", [
+    (PAK_IRAN, "iran-pakistan"),  # Pakistan shares india-pakistan, but India is not in the story
+    (ETHIOPIA_FANO, "ethiopia-fano"),  # Ethiopia shares ethiopia-tigray, but the TPLF is not in it
+    (INDIA_PAKISTAN, "india-pakistan"),
+    (UKRAINE_US, "russia-ukraine"),  # a mediator is never a side
+])
+def test_a_pair_the_gazetteer_lacks_is_named_from_its_ids(text, conflict):
+    e = extract(text)
+    assert e.conflicts == [conflict], e.conflicts
+    assert e.terms and all(t.conflict == conflict for t in e.terms)
+
+
+def test_the_named_pair_is_the_parties_for_holders():
+    e = extract(PAK_IRAN)
+    assert {t.proposer for t in e.terms} <= {"agreement", "iran", "pakistan"}
