@@ -194,3 +194,18 @@ def test_a_pair_the_gazetteer_lacks_is_named_from_its_ids(text, conflict):
 def test_the_named_pair_is_the_parties_for_holders():
     e = extract(PAK_IRAN)
     assert {t.proposer for t in e.terms} <= {"agreement", "iran", "pakistan"}
+
+
+# ---- the name finder ----
+
+def test_name_index_finds_the_longest_name_outside_words():
+    from watcher.terms.gazetteer import NameIndex
+
+    ix = NameIndex(["US", "USA", "Israel", "Russia", "Ukraine", "UN", "UN Security Council",
+                    "AFC/M23", "M23", "Vladimir Putin", "Putin", "al-Burhan"])
+    text = ("Russia-Ukraine talks; U.S. and USAID; Israeli and Israel's; AFC/M23 and M23; "
+            "the UN\nSecurity  Council; Vladimir\n Putin; al-Burhan; RussiaX; US")
+    got = [m.group(0) for m in ix.finditer(text)]
+    assert got == ["Russia", "Ukraine", "Israel", "AFC/M23", "M23", "UN\nSecurity  Council",
+                   "Vladimir\n Putin", "al-Burhan", "US"]
+    assert [m.group(0) for m in ix.finditer(text, 0, 14)] == ["Russia", "Ukraine"]
