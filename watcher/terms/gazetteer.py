@@ -172,7 +172,9 @@ class LiteralIndex:
         self.literals = frozenset(lits)
         self.rx = re.compile("(?=(" + _trie(lits) + "))") if lits else None
         # a literal found at a position also stands for every shorter literal it starts with
-        self.prefixes = {x: tuple(y for y in lits if x.startswith(y)) for x in lits}
+        # (its own prefixes that are literals, shortest first: the order `lits` sorts them in)
+        have = self.literals
+        self.prefixes = {x: tuple(x[:k] for k in range(1, len(x) + 1) if x[:k] in have) for x in lits}
 
     def scan(self, low: str) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}
