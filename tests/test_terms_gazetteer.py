@@ -209,3 +209,18 @@ def test_name_index_finds_the_longest_name_outside_words():
     assert got == ["Russia", "Ukraine", "Israel", "AFC/M23", "M23", "UN\nSecurity  Council",
                    "Vladimir\n Putin", "al-Burhan", "US"]
     assert [m.group(0) for m in ix.finditer(text, 0, 14)] == ["Russia", "Ukraine"]
+
+
+def test_two_unlisted_sides_at_war_make_a_conflict_of_their_own():
+    e = extract("Peru and Ecuador agree ceasefire after border clashes\n\n"
+                "Peru and Ecuador agreed to a ceasefire on Tuesday after two days of clashes between their "
+                "troops on the border. Peruvian officials said the truce would hold, and Ecuadorian "
+                "diplomats said talks would follow in Lima.")
+    assert e.conflicts == ["ecuador-peru"] and e.terms
+
+
+def test_two_states_meeting_about_no_fighting_make_no_conflict():
+    e = extract("Japan and South Korea agree to hold regular talks\n\n"
+                "Japan and South Korea agreed on Tuesday to hold talks every six months, Japanese "
+                "officials said. South Korean diplomats said the first meeting would be in Seoul.")
+    assert e.conflicts == [] and e.terms == [] and not e.relevant

@@ -298,6 +298,8 @@ def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
     _add_scores(total, btotal, only=shown)
     main = max(total, key=total.get) if total else None
     pair = _unlisted_pair(g, main, actors, named)
+    if main is None and pair is not None and _WAR_WORDS.search(text) is None:
+        pair = None  # two states meeting about no fighting ("agree to resume talks") is no war
     if pair is not None:
         memo[_PAIR] = pair
         renamed = "-".join(pair)
