@@ -224,3 +224,13 @@ def test_two_states_meeting_about_no_fighting_make_no_conflict():
                 "Japan and South Korea agreed on Tuesday to hold talks every six months, Japanese "
                 "officials said. South Korean diplomats said the first meeting would be in Seoul.")
     assert e.conflicts == [] and e.terms == [] and not e.relevant
+
+
+@pytest.mark.parametrize("tail", ["", " to help Kyiv fight Russia's war"])
+def test_a_pact_with_an_ally_stays_under_the_war_it_is_about(tail):
+    e = extract("Germany and Ukraine sign security pact\n\n"
+                f"Germany and Ukraine signed a ten-year security agreement on Friday{tail}, the German "
+                "chancellor said in Berlin. Germany will provide air defence to Ukraine, and Zelensky said "
+                "Berlin had agreed to keep up military aid. German officials said the deal would last "
+                "until Ukraine joins NATO.")
+    assert e.conflicts == ["russia-ukraine"], e.conflicts

@@ -298,8 +298,10 @@ def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
     _add_scores(total, btotal, only=shown)
     main = max(total, key=total.get) if total else None
     pair = _unlisted_pair(g, main, actors, named)
-    if main is None and pair is not None and _WAR_WORDS.search(text) is None:
-        pair = None  # two states meeting about no fighting ("agree to resume talks") is no war
+    if pair is not None and _HOSTILE.search(text) is None:
+        # no fighting between anyone: two states agreeing to meet, or a security pact with an
+        # ally ("Germany and Ukraine sign security pact"), is no conflict of the two
+        pair = None
     if pair is not None:
         memo[_PAIR] = pair
         renamed = "-".join(pair)
@@ -322,6 +324,11 @@ def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
     return main, out
 
 
+# words of fighting between sides: an unlisted pair is a conflict only in a story that has one
+_HOSTILE = re.compile(
+    r"\b(?:cease-?fires?|truces?|armistice|clash(?:es|ed)?|fighting|fought|hostilities|skirmish\w*|"
+    r"shelling|air ?strikes?|strikes|attack(?:s|ed)?|offensive|invasion|invaded|wars?|insurgen\w*|rebels?)\b",
+    re.IGNORECASE)
 # memo key of the sides of a conflict the gazetteer does not list (a 1-tuple, like _ACTORS)
 _PAIR = ("unlisted pair",)
 _PAIR_MIN = 2  # each side named at least twice (a headline mention counts twice)
@@ -332,8 +339,8 @@ def _unlisted_pair(g: Gazetteer, main: str | None, actors: dict[str, float],
     """The story's two strongest sides, sorted, when no listed conflict has both as parties
     and the story is not shown to be about `main` otherwise: `main` (if any) shares at most
     one party with the pair, names none of its other parties more than once ("Putin offers
-    to mediate between Israel and Iran" stays israel-iran), and its own names and places
-    weigh less than either side. A mediator (a `broker` actor that is party to no listed
+    to mediate between Israel and Iran" stays israel-iran), and is not named by its own
+    names and places (a conflict name, or three places, keeps it). A mediator (a `broker` actor that is party to no listed
     conflict: the US, Qatar, the UN) and `agreement` are never sides. Such a story is filed
     under the pair's ids, alphabetical ("afghanistan-pakistan"), not under a listed conflict
     that shares one of them."""
@@ -350,7 +357,7 @@ def _unlisted_pair(g: Gazetteer, main: str | None, actors: dict[str, float],
     if main is not None:
         parties = set(g.conflicts.get(main, {}).get("parties", []))
         others = parties - pair
-        if len(parties & pair) > 1 or named.get(main, 0) >= w2 \
+        if len(parties & pair) > 1 or named.get(main, 0) >= min(w2, 3) \
                 or any(actors.get(x, 0) >= _PAIR_MIN for x in others):
             return None
     return (a1, a2) if a1 < a2 else (a2, a1)
