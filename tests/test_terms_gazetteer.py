@@ -236,3 +236,8 @@ def test_a_pact_with_an_ally_stays_under_the_war_it_is_about(tail):
                 "Berlin had agreed to keep up military aid. German officials said the deal would last "
                 "until Ukraine joins NATO.")
     assert e.conflicts == ["russia-ukraine"], e.conflicts
+
+
+def test_a_config_extension_keeps_the_non_actors():
+    g = load_gazetteer({"gazetteer": {"actors": {"poseidonis": {"names": ["Poseidonis"]}}}})
+    assert _actors("Air India said Poseidonis and India agreed.", g) == ["poseidonis", "india"]

@@ -337,10 +337,10 @@ _PAIR_MIN = 2  # each side named at least twice (a headline mention counts twice
 def _unlisted_pair(g: Gazetteer, main: str | None, actors: dict[str, float],
                    named: dict[str, float]) -> tuple[str, str] | None:
     """The story's two strongest sides, sorted, when no listed conflict has both as parties
-    and the story is not shown to be about `main` otherwise: `main` (if any) shares at most
-    one party with the pair, names none of its other parties more than once ("Putin offers
-    to mediate between Israel and Iran" stays israel-iran), and is not named by its own
-    names and places (a conflict name, or three places, keeps it). A mediator (a `broker` actor that is party to no listed
+    and the story is not shown to be about `main` otherwise: `main` (if any) names none of
+    its other parties more than once ("Putin offers to mediate between Israel and Iran"
+    stays israel-iran) and is not named by its own names and places (a conflict name, or
+    three places, keeps it). A mediator (a `broker` actor that is party to no listed
     conflict: the US, Qatar, the UN) and `agreement` are never sides. Such a story is filed
     under the pair's ids, alphabetical ("afghanistan-pakistan"), not under a listed conflict
     that shares one of them."""
@@ -355,10 +355,8 @@ def _unlisted_pair(g: Gazetteer, main: str | None, actors: dict[str, float],
     if g.actor_conflicts.get(a1, set()) & g.actor_conflicts.get(a2, set()):
         return None  # a listed conflict of both
     if main is not None:
-        parties = set(g.conflicts.get(main, {}).get("parties", []))
-        others = parties - pair
-        if len(parties & pair) > 1 or named.get(main, 0) >= min(w2, 3) \
-                or any(actors.get(x, 0) >= _PAIR_MIN for x in others):
+        others = set(g.conflicts.get(main, {}).get("parties", [])) - pair
+        if named.get(main, 0) >= min(w2, 3) or any(actors.get(x, 0) >= _PAIR_MIN for x in others):
             return None
     return (a1, a2) if a1 < a2 else (a2, a1)
 
