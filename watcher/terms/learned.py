@@ -449,8 +449,9 @@ def apply(model: Model, st: Story) -> list[Term]:
             chosen = list(dict.fromkeys(t.proposer for t in group))
         for holder in chosen:
             base = next((t for t in group if t.proposer == holder), group[0])
-            stance = model.stance.best(stance_features(st, base, holder)) if "stance" in on or not cand.rules \
-                else base.stance
+            # the rules' stance where they gave this holder; the model's where it chose a new one
+            stance = base.stance if base.proposer == holder and base.stance else \
+                model.stance.best(stance_features(st, base, holder))
             responses = [r for r in base.responses if r["actor"] != holder]
             values = base.values
             if values.get("party") == holder and holder != base.proposer:
