@@ -60,6 +60,7 @@ class Selection:
     baseline_summary: bool = True
     max_changes: int = 500
     include_feeds: bool = True
+    match: Callable[[dict], bool] | None = None  # a subscription's filters (watcher.digest.filters)
 
 
 Sender = Callable[[dict], None]  # sends one outbox row; raises DeliveryError
@@ -70,6 +71,8 @@ def collect(store: Store, channel: str, sel: Selection, created_at: str) -> Dige
     rows = store.changes_since(sel.since) if sel.since else store.undelivered_changes(channel)
     if sel.alert_kinds is not None:
         rows = [r for r in rows if matches_alert(r, sel.alert_kinds)]
+    if sel.match is not None:
+        rows = [r for r in rows if sel.match(r)]
     listed = 0
     chosen = []
     for row in rows:  # a summarised baseline costs one line, not max_changes

@@ -148,10 +148,18 @@ class DigestQueries:
         rows = self.query("select * from digests where id = ?", [digest_id])
         return rows[0] if rows else None
 
-    def list_digests(self, *, channel: str | None = None, limit: int = 50) -> list[dict]:
-        """Newest first, without the bodies."""
-        where = "where channel = ?" if channel else ""
-        params: list[Any] = [channel] if channel else []
+    def list_digests(self, *, channel: str | None = None, limit: int = 50,
+                     subscription: str | None = None) -> list[dict]:
+        """Newest first, without the bodies. ``channel`` also matches subscription lanes on
+        that channel (``email/<name>/<address>``); ``subscription`` only that one's lanes."""
+        clauses, params = [], []
+        if channel:
+            clauses.append("(channel = ? or channel like ?)")
+            params += [channel, channel + "/%"]
+        if subscription:
+            clauses.append("(channel like ? or channel like ?)")
+            params += [f"%/{subscription}", f"%/{subscription}/%"]
+        where = "where " + " and ".join(clauses) if clauses else ""
         return self.query(
             "select id, channel, kind, message_id, created_at, status, attempts, last_attempt_at, "
             f"next_attempt_at, sent_at, error, subject, change_count, feed_count from digests {where} "
