@@ -49,7 +49,7 @@ class ChangeFilter:
             return False
         if self.kinds and not kind_matches(row, self.kinds):
             return False
-        return int(row.get("source_count") or 0) >= self.min_outlets
+        return self.min_outlets <= 1 or int(row.get("source_count") or 0) >= self.min_outlets
 
     def narrowed(self, other: ChangeFilter) -> Callable[[dict], bool]:
         """Both filters at once (a subscription previewed with --conflict and friends)."""
