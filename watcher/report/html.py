@@ -89,12 +89,12 @@ def category_title(category: str) -> str:
 # --- the chart ---------------------------------------------------------------------------------
 
 
-WIDE = 1146  # the page's width for charts: few reports spread to fill it
+WIDE = 1144  # the page's width for charts: few reports spread to fill it
 
 
 def _column_width(n: int) -> int:
     if n * 64 <= WIDE - LEFT - RIGHT:
-        return min(170, (WIDE - LEFT - RIGHT) // n)
+        return min(200, (WIDE - LEFT - RIGHT) // n)
     return 64 if n <= 16 else 44 if n <= 40 else 30
 
 
@@ -361,6 +361,7 @@ th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid
 thead th{background:var(--band);font-weight:600}
 table.overview th[scope=row] a{color:var(--ink)}
 .vals{display:block;color:var(--muted);font-size:.8rem}
+table.overview td .vals{display:inline}
 table.overview td .muted{display:block;font-size:.75rem}
 .muted{color:var(--muted)}
 .kind{display:inline-block;border-radius:4px;padding:0 6px;color:#fff;font-size:.78rem}

@@ -215,7 +215,9 @@ def build_timeline(store: Any, conflict: str, *, since: str | None = None, now: 
             t.outlets = sorted(_loads(row["sources"], []))
             t.outlet_count = int(row["source_count"] or len(t.outlets))
     order = {p: i for i, p in enumerate(parties or [])}
-    categories = sorted({c for c, _ in tracks}, key=lambda c: (CATEGORIES.index(c) if c in CATEGORIES else 99, c))
+    # what moved most comes first; then the vocabulary's order (ceasefire, withdrawal, ...)
+    moved = {c: sum(len(t.changes) for (cc, _), t in tracks.items() if cc == c) for c, _ in tracks}
+    categories = sorted(moved, key=lambda c: (-moved[c], CATEGORIES.index(c) if c in CATEGORIES else 99, c))
     for category in categories:
         cat = CategoryTimeline(category)
         holders = sorted({h for c, h in tracks if c == category} - {AGREEMENT},
