@@ -285,3 +285,20 @@ def test_overlapping_subscriptions_exactly_once_through_a_sigkill(tmp_path: Path
         ("email", "russia-corroborated", "b@desk.example"), ("email", "russia-corroborated", "shared@desk.example")]
     table = cli(["digests", "--config", str(config), "--channel", "email"])
     assert "subscription" in table.stdout and "sudan-desk" in table.stdout
+
+
+def test_a_subscription_preview_narrowed_past_its_filters_is_empty(tmp_path: Path, demo_db: Path) -> None:
+    from watcher.digest.filters import ChangeFilter
+
+    add_sudan_change(demo_db)
+    sub = ChangeFilter(conflicts=["sudan"], kinds=["status:accepted"])
+    assert sub.where() == {"conflict": ["sudan"], "kind": ["status"]}
+    assert sub.where(ChangeFilter(conflicts=["russia-ukraine"])) == {"conflict": [], "kind": ["status"]}
+    config = _with_subs(write_config(tmp_path, demo_db), [
+        {"name": "sudan-desk", "console": True, "conflicts": ["sudan"], "kinds": ["status:accepted"]}])
+    both = cli(["digest", "--dry-run", "--config", str(config), "--subscription", "sudan-desk", "--format", "json"])
+    assert "sudan-desk console: dry run over 1 undelivered changes" in both.stderr
+    assert [c["conflict"] for c in json.loads(both.stdout)["changes"]] == ["sudan"]
+    none = cli(["digest", "--dry-run", "--config", str(config), "--subscription", "sudan-desk",
+                "--conflict", "russia-ukraine"])
+    assert none.exit_code == 0 and "sudan-desk console: dry run over 0 undelivered changes" in none.stderr

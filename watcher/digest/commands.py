@@ -117,7 +117,7 @@ def digest_command(config: Config, db_path: Path | None, channel: tuple[str, ...
     for ch in channels:
         try:
             result = deliver(config, store, ch, dry_run=dry_run, since=since_ts, fmt=fmt,
-                             match=narrow.matches if narrow else None)
+                             match=narrow.matches if narrow else None, where=narrow.where() if narrow else None)
         except DeliveryError as err:
             click.echo(f"error: {ch}: {err}", err=True)
             failed = True

@@ -55,6 +55,19 @@ class ChangeFilter:
         """Both filters at once (a subscription previewed with --conflict and friends)."""
         return lambda row: self.matches(row) and other.matches(row)
 
+    def where(self, other: ChangeFilter | None = None) -> dict[str, list[str]]:
+        """The columns the database can narrow on (a kind spec's stance and min_outlets are
+        checked on the rows): {"conflict": [...], "kind": ["status"], ...}. With ``other``,
+        what both filters allow (an empty list: nothing)."""
+        out: dict[str, list[str]] = {}
+        for f in (self, other) if other is not None else (self,):
+            for column, values in (("conflict", f.conflicts), ("proposer", f.proposers),
+                                   ("category", f.categories),
+                                   ("kind", sorted({k.partition(":")[0] for k in f.kinds}))):
+                if values:
+                    out[column] = [v for v in out[column] if v in values] if column in out else list(values)
+        return out
+
     def describe(self) -> str:
         parts = [f"{name} {', '.join(values)}" for name, values in (
             ("conflicts", self.conflicts), ("proposers", self.proposers),

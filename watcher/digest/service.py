@@ -94,20 +94,22 @@ def deliver(
     alert_kinds: list[str] | None = None,
     build_new: bool = True,
     match: Callable[[dict], bool] | None = None,
+    where: dict[str, list[str]] | None = None,
 ) -> DeliveryResult:
     """Retry the channel's unsent digests, then send one of what it has not had yet.
 
     ``since`` ('YYYY-MM-DD HH:MM:SS' UTC) re-reports every change from then on, delivered
     or not. ``dry_run`` prints what would be sent (to ``console``) and writes nothing.
     ``alert_kinds`` narrows the new digest to matching changes (the daemon's alerts);
-    ``match`` to the changes a filter takes (`watcher digest --dry-run --conflict ...`).
+    ``match`` to the changes a filter takes (`watcher digest --dry-run --conflict ...`), with
+    ``where`` its column values for the query.
     """
     now = now or utcnow()
     kind = "alert" if alert_kinds is not None else "lookback" if since else "digest"
     sel = Selection(
         kind=kind, since=since, alert_kinds=alert_kinds,
         baseline_summary=config.digest.baseline_summary, max_changes=config.digest.max_changes,
-        include_feeds=alert_kinds is None, match=match,
+        include_feeds=alert_kinds is None, match=match, where=where,
     )
     if dry_run:
         return _preview(config, store, channel, sel, fmt, console or _console(), now)

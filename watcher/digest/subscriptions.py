@@ -164,7 +164,7 @@ def deliver_lane(
         kind="alert" if alert_kinds is not None else "lookback" if since else "digest",
         since=since, alert_kinds=alert_kinds, baseline_summary=config.digest.baseline_summary,
         max_changes=config.digest.max_changes, include_feeds=False,
-        match=filt.narrowed(narrow) if narrow is not None else filt.matches,
+        match=filt.narrowed(narrow) if narrow is not None else filt.matches, where=filt.where(narrow),
     )
     prefix = _subject_prefix(config, sub)
     if dry_run:
