@@ -166,3 +166,17 @@ def test_the_page_in_headless_chromium(page: tuple[Path, Path], tmp_path: Path) 
         phone = tmp_path / "phone.png"
         pw, ph = browser.screenshot(phone)
         assert pw == 390 and ph > h  # narrower, so longer
+
+
+def test_holders_are_named_for_people(demo_db: Path, tmp_path: Path) -> None:
+    from test_subscriptions import add_sudan_change
+
+    add_sudan_change(demo_db)
+    out = tmp_path / "sudan.html"
+    result = report(["--config", str(write_config(tmp_path, demo_db)), "--conflict", "sudan", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = lxml_html.fromstring(out.read_bytes())
+    [lane] = doc.xpath("//*[local-name()='g'][@data-holder='rsf']")
+    assert lane.xpath("string(./*[local-name()='text'][@class='holder'])") == "RSF"
+    assert doc.xpath("//table[@class='overview']//th[.='RSF']") and doc.xpath("//th[.='Agreement']")
+    assert len(doc.xpath("//tr[@class='change-row']")) == 1

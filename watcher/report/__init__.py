@@ -7,11 +7,20 @@ from pathlib import Path
 from typing import Any
 
 
-def conflict_parties(conflict: str, extension: dict | None = None) -> list[str]:
-    """The conflict's parties as the gazetteer lists them: the order of the tracks."""
+def gazetteer_names(conflict: str, extension: dict | None = None) -> tuple[list[str], dict[str, str]]:
+    """The conflict's parties as the gazetteer lists them (the order of the tracks), and a
+    short name per actor for people: its first name of at most 16 characters
+    ("Russia", "RSF", "DR Congo"), else its id."""
     from watcher.terms.gazetteer import load_gazetteer
 
-    return list(load_gazetteer(extension).conflicts.get(conflict, {}).get("parties", []))
+    gazetteer = load_gazetteer(extension)
+    parties = list(gazetteer.conflicts.get(conflict, {}).get("parties", []))
+    labels = {}
+    for actor, spec in gazetteer.actors.items():
+        short = [n for n in spec.get("names", []) if len(n) <= 16]
+        if short:
+            labels[actor] = short[0]
+    return parties, labels
 
 
 def build(store: Any, conflict: str, *, since: str | None = None, extension: dict | None = None) -> Any:
@@ -19,8 +28,8 @@ def build(store: Any, conflict: str, *, since: str | None = None, extension: dic
     from watcher.report.timeline import build_timeline
     from watcher.store import ts, utcnow
 
-    return build_timeline(store, conflict, since=since, now=ts(utcnow()),
-                          parties=conflict_parties(conflict, extension))
+    parties, labels = gazetteer_names(conflict, extension)
+    return build_timeline(store, conflict, since=since, now=ts(utcnow()), parties=parties, labels=labels)
 
 
 def write_report(store: Any, conflict: str, path: Path, *, since: str | None = None,

@@ -78,8 +78,7 @@ def _when(report: Report) -> str:
 
 
 def _holder(track: Track) -> str:
-    return "Agreement" if track.agreement else track.holder.replace("-", " ").title() if track.holder.islower() \
-        else track.holder
+    return track.label or track.holder
 
 
 def category_title(category: str) -> str:
@@ -268,12 +267,11 @@ def _change_rows(cat: CategoryTimeline, reports: list[Report]) -> str:
 
 def _overview(timeline: Timeline) -> str:
     """Where each term stands now: categories down, holders across (the agreement first)."""
-    holders: list[str] = []
+    holders: dict[str, str] = {}
     for cat in timeline.categories:
         for t in cat.tracks:
-            if t.holder not in holders:
-                holders.append(t.holder)
-    head = "".join(f"<th>{_e(_holder(Track(h, h == 'agreement')))}</th>" for h in holders)
+            holders.setdefault(t.holder, _holder(t))
+    head = "".join(f"<th>{_e(label)}</th>" for label in holders.values())
     rows = []
     for cat in timeline.categories:
         cells = []

@@ -106,6 +106,7 @@ class Track:
 
     holder: str
     agreement: bool
+    label: str = ""  # the holder as a reader knows it: "Russia", "RSF", "Agreement"
     start: State | None = None  # as it stood before --since
     observations: list[Observation] = field(default_factory=list)
     changes: list[ChangeMark] = field(default_factory=list)
@@ -154,6 +155,12 @@ def _loads(text: str | None, default: Any = None) -> Any:
     return json.loads(text) if text else default
 
 
+def holder_label(holder: str, labels: dict[str, str]) -> str:
+    if holder == AGREEMENT:
+        return "Agreement"
+    return labels.get(holder) or holder
+
+
 def change_label(row: dict) -> str:
     """The summary without "holder: " and the category: what changed, in a few words."""
     text = row["summary"]
@@ -164,12 +171,13 @@ def change_label(row: dict) -> str:
 
 
 def build_timeline(store: Any, conflict: str, *, since: str | None = None, now: str = "",
-                   parties: list[str] | None = None) -> Timeline:
+                   parties: list[str] | None = None, labels: dict[str, str] | None = None) -> Timeline:
     """Gather the conflict's timeline from the store (``since``: 'YYYY-MM-DD HH:MM:SS' UTC).
 
     ``parties`` orders the holders' tracks (the conflict's parties first, as the gazetteer
-    lists them); others follow alphabetically.
+    lists them); others follow alphabetically. ``labels`` names holders for people.
     """
+    labels = labels or {}
     timeline = Timeline(conflict=conflict, since=since, generated_at=now)
     column: dict[int, int] = {}
     for i, row in enumerate(store.timeline_reports(conflict, since)):
@@ -184,7 +192,7 @@ def build_timeline(store: Any, conflict: str, *, since: str | None = None, now: 
     def track(category: str, holder: str) -> Track:
         key = (category, holder)
         if key not in tracks:
-            tracks[key] = Track(holder=holder, agreement=holder == AGREEMENT)
+            tracks[key] = Track(holder=holder, agreement=holder == AGREEMENT, label=holder_label(holder, labels))
         return tracks[key]
 
     for row in store.timeline_terms(conflict, since):
@@ -223,7 +231,7 @@ def build_timeline(store: Any, conflict: str, *, since: str | None = None, now: 
         holders = sorted({h for c, h in tracks if c == category} - {AGREEMENT},
                          key=lambda h: (order.get(h, len(order)), h))
         # the agreement's track is always drawn, empty or not: "no deal on this yet" is news too
-        cat.tracks = [tracks.get((category, AGREEMENT)) or Track(AGREEMENT, True)]
+        cat.tracks = [tracks.get((category, AGREEMENT)) or Track(AGREEMENT, True, holder_label(AGREEMENT, labels))]
         cat.tracks += [tracks[(category, h)] for h in holders]
         timeline.categories.append(cat)
     return timeline
