@@ -302,3 +302,31 @@ def test_a_subscription_preview_narrowed_past_its_filters_is_empty(tmp_path: Pat
     none = cli(["digest", "--dry-run", "--config", str(config), "--subscription", "sudan-desk",
                 "--conflict", "russia-ukraine"])
     assert none.exit_code == 0 and "sudan-desk console: dry run over 0 undelivered changes" in none.stderr
+
+
+def test_the_daemons_subscription_jobs_deliver_alerts_then_the_rest(tmp_path: Path, demo_db: Path) -> None:
+    """The jobs the daemon schedules, run as it runs them (a worker thread, its own connection)."""
+    import asyncio
+
+    sudan = add_sudan_change(demo_db)
+    with smtp_server() as (server, port):
+        config = _with_subs(write_config(tmp_path, demo_db, email=email_config(port)), [
+            {"name": "desk", "email": ["a@desk.example"], "conflicts": ["sudan", "russia-ukraine"],
+             "kinds": ["status", "changed"], "alert_kinds": ["status:accepted"]}])
+        store = Store.open(demo_db)
+        try:
+            jobs = {name: job for name, _, job in scheduled_jobs(load_config(config), store)}
+        finally:
+            store.close()
+        alert = asyncio.run(jobs["subscription-alert-email/desk/a@desk.example"]())
+        assert alert.sent and [m.rcpt_tos for m in server.messages] == [["a@desk.example"]]
+        assert "sudan" in server.messages[0].message["Subject"]
+        scheduled = asyncio.run(jobs["subscription-email/desk/a@desk.example"]())
+        assert scheduled.sent and len(server.messages) == 2
+        assert asyncio.run(jobs["subscription-email/desk/a@desk.example"]()).created == []
+    rows = _rows(demo_db, "select d.kind, x.change_key, c.kind as change_kind from digests d "
+                          "join digest_changes x on x.digest_id = d.id join changes c on c.key = x.change_key")
+    assert [(r["kind"], r["change_key"]) for r in rows if r["kind"] == "alert"] == [("alert", sudan)]
+    later = [r for r in rows if r["kind"] == "digest"]
+    assert later and {r["change_kind"] for r in later} == {"status", "changed"} and sudan not in {
+        r["change_key"] for r in later}
