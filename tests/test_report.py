@@ -180,3 +180,26 @@ def test_holders_are_named_for_people(demo_db: Path, tmp_path: Path) -> None:
     assert lane.xpath("string(./*[local-name()='text'][@class='holder'])") == "RSF"
     assert doc.xpath("//table[@class='overview']//th[.='RSF']") and doc.xpath("//th[.='Agreement']")
     assert len(doc.xpath("//tr[@class='change-row']")) == 1
+
+
+def test_since_starts_each_track_where_the_ledger_had_it(demo_db: Path, tmp_path: Path) -> None:
+    """The wire's widening and the edit moved to 2030: from 2030 on, Russia's withdrawal
+    track starts at the demand as it stood before (without Kharkiv), then widens."""
+    store = Store.open(demo_db)
+    with store.transaction():
+        later = [r["snapshot_id"] for r in store.query(
+            "select distinct snapshot_id from changes where kind in ('changed', 'revised')")]
+        marks = ",".join("?" * len(later))
+        store.db.execute(f"update changes set detected_at = '2030-01-05 00:00:00' where snapshot_id in ({marks})", later)
+        store.db.execute(f"update terms set observed_at = '2030-01-05 00:00:00' where snapshot_id in ({marks})", later)
+        store.db.execute(f"update snapshots set fetched_at = '2030-01-05 00:00:00' where id in ({marks})", later)
+    store.close()
+    result = report(["--config", str(write_config(tmp_path, demo_db)), "--conflict", "russia-ukraine",
+                     "--since", "2030-01-01", "--json"])
+    data = json.loads(result.stdout)
+    [tw] = [c for c in data["categories"] if c["category"] == "troop_withdrawal"]
+    russia = next(t for t in tw["tracks"] if t["holder"] == "russia")
+    assert [c["kind"] for c in russia["changes"]] == ["changed", "revised"]
+    assert russia["start"]["stance"] == "demanded" and "kharkiv" not in russia["start"]["values"]
+    assert "kharkiv" in russia["changes"][0]["after"]["values"]
+    assert {r["snapshot_id"] for r in data["reports"]} == set(later)

@@ -36,12 +36,10 @@ from watcher.digest.email import DeliveryError
 from watcher.digest.filters import ChangeFilter
 from watcher.digest.outbox import DeliveryResult, Selection
 from watcher.digest.render import print_console, render, render_markdown, subject
+from watcher.digest.service import ALERT_CRON, RETRY_CRON
 from watcher.store import Store, ts, utcnow
 
 log = logging.getLogger("watcher")
-
-ALERT_CRON = "* * * * *"
-RETRY_CRON = "*/5 * * * *"
 
 
 @dataclass(frozen=True)

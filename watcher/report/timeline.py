@@ -208,12 +208,10 @@ def build_timeline(store: Any, conflict: str, *, since: str | None = None, now: 
             before=State.of(_loads(row["before"])), after=State.of(_loads(row["after"])), quote=row["quote"],
             outlet=row["source"], url=row["url"], title=row["title"], baseline=bool(row["baseline"])))
     if since:
-        for row in store.timeline_terms_before(conflict, since):
+        for row in store.timeline_state_before(conflict, since):
             key = (row["category"], row["proposer"])
             if key in tracks:
-                tracks[key].start = State.of({"stance": row["stance"], "precondition": row["precondition"],
-                                              "values": _loads(row["values"], {}),
-                                              "responses": _loads(row["responses"], [])})
+                tracks[key].start = State.of(_loads(row["after"]))
     for row in store.timeline_ledger(conflict):
         key = (row["category"], row["proposer"])
         if key in tracks:

@@ -40,12 +40,13 @@ class TimelineQueries:
             {"c": conflict, "since": since or ""},
         )
 
-    def timeline_terms_before(self, conflict: str, since: str) -> list[dict]:
-        """The latest report of each (proposer, category) before ``since``: where a track starts."""
+    def timeline_state_before(self, conflict: str, since: str) -> list[dict]:
+        """Where each (proposer, category) stood just before ``since``: the ``after`` of its
+        last change then (a change is written whenever a report moves the ledger)."""
         return self.query(
-            'select proposer, category, stance, precondition, "values", responses, observed_at from ('
-            "  select *, row_number() over (partition by proposer, category order by observed_at desc, id desc) as n"
-            "  from terms where conflict = :c and observed_at < :since) where n = 1",
+            "select proposer, category, after from ("
+            "  select *, row_number() over (partition by proposer, category order by id desc) as n"
+            "  from changes where conflict = :c and detected_at < :since) where n = 1",
             {"c": conflict, "since": since},
         )
 
