@@ -177,7 +177,8 @@ def _job(config: Config, path: Path, channel: str, **kwargs: Any) -> Callable[[]
 
 def scheduled_jobs(config: Config, store: Store) -> list[tuple[str, CronTrigger, Callable[[], Awaitable[Any]]]]:
     """For the daemon: per channel a digest on its cron (``digest.schedules.<channel>`` or
-    ``digest.schedule``, in ``digest.timezone``), a retry sweep, and immediate alerts."""
+    ``digest.schedule``, in ``digest.timezone``), a retry sweep, and immediate alerts; then
+    the same per subscription lane (:func:`watcher.digest.subscriptions.subscription_jobs`)."""
     tz = config.digest.timezone
     path = Path(store.path)
     jobs = []
