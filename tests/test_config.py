@@ -225,3 +225,42 @@ def test_feeds_listing_writes_nothing_and_reset_clears_a_disabled_feed(tmp_path:
     assert reset.returncode == 0, reset.stderr
     row = store.feeds()[0]
     assert row["disabled_reason"] is None and row["consecutive_errors"] == 0
+
+
+@pytest.mark.parametrize("second", [
+    "HTTPS://EXAMPLE.ORG/feed.xml",
+    "https://example.org:443/feed.xml",
+    "https://example.org/feed.xml?utm_source=newsletter",
+    "https://example.org/feed.xml#top",
+    "https://Example.org:443/feed.xml?utm_medium=x#y",
+], ids=["case", "default-port", "tracking", "fragment", "all"])
+def test_the_same_feed_spelt_another_way_is_a_duplicate(tmp_path: Path, second: str) -> None:
+    """Issue 14.14: each spelling was accepted as another feed (and polled again)."""
+    message = error_of(tmp_path, MINIMAL + f'\n[[feeds]]\nurl = "{second}"\n')
+    assert "feeds[1].url" in message and "the same feed as feeds[0]" in message
+
+
+@pytest.mark.parametrize("text, needles", [
+    ('[[feeds]]\nurl = "https://example.org:99999/feed.xml"\n', ["feeds[1].url", "Port out of range"]),
+    ('[[feeds]]\nurl = "https://example.org/my feed.xml"\n', ["feeds[1].url", "spaces"]),
+    ('[[feeds]]\nurl = "https://:8080/feed.xml"\n', ["feeds[1].url", "no host"]),
+    ('[digest]\nalert_kinds = ["status:acceptd"]\n', ["digest.alert_kinds", "did you mean 'status:accepted'?"]),
+    ('[digest]\nalert_kinds = ["stauts:accepted"]\n', ["digest.alert_kinds", "did you mean 'status:accepted'?"]),
+    ('[email]\nhost = "smtp.example.org"\nport = 70000\nfrom = "w@example.org"\nto = ["d@example.org"]\n',
+     ["email.port = 70000", "1 to 65535"]),
+    ('[topics.ceasefire]\ninclude = ["ceasefire"]\nmin_score = nan\n', ["topics.ceasefire.min_score", "finite"]),
+], ids=["port-99999", "space", "empty-host", "stance-typo", "kind-typo", "email-port", "nan-score"])
+def test_values_that_failed_only_later_are_config_errors(tmp_path: Path, text: str, needles: list[str]) -> None:
+    message = error_of(tmp_path, MINIMAL + "\n" + text)
+    for needle in needles:
+        assert needle in message, message
+
+
+def test_run_without_an_enabled_feed_is_a_config_error(tmp_path: Path) -> None:
+    """Issue 14.14: `watcher run` with an empty feed list ran silently, watching nothing."""
+    path = write(tmp_path, '[watcher]\ndatabase = "w.db"\n\n[[feeds]]\nurl = "https://example.org/a.xml"\n'
+                           'enabled = false\n')
+    result = subprocess.run([sys.executable, "-m", "watcher", "run", "--config", str(path)],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "feeds: no enabled feed to watch" in result.stderr and "Traceback" not in result.stderr

@@ -249,3 +249,94 @@ def test_apprise_channel_through_a_json_webhook(demo_db: Path, tmp_path: Path) -
     failed = cli(["digest", "--config", str(config)])
     assert failed.exit_code == 1
     assert [r["status"] for r in _digests(demo_db)] == ["sent", "failed"]
+
+
+def test_a_digest_being_sent_is_not_sent_again_by_another_job(demo_db: Path, tmp_path: Path) -> None:
+    """Issue 14.5: a job that starts while another is sending the same digest (a slow server)
+    used to send it again. The sender holds a claim; the other job skips it."""
+    from watcher.digest.service import deliver
+
+    config_path = None
+    other: dict = {}
+
+    def second_job_meanwhile() -> None:  # runs while the server holds the first DATA
+        store = Store.open(demo_db)
+        try:
+            other["result"] = deliver(load_config(config_path), store, "email", retry_all=False)
+        finally:
+            store.close()
+
+    with smtp_server() as (server, port):
+        server.on_data = second_job_meanwhile
+        config_path = write_config(tmp_path, demo_db, channels=["email"], email=email_config(port))
+        result = cli(["digest", "--config", str(config_path)])
+        assert result.exit_code == 0, result.output
+    assert len(server.messages) == 1
+    [row] = _digests(demo_db)
+    assert other["result"].busy == [row["id"]] and not other["result"].sent and not other["result"].failed
+    assert (row["status"], row["attempts"], row["claimed_by"]) == ("sent", 1, None)
+
+
+class _Refusing:
+    """aiosmtpd handler: refuses the listed recipients at RCPT, accepts the rest."""
+
+    def __init__(self, refuse: set[str]) -> None:
+        self.refuse = refuse
+        self.messages: list[tuple[list[str], str]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        from email import message_from_bytes, policy
+
+        msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), msg["Message-ID"]))
+        return "250 OK"
+
+
+def test_a_refused_recipient_does_not_make_the_others_receive_it_again(demo_db: Path, tmp_path: Path) -> None:
+    """Issue 14.6: the server accepted the digest for desk@ and refused editor@; the retry
+    goes to editor@ only, and desk@ receives it once."""
+    from aiosmtpd.controller import Controller
+
+    handler = _Refusing({"editor@news.example"})
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        config = write_config(tmp_path, demo_db, channels=["email"], email=email_config(port))
+        first = cli(["digest", "--config", str(config)])
+        assert first.exit_code == 1 and "recipients refused: editor@news.example" in first.stderr
+        [row] = _digests(demo_db)
+        assert row["status"] == "failed" and row["delivered_to"] == '["desk@news.example"]'
+        handler.refuse.clear()  # the mailbox is back
+        second = cli(["digest", "--config", str(config)])
+        assert second.exit_code == 0, second.output
+    finally:
+        controller.stop()
+    assert [rcpts for rcpts, _ in handler.messages] == [["desk@news.example"], ["editor@news.example"]]
+    assert handler.messages[0][1] == handler.messages[1][1] == row["message_id"]
+    assert [r["status"] for r in _digests(demo_db)] == ["sent"]
+
+
+def test_a_timeout_after_the_server_stored_it_resends_the_same_message_id(demo_db: Path, tmp_path: Path) -> None:
+    """Issue 14.7: the client gives up (email.timeout) while the server is still storing the
+    message; the retry sends it again, with the same Message-ID, so clients fold the two."""
+    release = threading.Event()
+    with smtp_server() as (server, port):
+        server.on_data = lambda: release.wait(30)  # the 250 comes only after the client gave up
+        config = write_config(tmp_path, demo_db, channels=["email"], email=email_config(port, timeout="1s"))
+        first = cli(["digest", "--config", str(config)])
+        release.set()
+        assert first.exit_code == 1 and "timed out" in first.stderr
+        server.on_data = None
+        second = cli(["digest", "--config", str(config)])
+        assert second.exit_code == 0, second.output
+    assert len(server.messages) == 2
+    assert server.messages[0].message["Message-ID"] == server.messages[1].message["Message-ID"]
+    [row] = _digests(demo_db)
+    assert (row["status"], row["attempts"]) == ("sent", 2)

@@ -182,3 +182,37 @@ def test_terms_command_groups_the_ledger(seed_db: Path) -> None:
     withdrawal = next(x for x in lines if x.strip().startswith("troop_withdrawal") and "party ukraine" in x)
     assert "kharkiv" in withdrawal and "ukraine rejected" in withdrawal and "[2 outlets" in withdrawal
     assert "  ukraine" in lines
+
+
+def test_reprocess_beside_a_poll_keeps_the_snapshots_stored_meanwhile(seed_db: Path, tmp_path: Path) -> None:
+    """Issue 14.1: a snapshot the daemon stores while reprocess extracts keeps its terms and
+    changes after the rebuild (it used to end with none)."""
+    import shutil
+
+    from watcher.reprocess import extract_snapshots, rebuild
+    from watcher.store import SnapshotDraft, utcnow
+    from watcher.terms import extract, load_gazetteer
+
+    copy = tmp_path / "busy.db"
+    shutil.copy(seed_db, copy)
+    store = Store.open(copy)
+    gazetteer = load_gazetteer()
+    items = extract_snapshots(store, gazetteer)  # reprocess's slow part, no lock held
+    # meanwhile the daemon (another connection) stores an edit of article 1 with new terms
+    daemon = Store.open(copy)
+    text = ("Russia demands that Ukraine withdraw its troops from Kherson and Zaporizhzhia, "
+            "Kremlin spokesman Dmitry Peskov said, proposing a 60-day ceasefire.")
+    terms = extract(text, title="Kremlin demands pullout", gazetteer=gazetteer, as_of=utcnow()).terms
+    assert terms
+    draft = SnapshotDraft(title="Kremlin demands pullout", text=text, content_hash="late-edit", text_source="page",
+                          language="en", fetched_at=utcnow(), terms=terms)
+    assert daemon.record_check(1, draft, checked_at=utcnow(), next_check_at=None).snapshots_new == 1
+    [late] = daemon.query("select id from snapshots where content_hash = 'late-edit'")
+    daemon.close()
+    rebuild(store, items, gazetteer)
+    kept = store.query("select count(*) as n from terms where snapshot_id = ?", [late["id"]])[0]["n"]
+    assert kept == len(terms)
+    assert store.query("select count(*) as n from changes where snapshot_id = ?", [late["id"]])[0]["n"] > 0
+    rebuilt = _snapshot(store)
+    reprocess_all(store)  # from scratch, nothing running: the same result
+    assert _snapshot(store) == rebuilt

@@ -232,3 +232,162 @@ def test_violation_party_does_not_overwrite_the_deals_party() -> None:
     assert change.kind == "status" and "violated by ukraine" in change.summary
     assert ledger[key]["values"]["party"] == "russia"
     assert ledger[key]["values"]["violated_by"] == "ukraine"
+
+
+# --- issue 13: a first figure is news; one report delivers every part; flip-flops ---------
+
+
+def test_first_figure_on_a_known_term_is_a_change_from_not_stated() -> None:
+    """Phased (no figure), then 60 days, then 90: the 60 reaches the reader, so the later
+    '60 days → 90 days' never quotes a figure no change carried."""
+    key = ("russia-ukraine", "hamas", "duration_phasing")
+    ledger: dict = {}
+    phased = term("demanded", category="duration_phasing", proposer="hamas")
+    assert [c.kind for c in apply(ledger, phased, obs()).changes] == ["new"]
+    (sixty,) = apply(ledger, term("demanded", numbers=[{"value": 60, "unit": "days"}], category="duration_phasing",
+                                  proposer="hamas"), obs("b")).changes
+    assert sixty.kind == "changed" and sixty.summary == "hamas: duration_phasing changed: not stated → 60 days"
+    assert sixty.before["values"] == {} and sixty.after["values"]["numbers"] == [{"value": 60, "unit": "days"}]
+    (ninety,) = apply(ledger, term("demanded", numbers=[{"value": 90, "unit": "days"}], category="duration_phasing",
+                                   proposer="hamas"), obs("c")).changes
+    assert "60 days → 90 days" in ninety.summary
+    assert ledger[key]["values"]["numbers"] == [{"value": 90, "unit": "days"}]
+
+
+def test_first_party_place_list_and_troop_figure_are_changes() -> None:
+    ledger: dict = {}
+    apply(ledger, term("demanded"), obs())
+    (party,) = apply(ledger, term("demanded", party="ukraine"), obs("b")).changes
+    assert party.kind == "changed" and "party not stated → ukraine" in party.summary
+    (places,) = apply(ledger, term("demanded", party="ukraine", places=["donetsk", "luhansk"]), obs("c")).changes
+    assert places.kind == "changed" and "places not stated → donetsk, luhansk" in places.summary
+    key = ("russia-ukraine", "eu", "monitoring_peacekeeping")
+    troops = [{"value": 1000, "unit": "troops"}, {"value": 2000, "unit": "troops"}]
+    apply(ledger, term("proposed", category=key[2], proposer=key[1]), obs())
+    (first,) = apply(ledger, term("proposed", numbers=troops, category=key[2], proposer=key[1]), obs("b")).changes
+    assert "not stated → 1000 troops/2000 troops" in first.summary
+    (later,) = apply(ledger, term("proposed", numbers=[{"value": 6000, "unit": "troops"}], category=key[2],
+                                  proposer=key[1]), obs("c")).changes
+    assert "1000 troops/2000 troops → 6000 troops" in later.summary
+
+
+def test_a_report_that_widens_and_says_it_took_effect_delivers_both() -> None:
+    key = ("russia-ukraine", "agreement", "troop_withdrawal")
+    ledger: dict = {}
+    apply(ledger, term("accepted", places=["donetsk"], category=key[2], proposer=key[1]), obs())
+    changes = apply(ledger, term("in_effect", places=["donetsk", "kherson"], category=key[2], proposer=key[1]),
+                    obs("b")).changes
+    assert [(c.kind, c.summary) for c in changes] == [
+        ("changed", "agreement: troop_withdrawal widened: places +kherson"),
+        ("status", "agreement: troop_withdrawal accepted → in_effect"),
+    ]
+    # both carry the term as it now stands
+    assert all(c.after["stance"] == "in_effect" and c.after["values"]["places"] == ["donetsk", "kherson"]
+               for c in changes)
+
+
+def test_added_places_and_a_rejection_and_a_precondition_in_one_report() -> None:
+    ledger: dict = {}
+    apply(ledger, term("demanded", places=["donetsk"], responses=[{"actor": "eu", "stance": "rejected"}]), obs())
+    report = term("demanded", places=["donetsk", "kharkiv"], precondition=True,
+                  responses=[{"actor": "ukraine", "stance": "rejected"}, {"actor": "eu", "stance": "accepted"}])
+    changed, status = apply(ledger, report, obs("b")).changes
+    assert changed.kind == "changed" and "+kharkiv" in changed.summary
+    assert status.kind == "status"
+    assert status.summary == "russia: troop_withdrawal now a precondition; ukraine rejected; eu accepted (was rejected)"
+
+
+def test_a_reaffirmation_confirms_the_stance_but_delivers_a_new_response() -> None:
+    ledger: dict = {}
+    apply(ledger, term("proposed"), obs())
+    (change,) = apply(ledger, term("reaffirmed", responses=[{"actor": "ukraine", "stance": "rejected"}]),
+                      obs("b")).changes
+    assert change.kind == "status" and change.summary == "russia: troop_withdrawal ukraine rejected"
+    assert ledger[KEY]["stance"] == "proposed"
+
+
+def test_withdrawal_with_responses_is_one_withdrawn_change_naming_them() -> None:
+    ledger: dict = {}
+    apply(ledger, term("demanded"), obs())
+    (change,) = apply(ledger, term("withdrawn", responses=[{"actor": "ukraine", "stance": "accepted"}]),
+                      obs("b")).changes
+    assert change.kind == "withdrawn"
+    assert change.summary == "russia: troop_withdrawal withdrawn (demanded before); ukraine accepted"
+
+
+def test_flip_flop_from_another_outlet_is_one_correction() -> None:
+    """hamas → israel (one outlet) → hamas (the next report, another outlet): the second
+    change is a correction of the first, and the ledger is back where it was."""
+    key = ("russia-ukraine", "agreement", "hostage_release")
+    ledger: dict = {}
+
+    def report(party: str, source: str) -> list:
+        return apply(ledger, term("accepted", party=party, category=key[2], proposer=key[1]), obs(source)).changes
+
+    report("hamas", "a.example")
+    (flip,) = report("israel", "b.example")
+    assert flip.summary == "agreement: hostage_release changed: party hamas → israel"
+    (back,) = report("hamas", "c.example")
+    assert back.kind == "changed"
+    assert back.summary == ("agreement: hostage_release changed: party israel → hamas; "
+                            "correction: party israel was reported by b.example only")
+    assert ledger[key]["values"]["party"] == "hamas"
+
+
+def test_stance_flip_flop_is_one_correction() -> None:
+    key = ("russia-ukraine", "agreement", "ceasefire")
+    ledger: dict = {}
+    apply(ledger, term("in_effect", category=key[2], proposer=key[1]), obs("a"))
+    apply(ledger, term("violated", category=key[2], proposer=key[1]), obs("b"))
+    (back,) = apply(ledger, term("in_effect", category=key[2], proposer=key[1]), obs("c")).changes
+    assert back.summary == "agreement: ceasefire violated → in_effect; correction: violated was reported by b only"
+
+
+def test_what_is_not_a_flip_flop() -> None:
+    key = ("russia-ukraine", "agreement", "hostage_release")
+
+    def chain(*reports: tuple) -> list:
+        ledger: dict = {}
+        out = []
+        for party, source, *places in reports:
+            t = term("accepted", party=party, places=places or None, category=key[2], proposer=key[1])
+            out = apply(ledger, t, obs(source)).changes
+        return [c.summary for c in out]
+
+    # the same outlet changing its mind again is news in its own right
+    assert not any("correction" in s for s in chain(("hamas", "a"), ("israel", "b"), ("hamas", "b")))
+    # another report came between (the contradiction was confirmed, or restated)
+    assert not any("correction" in s for s in chain(("hamas", "a"), ("israel", "b"), ("israel", "c"), ("hamas", "d")))
+    # the contradicting report moved two points: a real revision, not a flip
+    assert not any("correction" in s for s in chain(("hamas", "a"), ("israel", "b", "gaza"), ("hamas", "c")))
+    # the restoring report moves something else as well
+    assert not any("correction" in s for s in chain(("hamas", "a"), ("israel", "b"), ("hamas", "c", "rafah")))
+
+
+def test_the_store_reads_the_flip_flop_rule_from_the_changes_table(tmp_path) -> None:
+    """The store rebuilds the latest change from the changes table (live and reprocess);
+    the result must equal the pure fold's, which carries it in the ledger row."""
+    from watcher.store import Store
+
+    key = ("russia-ukraine", "agreement", "hostage_release")
+    reports = [("hamas", "a.example"), ("israel", "b.example"), ("hamas", "c.example"), ("israel", "b.example")]
+    terms = [term("accepted", party=p, category=key[2], proposer=key[1]) for p, _ in reports]
+    ledger: dict = {}
+    pure = [c.summary for t, (_, source) in zip(terms, reports, strict=True) for c in apply(ledger, t, obs(source)).changes]
+
+    store = Store.open(tmp_path / "w.db")
+    items = []
+    for i, (_, source) in enumerate(reports, start=1):
+        store.db.execute("insert into articles (id, url, source, first_seen_at) values (?, ?, ?, ?)",
+                         [i, f"https://{source}/{i}", source, "2024-06-24 10:00:00"])
+        store.db.execute("insert into snapshots (id, article_id, version, fetched_at, content_hash, text_source) "
+                         "values (?, ?, 1, ?, ?, 'page')", [i, i, f"2024-06-2{i} 10:00:00", f"h{i}"])
+        snap = store.query("select s.*, a.source as article_source from snapshots s join articles a "
+                           "on a.id = s.article_id where s.id = ?", [i])[0]
+        items.append((snap, [terms[i - 1]]))
+    store.db.conn.commit()
+    store.replay(items)
+    stored = [r["summary"] for r in store.query("select summary from changes order by id")]
+    store.close()
+    assert stored == pure
+    assert sum("correction" in s for s in stored) == 1

@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from projection import STORIES, good_feeds, make_config, poll, projection, publish, publish_good
 
-from watcher.demo import article_page, edited, rss_feed
+from watcher.demo import Story, article_page, edited, rss_feed
 from watcher.loopback import LoopbackServer
 from watcher.pipeline import Pipeline
 
@@ -322,3 +323,67 @@ def test_parse_for_poll_is_parse_and_score_without_unused_text(tmp_path: Path) -
                 assert (e1.url, e1.link, e1.guid, e1.title, e1.published_at) == (
                     e2.url, e2.link, e2.guid, e2.title, e2.published_at)
     assert relevant >= len(STORIES)
+
+
+def _truce_story(i: int, days: int) -> Story:
+    text = (f"Kremlin spokesman Dmitry Peskov said on Monday that Russia proposed a {days}-day ceasefire in "
+            f"Ukraine, as peace talks on the war continue. Russia wants the truce to last {days} days, the "
+            "Kremlin said.")
+    return Story(f"truce-{i}", f"Russia offers ceasefire in Ukraine ({i})", text,
+                 datetime(2024, 6, 1, tzinfo=UTC) + timedelta(days=i))
+
+
+def test_a_backlog_folds_oldest_first_across_polls_and_stays_baseline(loopback: LoopbackServer,
+                                                                      tmp_path: Path) -> None:
+    """Issue 14.2: five relevant stories, two read per poll. The older ones are read first,
+    so the ledger ends on the newest story's 40 days, never going back in time; every one
+    of them is the feed's first-poll backlog, so every change is baseline."""
+    stories = [_truce_story(i, days) for i, days in enumerate([10, 15, 20, 30, 40])]
+    url = publish(loopback, "/truce.xml", stories)
+    config = make_config(tmp_path / "w.db", [{"url": url, "name": "truce"}], max_articles_per_poll=2)
+    store = None
+    for _ in range(3):
+        store, [report] = poll(config, store)
+        assert report.error is None
+    read_order = [r["url"].rsplit("/", 1)[1] for r in store.query("select a.url from snapshots s "
+                                                                 "join articles a on a.id = s.article_id order by s.id")]
+    assert read_order == [f"truce-{i}.html" for i in range(5)]
+    ceasefire = store.ledger_entry("russia-ukraine", "russia", "ceasefire")
+    assert ceasefire["values"]["numbers"] == [{"value": 40, "unit": "days"}]
+    changes = store.query("select kind, summary, baseline from changes where category = 'ceasefire' order by id")
+    assert [c["baseline"] for c in changes] == [1] * len(changes) and len(changes) == 5
+    assert store.feed(report.feed_id)["baseline_backlog"] == 0  # drained: the next story is news
+    stories.append(_truce_story(5, 60))
+    publish(loopback, "/truce.xml", stories)
+    store, _ = poll(config, store)
+    [last] = store.query("select baseline, summary from changes where category = 'ceasefire' order by id desc limit 1")
+    assert last["baseline"] == 0 and "60" in last["summary"]
+
+
+def _rotating_feed(base: str, sid: int, guid: bool) -> str:
+    story = _truce_story(0, 30)
+    link = f"{base}/world/truce-0.html?sid={sid}"
+    guid_tag = '<guid isPermaLink="false">truce-0</guid>' if guid else ""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>Rotating</title>'
+            f"<link>{base}/</link><description>x</description><item><title>{story.title}</title>"
+            f"<link>{link}</link>{guid_tag}<description>{story.text}</description></item></channel></rss>")
+
+
+@pytest.mark.parametrize("guid", [True, False], ids=["by-guid", "by-content"])
+def test_a_link_with_a_rotating_parameter_is_one_story(loopback: LoopbackServer, tmp_path: Path,
+                                                       guid: bool) -> None:
+    """Issue 14.4: `?sid=` changing at every poll made a new article and snapshot each time.
+    The story is recognised by its guid (its page is not even read again) or, without a
+    guid, by its text from the same feed."""
+    loopback.add("/world/truce-0.html", article_page(_truce_story(0, 30)), content_type="text/html")
+    config = make_config(tmp_path / "w.db", [{"url": loopback.url("/rot.xml"), "name": "rotating"}])
+    store = None
+    for sid in range(4):
+        loopback.add("/rot.xml", _rotating_feed(loopback.base_url, sid, guid))
+        store, [report] = poll(config, store)
+        assert report.error is None
+    assert store.db.execute("select count(*) from articles").fetchone()[0] == 1
+    assert store.db.execute("select count(*) from snapshots").fetchone()[0] == 1
+    if guid:
+        assert store.db.execute("select count(*) from entries").fetchone()[0] == 1
+        assert loopback.hits("/world/truce-0.html") == 1

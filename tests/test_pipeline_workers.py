@@ -100,3 +100,59 @@ def test_a_feed_that_keeps_the_parser_busy_fails_its_own_poll_only(loopback, tmp
     assert "parse_for_poll took longer than 2s (watcher.cpu_timeout)" in reports["busy"].error
     feed = store.query("select * from feeds where name = 'busy'")[0]
     assert feed["consecutive_errors"] == 1  # backs off like any failing feed
+
+
+def test_an_article_past_the_deadline_is_remembered_not_rechecked(loopback, tmp_path):
+    """Issue 14.10: an article whose reading ran past `cpu_timeout` was re-checked, and its
+    worker pool stopped again, for seven days. Its re-checks now end there."""
+    from watcher.demo import article_page, rss_feed, seed_stories
+
+    stories = seed_stories()[:1]
+    loopback.add(f"/world/{stories[0].slug}.html", article_page(stories[0]), content_type="text/html")
+    loopback.add("/feed.xml", rss_feed(stories, loopback.base_url))
+    config = parse_config({"watcher": {"database": str(tmp_path / "w.db"), "workers": 2, "allow_private": True},
+                           "feeds": [{"url": loopback.url("/feed.xml")}]}, base=tmp_path)
+    store = Store.open(config.watcher.database)
+
+    async def run() -> None:
+        async with Pipeline(config, store) as pipeline:
+            await pipeline.poll(all_feeds=True)
+            config.watcher.cpu_timeout = 0.001  # no page can be read in a millisecond
+            assert await pipeline.check_articles(force=True) == 0
+            hits = loopback.hits(f"/world/{stories[0].slug}.html")
+            assert await pipeline.check_articles(force=True) == 0
+            assert loopback.hits(f"/world/{stories[0].slug}.html") == hits  # not even fetched again
+
+    asyncio.run(run())
+    [article] = store.query("select * from articles")
+    assert article["next_check_at"] is None
+    assert "read_article took longer than" in article["last_check_error"]
+
+
+def test_a_run_on_sentence_is_read_in_capped_pieces():
+    """Issue 14.10: one sentence's cost grew with the square of its length (a 150 KB run-on
+    took a minute). Sentences are cut at MAX_SENTENCE, with exact offsets; real news
+    sentences are untouched."""
+    from pathlib import Path
+
+    from watcher.terms.extractor import MAX_SENTENCE, _capped
+    from watcher.terms.textprep import sentences
+
+    text = "Talks\n\n" + "Russia demands that Ukraine withdraw its troops from Kherson and " * 2000
+    pieces = _capped(sentences(text))
+    assert len(pieces) > 60 and all(p.end - p.start <= MAX_SENTENCE for p in pieces)
+    assert all(text[p.start:p.end] == p.text for p in pieces)
+    for seed in (Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"):
+        real = sentences(seed.read_text(encoding="utf-8"))
+        assert _capped(real) is real
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(90)  # quadratic, the 300 KB below took about four minutes
+def test_extracting_a_300_kb_run_on_sentence_finishes():
+    from watcher.terms import extract
+
+    unit = ("Russia demands that Ukraine withdraw its troops from Kherson and Ukraine proposes a ceasefire "
+            "while Hamas frees hostages and Israel withdraws forces from Gaza and ")
+    result = extract("Peace talks\n\n" + unit * (300_000 // len(unit)))
+    assert result.terms

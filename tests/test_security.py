@@ -417,3 +417,46 @@ def test_one_feed_cannot_make_unbounded_requests(loopback: LoopbackServer, tmp_p
     assert loopback.max_concurrent <= 2 + 1  # the feed itself plus per_host article fetches at most
     notes = [r["note"] for r in store.query("select note from snapshots")]
     assert len(notes) == 40 and all("over 200000 bytes" in n for n in notes)
+
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x1b]8;;https://evil.example/\x1b\\bank\x1b]8;;\x1b\\\x9b31m\x07"
+
+
+def test_terminal_escapes_from_a_feed_or_server_reach_no_output(loopback: LoopbackServer, tmp_path: Path) -> None:
+    """Issue 14.8: ESC/CSI/OSC and C1 controls in a feed title, an entry title and an HTTP
+    reason phrase are removed before anything is stored, printed or logged."""
+    hostile_feed = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+        f"<title>Evil{ESCAPES} News</title><link>{loopback.base_url}/</link><description>x</description>"
+        f"<item><title>Truce{ESCAPES} talks</title><link>{loopback.base_url}/world/t.html</link>"
+        f"<description>{RELEVANT}</description></item></channel></rss>"
+    ).encode()
+    loopback.add("/evil.xml", hostile_feed)
+    loopback.fault("/reason.xml", "raw", body=f"HTTP/1.1 500 Oops{ESCAPES}\r\nContent-Length: 0\r\n\r\n".encode("latin-1"))
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[watcher]\ndatabase = "w.db"\nallow_private = true\nworkers = 1\nfetch_articles = false\n\n'
+        f'[[feeds]]\nurl = "{loopback.url("/evil.xml")}"\n\n[[feeds]]\nurl = "{loopback.url("/reason.xml")}"\n'
+        '\n[digest]\nchannels = ["console"]\n'
+    )
+
+    def watcher(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "watcher", *args, "--config", str(config)],
+                              capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                              env={**os.environ, "COLUMNS": "200"})
+
+    outputs = [watcher("poll")]
+    store = Store.open(tmp_path / "w.db")
+    [article] = store.query("select * from articles")
+    titles = [article["title"], *(f["title"] or "" for f in store.feeds())]
+    assert article["title"].startswith("Truce") and article["title"].endswith(" talks")
+    assert not any(c in t for t in titles for c in "\x1b\x9b\x07")  # (a link's text, "bank", may stay)
+    assert "Oops" in store.query("select last_error from feeds where last_error is not null")[0]["last_error"]
+    store.close()
+    outputs += [watcher("feeds"), watcher("search", "Kherson"), watcher("show", str(article["id"])),
+                watcher("digest", "--dry-run", "--format", "markdown"), watcher("digest", "--dry-run")]
+    for out in outputs:
+        assert out.returncode == 0, out.stderr
+        for stream in (out.stdout, out.stderr):
+            assert not any(c in stream for c in "\x1b\x9b\x07\x00"), repr(stream)
+    assert "Oops" in outputs[0].stderr and "Kherson" in outputs[2].stdout

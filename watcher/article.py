@@ -16,6 +16,7 @@ from lxml import etree
 from trafilatura.utils import decode_file, load_html
 
 from watcher.models import ArticleText
+from watcher.safetext import printable
 from watcher.textnorm import content_hash, normalise_for_hash, split_sentences, text_diff
 
 __all__ = [
@@ -81,6 +82,7 @@ def extract_main_text(html: str | bytes, url: str | None = None) -> ArticleText 
         html = decode_file(html)
     if not html or not html.strip():
         return None
+    html = printable(html)  # a page's escape sequences never reach a terminal or the log
     if not _HTML_HINT.search(html[:65536]):
         text = _plain_text(html)
         return ArticleText(title="", text=text, source="page") if text else None
@@ -111,7 +113,7 @@ def extract_main_text(html: str | bytes, url: str | None = None) -> ArticleText 
 
 def from_feed(title: str, content: str, summary: str, note: str) -> ArticleText | None:
     """The fallback snapshot from the feed entry (its content, else its summary)."""
-    text = _plain_text(content) or _plain_text(summary)
+    text = printable(_plain_text(content) or _plain_text(summary))
     if not text:
         return None
     return ArticleText(title=title, text=text, source="feed", note=note)

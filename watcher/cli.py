@@ -30,17 +30,34 @@ def cli() -> None:
 @db_option
 def run(config: Config, db_path: Path | None) -> None:
     """Run the daemon: poll every feed on its schedule until SIGTERM or SIGINT."""
+    from watcher.daemonlock import DaemonLock, DaemonRunning
     from watcher.digest.service import scheduled_jobs
     from watcher.pipeline import Pipeline
     from watcher.scheduler import Daemon
 
+    if not any(feed.enabled for feed in config.feeds):
+        where = f"{config.path}: " if config.path else ""
+        fail(f"{where}feeds: no enabled feed to watch; add [[feeds]] entries with url = \"...\" "
+             "(or `watcher feeds import list.opml`)", 2)
     store = open_store(config)
+    lock = DaemonLock(config.watcher.database)
+    try:
+        lock.acquire()
+    except DaemonRunning as err:
+        fail(str(err), 1)
+    except OSError as err:
+        fail(f"cannot take the daemon lock {lock.path}: {err.strerror}", 1)
 
-    async def main() -> None:
+    async def main() -> Daemon:
         pipeline = Pipeline(config, store)
-        await Daemon(config, store, pipeline, extra_jobs=scheduled_jobs(config, store)).run()
+        daemon = Daemon(config, store, pipeline, extra_jobs=scheduled_jobs(config, store))
+        await daemon.run()
+        return daemon
 
-    asyncio.run(main())
+    daemon = asyncio.run(main())
+    lock.release()
+    if daemon.fatal:
+        fail(daemon.fatal, 1)
 
 
 @cli.command()
@@ -81,7 +98,7 @@ def feeds(config: Config, ctx: click.Context, db_path: Path | None, as_json: boo
     if ctx.invoked_subcommand is not None:
         ctx.obj = config
         return
-    store = open_store(config)
+    store = open_store(config, write=False)
     rows = store.feeds()
     # feeds in config.toml the daemon has not seen yet: listed, not written (this is a read)
     known = {r["config_url"] for r in rows}
@@ -188,5 +205,20 @@ def _register_commands() -> None:
 
 
 def main() -> None:
+    """The `watcher` command. An error that reached this far (a damaged or read-only
+    database, a full disk) is one `error:` line and exit 1, never a traceback."""
+    import sqlite3
+
+    from watcher import cliutil
+    from watcher.store import StoreError
+
     _register_commands()
-    cli(prog_name="watcher")
+    try:
+        cli(prog_name="watcher")
+    except StoreError as err:
+        fail(str(err), 1)
+    except sqlite3.Error as err:
+        fail(cliutil.database_error(err, cliutil.current_database), 1)
+    except OSError as err:
+        where = f" ({err.filename})" if err.filename else ""
+        fail(f"{err.strerror or err}{where}", 1)

@@ -35,6 +35,7 @@ class ConfigError(Exception):
 # --- durations ---------------------------------------------------------------------------
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.I)
+MAX_DURATION = 3650 * 86400.0  # ten years: beyond it a date computed from it cannot be held
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -250,9 +251,13 @@ def _coerce(value: Any, kind: str, key: str, path: Path | None) -> Any:
             raise bad("a whole number of at least 1")
         return value
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise bad("a number")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise bad("a finite number")
         return float(value)
+    if kind == "port":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+            raise bad("a port number from 1 to 65535")
+        return value
     if kind in ("duration", "interval"):
         try:
             seconds = parse_duration(value)
@@ -260,17 +265,52 @@ def _coerce(value: Any, kind: str, key: str, path: Path | None) -> Any:
             raise bad(str(err)) from None
         if kind == "interval" and seconds < 1:
             raise bad("a poll interval of at least 1s")
+        if seconds > MAX_DURATION:
+            raise bad(f"a duration of at most {format_duration(MAX_DURATION)}")
         return seconds
     if kind == "strlist":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise bad("a list of strings")
         return list(value)
     if kind == "url":
-        parts = urlsplit(value) if isinstance(value, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-            raise bad("an http:// or https:// URL")
+        problem = url_problem(value)
+        if problem:
+            raise bad(f"an http:// or https:// URL ({problem})")
         return value
     raise AssertionError(kind)
+
+
+def url_problem(value: Any) -> str | None:
+    """What keeps ``value`` from being a fetchable http(s) URL, or None."""
+    if not isinstance(value, str):
+        return "not a string"
+    if value != value.strip() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        return "it contains spaces or control characters"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as err:  # an unclosed IPv6 bracket, a port out of range
+        return str(err)
+    if parts.scheme.lower() not in ("http", "https"):
+        return "the scheme must be http or https"
+    if not parts.hostname:
+        return "no host"
+    if port == 0:
+        return "port 0"
+    return None
+
+
+def feed_key(url: str) -> str:
+    """One spelling per feed, to find the same feed written twice (case, default port,
+    tracking parameters, fragment): the pipeline's canonical URL."""
+    from watcher.feeds import canonical_url
+
+    return canonical_url(url)
+
+
+def _no_controls(value: str, key: str, path: Path | None) -> None:
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError(f"{key} = {_show(value)}: expected no control characters (CR, LF, ...)", path)
 
 
 # --- sections ----------------------------------------------------------------------------
@@ -362,9 +402,10 @@ def _load_feeds(raw: Any, topics: dict[str, Topic], path: Path | None) -> list[F
                     f"{', '.join(sorted(topics))}{hint}",
                     path,
                 )
-        if feed.url in seen:
-            raise ConfigError(f"{where}.url = {feed.url!r}: the same feed as feeds[{seen[feed.url]}]", path)
-        seen[feed.url] = i
+        key = feed_key(feed.url)
+        if key in seen:
+            raise ConfigError(f"{where}.url = {feed.url!r}: the same feed as feeds[{seen[key]}]", path)
+        seen[key] = i
         feeds.append(feed)
     return feeds
 
@@ -415,16 +456,28 @@ def _load_digest(raw: Any, path: Path | None) -> DigestSettings:
             _check_cron(expr, f"digest.schedules.{channel}", settings.timezone, path)
             settings.schedules[channel] = expr
     sc.done(list(_CHANNELS))
+    from watcher.ledger import STANCE_CLASS
+
+    stances = sorted(set(STANCE_CLASS) | set(STANCE_CLASS.values()))
     for kind in settings.alert_kinds:
-        base, _, stance = kind.partition(":")
+        base, colon, stance = kind.partition(":")
         if base not in _CHANGE_KINDS:
+            close = difflib.get_close_matches(base, _CHANGE_KINDS, n=1)
+            hint = f"; did you mean {close[0] + colon + stance!r}?" if close else ""
             c.fail(
                 "digest.alert_kinds",
                 kind,
                 f"change kinds among {', '.join(_CHANGE_KINDS)}, optionally with :stance "
-                "(e.g. 'status:accepted')",
+                f"(e.g. 'status:accepted'){hint}",
             )
+        if colon and stance not in stances:
+            close = difflib.get_close_matches(stance, stances, n=1)
+            hint = f"; did you mean {base + ':' + close[0]!r}?" if close else ""
+            c.fail("digest.alert_kinds", kind, f"a stance or stance class after ':' among {', '.join(stances)}{hint}")
     return settings
+
+
+_BARE_ADDRESS = re.compile(r"[^\s@<>(),;:\"\[\]\\\x00-\x1f\x7f]+@[^\s@<>(),;:\"\[\]\\\x00-\x1f\x7f]+")
 
 
 def _load_email(raw: Any, path: Path | None) -> EmailSettings | None:
@@ -442,7 +495,7 @@ def _load_email(raw: Any, path: Path | None) -> EmailSettings | None:
         )
     settings = EmailSettings(
         host=c.get("host", "str", required=True),
-        port=c.get("port", "posint", 465 if security == "tls" else 587),
+        port=c.get("port", "port", 465 if security == "tls" else 587),
         security=security,
         username=c.get("username", "str"),
         password_env=c.get("password_env", "str"),
@@ -454,9 +507,15 @@ def _load_email(raw: Any, path: Path | None) -> EmailSettings | None:
     c.done()
     if not settings.to:
         c.fail("email.to", settings.to, "at least one address")
-    for addr in [settings.from_addr, *settings.to]:
-        if "@" not in addr:
-            c.fail("email.to" if addr in settings.to else "email.from", addr, "an email address")
+    for key, value in (("email.host", settings.host), ("email.from", settings.from_addr),
+                       ("email.subject_prefix", settings.subject_prefix)):
+        _no_controls(value, key, path)  # a CR/LF would split a header or an SMTP command
+    if "@" not in settings.from_addr:
+        c.fail("email.from", settings.from_addr, "an email address")
+    for addr in settings.to:
+        if not _BARE_ADDRESS.fullmatch(addr):
+            c.fail("email.to", addr, "a bare email address like desk@example.org (no name, spaces or "
+                   "control characters)")
     return settings
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from watcher.models import Extraction
+from watcher.safetext import printable
 
 
 def _looks_like_html(data: bytes, name: str) -> bool:
@@ -47,18 +47,50 @@ def _fetch(url: str) -> bytes:
     return asyncio.run(get())
 
 
+MAX_INPUT = 10_000_000  # bytes, as [watcher].max_bytes: a longer "article" is no article
+MAX_TITLE = 200  # characters of a title made from the text's first line
+
+
+def _read_capped(stream: Any) -> bytes:
+    data = stream.read(MAX_INPUT + 1)
+    if len(data) > MAX_INPUT:
+        raise ValueError(f"over {MAX_INPUT:,} bytes; not read (an article is far shorter)")
+    return data
+
+
+def _looks_binary(data: bytes) -> bool:
+    """NUL bytes, or mostly control characters: an image, archive or program, not text."""
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return bool(head) and controls / len(head) > 0.1
+
+
 def read_input(name: str) -> tuple[str | None, str, bool]:
     """(title or None, text, was_html) for a path, URL or '-'."""
     if name == "-":
-        data = sys.stdin.buffer.read()
+        data = _read_capped(sys.stdin.buffer)
     elif name.startswith(("http://", "https://")):
         data = _fetch(name)
         return _from_html(data, name)
     else:
-        data = Path(name).read_bytes()
+        with open(name, "rb") as f:
+            data = _read_capped(f)
+    if _looks_binary(data):
+        raise ValueError("a binary file, not text or HTML")
     if _looks_like_html(data, name):
         return _from_html(data, None)
-    return None, _decode(data), False
+    return None, printable(_decode(data)), False
+
+
+def short_title(title: str) -> str:
+    """A title fit for one line: a text with no headline gives its whole first line."""
+    title = " ".join(title.split())
+    if len(title) <= MAX_TITLE:
+        return title
+    cut = title.rfind(" ", 0, MAX_TITLE)
+    return title[: cut if cut > MAX_TITLE // 2 else MAX_TITLE] + "…"
 
 
 def _from_html(data: bytes, url: str | None) -> tuple[str | None, str, bool]:
@@ -94,7 +126,7 @@ def run_extract(inputs: list[str], *, as_json: bool, extension: dict | None = No
             click.echo(f"error: cannot read {name}: {reason}", err=True)
             failed += 1
             continue
-        title = title or title_of(text)
+        title = short_title(title or title_of(text))
         result = extract(text, title=title, gazetteer=gazetteer)
         payload = extraction_json(name, title, result)
         if as_json:

@@ -57,6 +57,7 @@ from lxml import etree
 
 from watcher import feedxml
 from watcher.models import Entry, ParsedFeed
+from watcher.safetext import printable
 
 __all__ = [
     "TRACKING_PARAMS",
@@ -600,6 +601,9 @@ def _is_http_url(url: str | None) -> bool:
 _PLAIN_ABSOLUTE = re.compile(r"https?://[^/?#;\t\r\n][^?#;\t\r\n]*")
 
 
+_HOSTLESS = re.compile(r"(?i)https?:/*(?:[?#].*)?$")  # a scheme and nothing to fetch
+
+
 def _absolute(link: str, base: str | None) -> str:
     link = link.strip()
     if not link or base is None:
@@ -720,7 +724,7 @@ def parse_feed(
         return ParsedFeed(None, None, [], rejected=True, problem=problem)
 
     feed = result["feed"]
-    feed_title = _detail_text(feed, "title", paragraphs=False) or None
+    feed_title = printable(_detail_text(feed, "title", paragraphs=False)) or None
     feed_link = _str(feed.get("link")).strip() or None
     if feed_link and not _is_http_url(feed_link):
         feed_link = _absolute(feed_link, base_url) if base_url else feed_link
@@ -739,6 +743,8 @@ def parse_feed(
         raw_link = _str(_get(raw, "link")).strip()
         if raw_link == guid and not _is_http_url(guid):
             raw_link = ""
+        if _HOSTLESS.match(raw_link):  # "http://" alone would resolve to the feed's own site
+            raw_link = ""
         link = _absolute(raw_link, entry_base)
         if not _is_http_url(link):
             if guid and _is_http_url(guid):
@@ -753,15 +759,15 @@ def parse_feed(
         seen_urls.add(url)
         if guid is not None:
             seen_guids.add(guid)
-        content = _content_text(raw)
-        summary = _detail_text(raw, "summary", paragraphs=True)
-        author = _collapse(html_to_text(_str(_get(raw, "author")), paragraphs=False)) or None
+        content = printable(_content_text(raw))
+        summary = printable(_detail_text(raw, "summary", paragraphs=True))
+        author = printable(_collapse(html_to_text(_str(_get(raw, "author")), paragraphs=False))) or None
         entries.append(
             Entry(
                 url=url,
                 link=link,
                 guid=guid,
-                title=_detail_text(raw, "title", paragraphs=False),
+                title=printable(_detail_text(raw, "title", paragraphs=False)),
                 summary=summary,
                 content=content,
                 # dict.get: FeedParserDict.get("published_parsed") falls back to updated
@@ -784,7 +790,7 @@ def parse_feed(
         entries=entries,
         ttl_seconds=_ttl_seconds(feed.get("ttl")),
         malformed=malformed,
-        problem="; ".join(problems) or None,
+        problem=printable("; ".join(problems)) or None,
     )
 
 

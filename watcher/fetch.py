@@ -32,6 +32,7 @@ import httpx
 
 from watcher import netguard
 from watcher.models import FetchResult
+from watcher.safetext import printable
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +51,16 @@ class _Failure(Exception):
         self.message = message
 
 
+MAX_RETRY_AFTER = 10 * 365 * 86400.0  # seconds; more is the same as "not for a very long time"
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After value (delta-seconds or HTTP-date); None if unusable."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(int(value))
+    if value.isdigit():  # a 400-digit value is a very long wait, not a crash
+        return float(min(int(value), MAX_RETRY_AFTER)) if len(value) < 20 else MAX_RETRY_AFTER
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -450,7 +454,7 @@ class Fetcher:
 
     @staticmethod
     def _fail(result: FetchResult, kind: str, message: str) -> None:
-        result.error, result.error_kind = message, kind
+        result.error, result.error_kind = printable(message), kind  # reason phrases are the server's
         result.body = None
         result.not_modified = False
 

@@ -27,6 +27,15 @@ from watcher.store import Store, StoreError, ts
 # --- shared helpers ----------------------------------------------------------------------
 
 json_option = click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+MAX_ROWS = 2**63 - 1  # the largest LIMIT SQLite takes
+
+
+def _ago(value: str, seconds: float, now: datetime) -> datetime:
+    """``now`` minus ``seconds``; a BadParameter (not an OverflowError) before year 1."""
+    try:
+        return now - timedelta(seconds=seconds)
+    except OverflowError:
+        raise click.BadParameter(f"{value!r}: that is before the year 1; give a shorter time ago") from None
 
 
 def _open_existing(config: Config) -> Store:
@@ -47,9 +56,11 @@ def parse_when(value: str, *, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     text = value.strip()
     try:
-        return ts(now - timedelta(seconds=parse_duration(text)))
+        seconds = parse_duration(text)
     except ValueError:
         pass
+    else:
+        return ts(_ago(value, seconds, now))
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -95,6 +106,19 @@ def _stance(row: dict) -> str:
     return row["stance"] + (" (precondition)" if row.get("precondition") else "")
 
 
+def _reported(row: dict) -> str:
+    """When a report was made: the story's published time (``reported_at``), else when it
+    was read."""
+    return row.get("reported_at") or row["observed_at"]
+
+
+def _seen(row: dict, key: str = "observed_at") -> str:
+    """", seen 2026-12-07 10:02" when the watcher read the report at another time than it
+    was published (an old feed's first poll, a late fetch); "" when they agree."""
+    reported, seen = _reported(row)[:16], (row.get(key) or "")[:16]
+    return f", seen {seen}" if seen and seen != reported else ""
+
+
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     """A rich table whose cells are plain text: article text is never read as markup."""
     table = Table(title=title, show_lines=True)
@@ -115,15 +139,16 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
 @click.option("--proposer", help="Only terms this party holds (e.g. russia).")
 @click.option("--category", help="Only this category (e.g. neutrality).")
 @click.option("--since", callback=_when_callback, help="From this date (2024-06-24) or time ago (7d).")
-@click.option("--limit", type=click.IntRange(min=0), default=200, show_default=True,
+@click.option("--limit", type=click.IntRange(min=0, max=MAX_ROWS), default=200, show_default=True,
               help="Show the newest N observations (0: all).")
 @json_option
 def history(
     config: Config, db_path: Path | None, conflict: str | None, proposer: str | None,
     category: str | None, since: str | None, limit: int, as_json: bool,
 ) -> None:
-    """The timeline of a position: every report of a term, oldest first, with its outlet,
-    stance, values, the sentence and the article."""
+    """The timeline of a position: every report of a term, oldest first by when it was
+    published (and when it was read, where that differs), with its outlet (the feed's
+    name), stance, values, the sentence and the article."""
     store = _open_existing(config)
     rows = store.term_history(conflict=conflict, proposer=proposer, category=category, since=since, limit=limit)
     if as_json:
@@ -145,9 +170,9 @@ def _history_text(rows: list[dict], filtered: dict[str, str | None], limit: int)
     if any(filtered.values()):
         title += ": " + " ".join(v for v in filtered.values() if v)
     out = Text(title, style="bold")
-    out.append(" — oldest first, times UTC", style="dim")
+    out.append(" — oldest first by when they were published, times UTC", style="dim")
     for r in rows:
-        head = Text(f"{r['observed_at'][:16]}  ", style="dim")
+        head = Text(f"{_reported(r)[:16]}  ", style="dim")
         head.append(" · ".join(str(r[k]) for k in keys) if keys else "", style="magenta")
         head.append(f"{' — ' if keys else ''}{_stance(r)}")
         values = _values(r["values"])
@@ -162,7 +187,7 @@ def _history_text(rows: list[dict], filtered: dict[str, str | None], limit: int)
             out.append("\n")
             out.append_text(indented(f"“{r['quote']}”", 4, style="italic"))
         out.append("\n")
-        where = f"{r['outlet']} · article #{r['article_id']} version {r['version']} · {r['article_url']}"
+        where = f"{r['outlet']}{_seen(r)} · article #{r['article_id']} version {r['version']} · {r['article_url']}"
         out.append_text(indented(where, 4, style="dim"))
     return out
 
@@ -180,7 +205,7 @@ def terms(
     as_of: str | None, as_json: bool,
 ) -> None:
     """The current ledger: per conflict, proposer and category, the term as it stands, how
-    many outlets reported it, and when it was first and last seen."""
+    many outlets reported it, and when its latest report was published (and read)."""
     store = _open_existing(config)
     if as_of:
         rows = store.terms_as_of(as_of, conflict=conflict, proposer=proposer)
@@ -195,9 +220,9 @@ def terms(
     if as_of:
         _print(_table(
             f"{len(rows)} terms as last reported on or before {as_of} UTC",
-            ["conflict", "proposer", "category", "stance", "values", "reported", "outlet", "quote"],
+            ["conflict", "proposer", "category", "stance", "values", "published", "outlet", "quote"],
             [[r["conflict"], r["proposer"], r["category"], _stance(r), _values(r["values"]),
-              r["observed_at"], r["outlet"], r["quote"]] for r in rows],
+              _reported(r) + _seen(r), r["outlet"], r["quote"]] for r in rows],
         ))
         return
     _print(_ledger_text(rows))
@@ -209,7 +234,7 @@ def _ledger_text(rows: list[dict]) -> Text:
     Text, not a table: a ledger of thousands of terms prints in a fraction of a second."""
     out = Text()
     out.append(f"{len(rows)} terms in the ledger", style="bold")
-    out.append(" as they stand now; dates UTC\n", style="dim")
+    out.append(" as they stand now; dates UTC (published, and read where that differs)\n", style="dim")
     conflict = proposer = None
     for r in sorted(rows, key=lambda r: (r["conflict"], r["proposer"], r["category"])):
         if r["conflict"] != conflict:
@@ -222,7 +247,9 @@ def _ledger_text(rows: list[dict]) -> Text:
         body = Text(_stance(r))
         details = [t for t in (_values(r["values"]), responses_text(r["responses"])) if t]
         body.append(f" — {' · '.join(details)}" if details else "")
-        meta = Text(f"[{outlets}, last seen {r['last_seen_at'][:10]}]", style="dim")
+        reported = (r.get("last_reported_at") or r["last_seen_at"])[:10]
+        seen = f", seen {r['last_seen_at'][:10]}" if r["last_seen_at"][:10] != reported else ""
+        meta = Text(f"[{outlets}, last reported {reported}{seen}]", style="dim")
         out.append_text(_ledger_line(f"    {r['category']:<22} ", body, meta))
         out.append("\n")
     return out
@@ -304,7 +331,7 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
 @with_config
 @db_option
 @click.argument("query")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_ROWS), default=20, show_default=True)
 @click.option("--raw", is_flag=True, help='QUERY is FTS5 syntax (AND, OR, NEAR, "a phrase", prefix*).')
 @json_option
 def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bool, as_json: bool) -> None:
@@ -312,6 +339,8 @@ def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bo
     the matching words marked «like this»."""
     import sqlite3
 
+    if not raw and not any(ch.isalnum() for ch in query):
+        fail(f"nothing to search for in {query!r}: give a word (or --raw for FTS5 syntax)", 2)
     store = _open_existing(config)
     try:
         rows = store.search(query, limit=limit, raw=raw)
@@ -392,7 +421,7 @@ def export() -> None:
 @with_config
 @db_option
 @click.option("--conflict", help="Only changes in this conflict.")
-@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True,
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_ROWS), default=200, show_default=True,
               help="The newest N changes.")
 @click.option("--self-url", help="Where the feed will be published (its rel=self link).")
 def export_atom(config: Config, db_path: Path | None, conflict: str | None, limit: int,
@@ -433,7 +462,11 @@ def prune(config: Config, db_path: Path | None, older_than: str, vacuum: bool, d
         age = parse_duration(older_than)
     except ValueError as err:
         raise click.BadParameter(f"{older_than!r}: expected {err}", param_hint="--older-than") from None
-    cutoff = ts(datetime.now(UTC) - timedelta(seconds=age))
+    try:
+        cutoff = ts(_ago(older_than, age, datetime.now(UTC)))
+    except click.BadParameter as err:
+        err.param_hint = "--older-than"
+        raise
     store = _open_existing(config)
     before = store.file_size()
     result = store.prune(cutoff, dry_run=dry_run)

@@ -123,6 +123,9 @@ def _num(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
+# How a change names a field the ledger did not know yet.
+NOT_STATED = "not stated"
+
 _DAYS = {"hours": 1 / 24, "days": 1, "weeks": 7, "months": 30, "years": 365}
 
 
@@ -146,13 +149,18 @@ def value_differences(old: dict, new: dict) -> list[str]:
     """What a report changes in a term's values, in words; [] when nothing does.
 
     Only fields the new report states are compared; places named in a report that are a
-    subset of the known ones are a partial mention, not a narrowing.
+    subset of the known ones are a partial mention, not a narrowing. A field stated for the
+    first time on a known term (a first figure, party or place list) is a change from
+    "not stated": the reader must see the 60 days before a later "60 days → 90 days".
     """
     old, new = normalise_values(old), normalise_values(new)
     diffs = []
     old_places, new_places = set(old.get("places", [])), set(new.get("places", []))
     added = new_places - old_places
-    if new_places and added:
+    if new_places and not old_places:
+        # a first place list on a known term is news ("not stated" before)
+        diffs.append(f"places {NOT_STATED} → " + ", ".join(sorted(new_places)))
+    elif new_places and added:
         removed = old_places - new_places if not new_places <= old_places else set()
         text = "places +" + ", +".join(sorted(added))
         if removed and not (old_places <= new_places):
@@ -161,11 +169,12 @@ def value_differences(old: dict, new: dict) -> list[str]:
     old_nums, new_nums = _numbers_by_dimension(old), _numbers_by_dimension(new)
     for dimension, numbers in sorted(new_nums.items()):
         before = old_nums.get(dimension)
-        # a report naming some of the known figures is a partial mention, not a change
-        if before and not set(numbers) <= set(before):
-            diffs.append(f"{_fmt_numbers(before)} → {_fmt_numbers(numbers)}")
-    if new.get("party") and old.get("party") and new["party"] != old["party"]:
-        diffs.append(f"party {old['party']} → {new['party']}")
+        # a report naming some of the known figures is a partial mention, not a change;
+        # a first figure of its kind (no duration, no troop count known yet) is news
+        if not before or not set(numbers) <= set(before):
+            diffs.append(f"{_fmt_numbers(before) if before else NOT_STATED} → {_fmt_numbers(numbers)}")
+    if new.get("party") and new["party"] != old.get("party"):
+        diffs.append(f"party {old.get('party') or NOT_STATED} → {new['party']}")
     return diffs
 
 
@@ -338,25 +347,30 @@ def fold(
         row = current.get(key)
         revised = previous is not None and key in previous
         if revised:
-            change = _revision(key, term_id, term, previous[key])
+            changes = [c for c in [_revision(key, term_id, term, previous[key])] if c is not None]
         elif row is None:
             kind = "withdrawn" if term.stance == "withdrawn" else "new"
-            change = Change(*key, kind, f"{key[1]}: {kind} {key[2]} ({_describe(term)})",
-                            None, _term_state(term), term.quote, term_id)
+            changes = [Change(*key, kind, f"{key[1]}: {kind} {key[2]} ({_describe(term)})",
+                              None, _term_state(term), term.quote, term_id)]
         else:
-            change = _against_ledger(key, term_id, term, row)
-        if revised and change is None and row is not None:
+            changes = _against_ledger(key, term_id, term, row)
+        if revised and not changes and row is not None:
             # the edit left this term as it was: it confirms, it must not move the ledger
             new_row = _confirmed_row(row, term_id, obs)
         else:
             new_row = _updated_row(key, term_id, term, row, obs)
-        if change is not None:
-            if not revised and row is not None:
+        if not revised and row is not None and changes:
+            correction = _flip_flop(row, new_row, obs)
+            for change in changes:
                 # after: the term as it now stands on the table (this report folded into
                 # what was known), so a report that omits a known response does not
                 # read as if the response were gone
                 change.after = _row_state(new_row)
-            result.changes.append(change)
+                if correction:
+                    change.summary += f"; {correction}"
+        if changes:
+            new_row["last_change"] = _last_change(changes, obs)
+        result.changes.extend(changes)
         result.ledger.append(new_row)
 
     if previous is not None:
@@ -368,6 +382,88 @@ def fold(
                     before, None, rows[0].get("quote") or "", None,
                 ))
     return result
+
+
+# --- flip-flops ---------------------------------------------------------------------------
+#
+# Extraction along a chain sometimes alternates a term's party or stance (hamas → israel →
+# hamas). The rule: when the latest change of a term moved exactly one point (its stance
+# class, party, places, figures, or one responder's stance) on the word of one outlet, and
+# the very next report of the term comes from another outlet and puts that point back as it
+# was, moving nothing else, the second change is a *correction* of the first, not news of
+# its own: its summary ends "correction: <the point> was reported by <outlet> only". So a
+# flip-flop reaches the reader as one change and at most one correction, never as two
+# developments; the ledger returns to the restored value. A correction is not itself
+# corrected: outlets that keep contradicting each other get plain changes after it.
+
+
+CORRECTION = "correction: "
+
+
+def _points(state: dict) -> dict[str, Any]:
+    """The parts of a term's state a change can move, each comparable on its own."""
+    values = normalise_values(state.get("values"))
+    points: dict[str, Any] = {
+        "stance": STANCE_CLASS.get(state.get("stance", ""), state.get("stance")),
+        "party": values.get("party"),
+        "places": tuple(values.get("places", [])),
+        "numbers": tuple(sorted((d, tuple(sorted(n))) for d, n in _numbers_by_dimension(values).items())),
+        "precondition": bool(state.get("precondition")),
+    }
+    for r in state.get("responses") or []:
+        points[f"response {r['actor']}"] = r["stance"]
+    return points
+
+
+def _moved(before: dict, after: dict) -> list[str]:
+    old, new = _points(before), _points(after)
+    return sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+
+
+def _point_text(state: dict, point: str) -> str:
+    if point == "stance":
+        return str(state.get("stance"))
+    if point.startswith("response "):
+        actor = point.split(" ", 1)[1]
+        return next(f"{actor} {r['stance']}" for r in state.get("responses") or [] if r["actor"] == actor)
+    if point == "party":
+        return f"party {normalise_values(state.get('values')).get('party')}"
+    return values_text({point: normalise_values(state.get("values")).get(point)})
+
+
+def last_change(kinds: list[str], summary: str, term_id: int | None, source: str | None,
+                before: dict | None, after: dict | None) -> dict:
+    """What the flip-flop rule keeps of a term's latest change, from the change rows one
+    report wrote for it: the fold carries it in the ledger row it returns, the store
+    rebuilds it from the ``changes`` table, so both read the same. Only a report that
+    changed the term against the ledger can be flipped back, and a correction is not
+    corrected again (a ping-pong of outlets gets one correction, not one per report)."""
+    flippable = set(kinds) <= {"changed", "status"} and f"; {CORRECTION}" not in summary
+    return {"term_id": term_id, "source": source,
+            "before": before if flippable else None, "after": after if flippable else None}
+
+
+def _last_change(changes: list[Change], obs: Observation) -> dict:
+    first = changes[0]
+    return last_change([c.kind for c in changes], first.summary, first.term_id, obs.source, first.before, first.after)
+
+
+def _flip_flop(row: dict, new_row: dict, obs: Observation) -> str | None:
+    """The correction note when this report undoes the term's latest change (see above)."""
+    last = row.get("last_change")
+    if not last or last.get("before") is None or last.get("after") is None:
+        return None
+    if last["term_id"] != row.get("last_term_id"):
+        return None  # another report came between: not the very next report
+    if not obs.source or not last.get("source") or last["source"] == obs.source:
+        return None  # the same outlet changing its mind is news in its own right
+    moved = _moved(last["before"], last["after"])
+    if len(moved) != 1:
+        return None
+    now = _row_state(new_row)
+    if _moved(_row_state(row), now) != moved or _points(now)[moved[0]] != _points(last["before"])[moved[0]]:
+        return None
+    return f"{CORRECTION}{_point_text(last['after'], moved[0])} was reported by {last['source']} only"
 
 
 def _row_term(row: dict) -> Term:
@@ -391,31 +487,35 @@ def _revision(key: tuple[str, str, str], term_id: int, term: Term, rows: list[di
                   before, after, term.quote, term_id)
 
 
-def _against_ledger(key: tuple[str, str, str], term_id: int, term: Term, row: dict) -> Change | None:
+def _against_ledger(key: tuple[str, str, str], term_id: int, term: Term, row: dict) -> list[Change]:
+    """Every part of the term this report moves, none dropped: the values in a ``changed``
+    change; the stance, the precondition and each responder's stance in one ``status``
+    change (``withdrawn`` when the report drops the term). A story that widens a withdrawal
+    and says it took effect delivers both."""
     before = _row_state(row)
     after = _term_state(term)
-    old_class, new_class = STANCE_CLASS.get(row["stance"]), STANCE_CLASS.get(term.stance)
-    if term.stance == "withdrawn" and row["stance"] != "withdrawn":
-        return Change(*key, "withdrawn", f"{key[1]}: {key[2]} withdrawn ({row['stance']} before)",
-                      before, after, term.quote, term_id)
-    if term.stance == "reaffirmed":
-        return None
+    changes = []
     diffs = value_differences(before["values"], after["values"])
     if diffs:
         verb = "widened" if diffs[0].startswith("places +") else "changed"
-        return Change(*key, "changed", f"{key[1]}: {key[2]} {verb}: " + "; ".join(diffs),
-                      before, after, term.quote, term_id)
+        changes.append(Change(*key, "changed", f"{key[1]}: {key[2]} {verb}: " + "; ".join(diffs),
+                              before, after, term.quote, term_id))
     status = []
-    if old_class != new_class and not _restates_earlier(row["stance"], term.stance):
+    withdrawn = term.stance == "withdrawn" and row["stance"] != "withdrawn"
+    if withdrawn:
+        status.append(f"withdrawn ({row['stance']} before)")
+    elif (term.stance != "reaffirmed" and STANCE_CLASS.get(row["stance"]) != STANCE_CLASS.get(term.stance)
+          and not _restates_earlier(row["stance"], term.stance)):
         by = (term.values or {}).get("violated_by")
         status.append(f"{row['stance']} → {term.stance}" + (f" by {by}" if by else ""))
     if term.precondition and not row["precondition"]:
         status.append("now a precondition")
     status += _response_changes(row["responses"], term.responses)
     if status:
-        return Change(*key, "status", f"{key[1]}: {key[2]} " + "; ".join(status),
-                      before, after, term.quote, term_id)
-    return None
+        kind = "withdrawn" if withdrawn else "status"
+        summary = f"{key[1]}: {key[2]} " + "; ".join(status)
+        changes.append(Change(*key, kind, summary, before, after, term.quote, term_id))
+    return changes
 
 
 def _updated_row(
@@ -437,7 +537,7 @@ def _updated_row(
         "conflict": key[0], "proposer": key[1], "category": key[2],
         "stance": row["stance"] if reaffirmed else _ledger_stance(row["stance"], term.stance),
         "precondition": bool(row["precondition"]) or bool(term.precondition),
-        "values": row["values"] if reaffirmed else merged_values(row["values"], term.values),
+        "values": merged_values(row["values"], term.values),
         "responses": _merge_responses(row["responses"], term.responses),
         "first_seen_at": row["first_seen_at"],
         "last_seen_at": max(row["last_seen_at"], obs.observed_at),

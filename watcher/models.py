@@ -8,6 +8,7 @@ database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 
 @dataclass
@@ -118,3 +119,17 @@ class Extraction:
     conflicts: list[str]
     terms: list[Term]
     language: str | None = "en"
+
+
+def story_time(published_at: str | None, read_at: datetime) -> datetime:
+    """The extractor's "now" for a story: when it was published, not when the watcher read
+    it, so a 2022 story read in 2026 (a first poll of an old feed, a reprocess) still counts
+    "the 2022 deal" as current. Unknown, unparseable or future dates fall back to ``read_at``."""
+    if not published_at:
+        return read_at
+    try:
+        moment = datetime.fromisoformat(published_at.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return read_at
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return min(moment, read_at)

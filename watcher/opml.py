@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import tomllib
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -60,21 +61,23 @@ def parse_opml(data: bytes) -> list[OpmlFeed]:
     if _local(root.tag) != "opml":
         raise OpmlError(f"not an OPML document (the root element is <{_local(root.tag)}>)")
     feeds: list[OpmlFeed] = []
-
-    def walk(element: ET.Element, path: list[str]) -> None:
-        for child in element:
-            if _local(child.tag) not in ("outline", "body"):
-                continue
-            attrs = {k.lower(): v for k, v in child.attrib.items()}
-            label = _text(attrs.get("title") or attrs.get("text"))
-            url = (attrs.get("xmlurl") or "").strip()
-            if url:
-                feeds.append(
-                    OpmlFeed(url, label, (attrs.get("htmlurl") or "").strip() or None, "/".join(path) or None)
-                )
-            walk(child, path + [label] if (label and not url) else path)
-
-    walk(root, [])
+    # depth first, in document order, without recursion: outlines nest as deep as a file
+    # makes them (5,000 levels would overflow Python's stack)
+    stack: list[tuple[Iterator[ET.Element], tuple[str, ...]]] = [(iter(root), ())]
+    while stack:
+        children, path = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
+        if _local(child.tag) not in ("outline", "body"):
+            continue
+        attrs = {k.lower(): v for k, v in child.attrib.items()}
+        label = _text(attrs.get("title") or attrs.get("text"))
+        url = (attrs.get("xmlurl") or "").strip()
+        if url:
+            feeds.append(OpmlFeed(url, label, (attrs.get("htmlurl") or "").strip() or None, "/".join(path) or None))
+        stack.append((iter(child), path + (label,) if (label and not url) else path))
     return feeds
 
 
@@ -112,8 +115,13 @@ def plan_import(config_text: str, feeds: list[OpmlFeed], *, source: str, path: P
     known = {_key(f["url"]) for f in current.get("feeds", []) if isinstance(f, dict) and "url" in f}
     plan = ImportPlan()
     for feed in feeds:
-        parts = urlsplit(feed.url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or _CONTROL.search(feed.url) or " " in feed.url:
+        try:
+            parts = urlsplit(feed.url)
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError:  # e.g. an unclosed IPv6 bracket: http://[::1/feed
+            plan.skipped.append((feed.url, "not a valid URL"))
+            continue
+        if parts.scheme not in ("http", "https") or not parts.hostname or _CONTROL.search(feed.url) or " " in feed.url:
             plan.skipped.append((feed.url, "not an http:// or https:// URL"))
             continue
         key = _key(feed.url)

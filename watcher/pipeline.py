@@ -25,8 +25,9 @@ from urllib.parse import urlsplit
 
 from watcher.config import Config, format_duration
 from watcher.fetch import Fetcher
-from watcher.models import Entry, FetchResult, Relevance, Topic
+from watcher.models import Entry, FetchResult, Relevance, Topic, story_time
 from watcher.store import (
+    DatabaseReplaced,
     EntryRecord,
     FeedState,
     PollRecord,
@@ -35,6 +36,7 @@ from watcher.store import (
     Store,
     backoff_delay,
     next_check_delay,
+    oldest_first,
     parse_ts,
     utcnow,
 )
@@ -124,9 +126,11 @@ def read_article(
     fetch_note: str | None,
     extension_key: str,
     fetched_at: datetime,
+    as_of: datetime | None = None,
 ) -> SnapshotDraft | None:
     """Page bytes (or None) to a snapshot draft with its terms; the feed's own text stands
-    in when the page cannot be had or yields little."""
+    in when the page cannot be had or yields little. ``as_of`` is the story's time (see
+    ``models.story_time``), the extractor's "now"; default ``fetched_at``."""
     from watcher.article import MIN_TEXT_CHARS, content_hash, extract_main_text
     from watcher.terms import extract
 
@@ -141,7 +145,7 @@ def read_article(
             return None
         title, text, source, language = entry_title, feed_text, "feed", None
     title = title.strip() or entry_title
-    extraction = extract(text, title=title, gazetteer=_gazetteer(extension_key), as_of=fetched_at)
+    extraction = extract(text, title=title, gazetteer=_gazetteer(extension_key), as_of=as_of or fetched_at)
     return SnapshotDraft(
         title=title,
         text=text,
@@ -181,6 +185,40 @@ class StageTimeout(Exception):
     """A parse or article read ran past `watcher.cpu_timeout`; its worker was stopped."""
 
 
+def is_disk_full(err: BaseException) -> bool:
+    """SQLite's SQLITE_FULL: the disk (or the database's size limit) has no room left."""
+    import sqlite3
+
+    return isinstance(err, sqlite3.OperationalError) and (
+        getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(err))
+
+
+class DiskFull:
+    """One episode of a full disk: polling pauses and backs off, and one poll at a time
+    probes whether writes succeed again. Logged once when it starts and once when it ends."""
+
+    FIRST_PAUSE = 60.0  # seconds; doubles at every failed probe
+    MAX_PAUSE = 1800.0
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+        self.pause = self.FIRST_PAUSE
+        self.failed_at = time.monotonic()
+        self.probing = False
+
+    def failed_again(self) -> None:
+        self.pause = min(self.pause * 2, self.MAX_PAUSE)
+        self.failed_at = time.monotonic()
+        self.probing = False
+
+    def may_probe(self, scale: float = 1.0) -> bool:
+        """Whether one poll may try now (``scale`` shortens the pause, for the tests)."""
+        if self.probing or time.monotonic() - self.failed_at < self.pause * scale:
+            return False
+        self.probing = True
+        return True
+
+
 class Pipeline:
     """Polls feeds and re-checks articles into one store."""
 
@@ -214,6 +252,8 @@ class Pipeline:
         # until the poll that started the read has stored it (then `known_articles` sees it).
         self._reads: dict[str, asyncio.Future] = {}
         self._reads_owned: dict[int, list[tuple[str, asyncio.Future]]] = {}
+        self.disk_full: DiskFull | None = None  # while the database cannot be written
+        self.disk_full_pause_scale = 1.0  # the backoff's scale (tests shorten it)
         self.store.sync_feeds(config.feeds, w.interval)
 
     async def aclose(self) -> None:
@@ -290,9 +330,32 @@ class Pipeline:
 
         return list(await asyncio.gather(*(one(f) for f in feeds)))
 
+    def _storage_blocked(self) -> bool:
+        """While the disk is full, nothing is fetched that could not be stored; one poll at
+        a time probes, after a pause that doubles."""
+        return self.disk_full is not None and not self.disk_full.may_probe(self.disk_full_pause_scale)
+
+    def _storage_failed(self, err: BaseException) -> None:
+        if self.disk_full is not None:
+            if self.disk_full.probing:  # polls that were in flight when it filled say nothing new
+                self.disk_full.failed_again()
+            return
+        self.disk_full = DiskFull(str(err))
+        log.error("database %s: the disk is full (%s); nothing is fetched until writes succeed "
+                  "again (tried again in %s, then less often)", self.store.path, err,
+                  format_duration(self.disk_full.pause))
+
+    def _storage_ok(self) -> None:
+        if self.disk_full is not None:
+            log.warning("database %s: writes succeed again; polling resumes", self.store.path)
+            self.disk_full = None
+
     async def poll_feed(self, feed: dict) -> PollReport:
         started, t0 = utcnow(), time.monotonic()
         label = feed["name"] or feed["url"]
+        if self._storage_blocked():
+            return PollReport(feed_id=feed["id"], feed=label, outcome="skipped", http_status=None,
+                              duration_ms=0, error="not polled: the disk is full")
         try:
             record = await self._poll(feed, started, t0)
         except StageTimeout as err:  # an input that keeps the parser busy: this feed fails
@@ -303,7 +366,16 @@ class Pipeline:
             record = self._failure(feed, started, t0, None, f"internal error: {type(err).__name__}: {err}")
         try:
             summary = self.store.record_poll(record, next_check_at=started + timedelta(minutes=15))
+            self._storage_ok()
+        except DatabaseReplaced:
+            raise  # nothing can be stored any more: the daemon stops
         except Exception as err:
+            if is_disk_full(err):  # logged once per episode; the failure cannot be stored either
+                self._storage_failed(err)
+                return PollReport(feed_id=feed["id"], feed=label, outcome="error", http_status=record.http_status,
+                                  duration_ms=record.duration_ms, error=f"could not store the poll: {err}")
+            if self.disk_full is not None:
+                self.disk_full.failed_again()  # a probe that failed otherwise: keep backing off
             # the poll's transaction rolled back; record the failure on its own so the feed
             # backs off and `watcher feeds` shows why, instead of retrying at every tick
             log.exception("feed %s: could not store the poll: %s", label, err)
@@ -411,6 +483,9 @@ class Pipeline:
         state.title, state.site_url = parsed.title, parsed.link
         state.next_poll_at = self._next(started, max(interval, server_interval(res, parsed.ttl_seconds)))
         entries, deferred = await self._read_entries(feed, scored, started)
+        # a first poll's backlog stays baseline until later polls have read all of it
+        baseline = feed["last_success_at"] is None or bool(feed["baseline_backlog"])
+        state.baseline_backlog = baseline and deferred > 0
         outcome = "malformed" if parsed.malformed else "ok"
         error = f"malformed feed, kept what parsed: {parsed.problem}" if parsed.malformed else None
         note = None if parsed.malformed else parsed.problem  # e.g. entries skipped, a charset guessed
@@ -421,8 +496,7 @@ class Pipeline:
             log.info("feed %s: %s", label, later)
             note = f"{note}; {later}" if note else later
         return record(
-            outcome, error=error, entries=entries, entries_seen=len(scored),
-            baseline=feed["last_success_at"] is None, note=note,
+            outcome, error=error, entries=entries, entries_seen=len(scored), baseline=baseline, note=note,
         )
 
     def _topics(self, feed: dict) -> list[Topic]:
@@ -435,15 +509,20 @@ class Pipeline:
         self, feed: dict, scored: list[tuple[Entry, Relevance]], started: datetime
     ) -> tuple[list[EntryRecord], int]:
         """Fetch and read the relevant entries this database has not stored yet, at most
-        ``max_articles_per_poll`` (newest first): a feed of 10,000 relevant entries must not
-        hold every fetch slot for hours. Returns the records and how many were deferred."""
+        ``max_articles_per_poll``: a feed of 10,000 relevant entries must not hold every
+        fetch slot for hours. The oldest are read first and the newest wait, so stories are
+        folded in publication order across polls and the ledger never goes back in time.
+        Returns the records and how many were deferred."""
         relevant_urls = [e.url for e, r in scored if r.relevant]
         known = self.store.known_articles(relevant_urls) if relevant_urls else {}
+        self._same_story_by_guid(feed, scored, known)
         budget = self.config.watcher.max_articles_per_poll
+        unread = [pair for pair in scored if pair[1].relevant and pair[0].url not in known]
+        now_read = {id(entry) for entry, _ in oldest_first(unread, lambda pair: pair[0])[:budget]}
         records, tasks, deferred = [], [], 0
         for entry, relevance in scored:
             to_read = relevance.relevant and entry.url not in known
-            if to_read and len(tasks) >= budget:
+            if to_read and id(entry) not in now_read:
                 deferred += 1
                 continue  # not recorded at all: the next poll sees it as new
             # the outlet is stored with relevant entries only (articles, terms)
@@ -454,6 +533,20 @@ class Pipeline:
         if tasks:
             await asyncio.gather(*tasks)
         return records, deferred
+
+    def _same_story_by_guid(self, feed: dict, scored: list[tuple[Entry, Relevance]], known: dict) -> None:
+        """An entry whose link is new but whose guid this feed already carried is that story
+        (a link with a parameter that changes at every poll): it takes the stored article's
+        URL, so no new article, entry or snapshot is made and its page is not read again."""
+        guids = [e.guid for e, r in scored if r.relevant and e.guid and e.url not in known]
+        if not guids:
+            return
+        stored = self.store.articles_by_guid(feed["id"], guids)
+        for entry, relevance in scored:
+            row = stored.get(entry.guid or "")
+            if relevance.relevant and row is not None and entry.url not in known:
+                entry.url = row["url"]
+                known[entry.url] = row
 
     async def _shared_snapshot(self, item: EntryRecord, feed: dict, started: datetime) -> None:
         """Read the entry's article, or wait for the read another poll already started.
@@ -489,9 +582,15 @@ class Pipeline:
             if self.config.watcher.fetch_articles:
                 html, note = await self._fetch_article(entry.link, feed)
             feed_text = entry.content or entry.summary
+            now = utcnow()
             item.snapshot = await self._cpu(
-                read_article, html, entry.link, entry.title, feed_text, note, self._extension_key, utcnow()
+                read_article, html, entry.link, entry.title, feed_text, note, self._extension_key, now,
+                story_time(entry.published_at, now),
             )
+        except StageTimeout as err:  # remembered: no re-check will stop the pool for it again
+            log.error("article %s offered by feed %s: %s; it will not be re-checked",
+                      entry.link, feed["name"] or feed["url"], err)
+            item.snapshot, item.too_costly = None, str(err)
         except Exception:
             log.exception("article %s offered by feed %s could not be read", entry.link, feed["name"] or feed["url"])
             item.snapshot = None
@@ -514,6 +613,8 @@ class Pipeline:
 
         ``force`` checks every article still in its re-check window, due or not.
         """
+        if self.disk_full is not None:
+            return 0  # no page is fetched that could not be stored; polls probe the disk
         now = utcnow()
         due = self.store.articles_due_for_check(now + timedelta(days=3650) if force else now, limit)
         results = await asyncio.gather(*(self._check_article(a, now) for a in due))
@@ -530,7 +631,7 @@ class Pipeline:
                 latest = self.store.latest_snapshot(article["id"])
                 draft = await self._cpu(
                     read_article, res.body, article["url"], (latest or {}).get("title") or article["title"] or "",
-                    "", None, self._extension_key, now,
+                    "", None, self._extension_key, now, story_time(article["published_at"], now),
                 )
                 if draft is not None and draft.text_source != "page":
                     draft = None  # the page yields too little now: not an edit
@@ -538,12 +639,21 @@ class Pipeline:
                     draft.note = "the page's full text replaces the feed's text (not an edit)"
             else:
                 error = res.error
+        except StageTimeout as err:  # it would stop the pool again at every re-check: no more
+            log.error("article %s: %s; it will not be re-checked", article["url"], err)
+            error, next_at = str(err), None
         except Exception as err:
             log.exception("article %s: re-check failed", article["url"])
             error = f"internal error: {type(err).__name__}: {err}"
-        summary = self.store.record_check(
-            article["id"], draft, checked_at=now, next_check_at=next_at, error=error, source=article["source"]
-        )
+        try:
+            summary = self.store.record_check(
+                article["id"], draft, checked_at=now, next_check_at=next_at, error=error, source=article["source"]
+            )
+        except Exception as err:
+            if not is_disk_full(err):
+                raise
+            self._storage_failed(err)  # checked again when writes succeed
+            return 0
         if summary.snapshots_new:
             log.info("article %s edited: new version, %d term changes", article["url"], summary.changes_new)
         return summary.snapshots_new
@@ -556,7 +666,41 @@ def make_executor(workers: int) -> Executor:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="watcher-cpu")
     import multiprocessing
 
-    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=exit_with_parent, initargs=(os.getpid(),))
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """Pool worker initializer: the worker ends when the process that started it is gone.
+
+    A SIGKILLed daemon cannot stop its pool, and the workers (and with them multiprocessing's
+    resource tracker, which lives while any of them holds its pipe) would run forever. On
+    Linux the kernel sends SIGKILL at the parent's death (PR_SET_PDEATHSIG); everywhere a
+    thread watches for the parent's pid to change (reparented), for a worker busy in Python.
+    """
+    import signal
+    import sys
+    import threading
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # died before this worker got here
+        os._exit(0)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watcher-parent-watch", daemon=True).start()
 
 
 def _ms(t0: float) -> int:

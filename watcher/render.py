@@ -14,10 +14,50 @@ from watcher.ledger import responses_text, values_text
 console = Console(soft_wrap=False)
 
 
+PLAIN_FEEDS_ABOVE = 1000  # rich measures every cell of a table: 100,000 feeds took 45 s
+
+
+def _feed_state(row: dict) -> tuple[str, str]:
+    """(state, style) of a feed row."""
+    if row["disabled_reason"]:
+        return "disabled", "red"
+    if not row["enabled"]:
+        return "off", ""
+    if row["consecutive_errors"]:
+        return "failing", "yellow"
+    if row["last_polled_at"] is None:
+        return "new", ""
+    return "ok", "green"
+
+
+def feeds_plain(rows: list[dict]) -> None:
+    """The same columns as plain aligned lines, in time linear in the number of feeds."""
+    import click
+
+    errors = any(row["disabled_reason"] or row["last_error"] for row in rows)
+    cells = []
+    for row in rows:
+        line = [str(row["id"] or "-"), " ".join(str(row["name"] or row["url"]).split()), _feed_state(row)[0],
+                _short_time(row["last_polled_at"]) or "never", _short_time(row["next_poll_at"]) or "now",
+                str(row["consecutive_errors"])]
+        if errors:
+            line.append(" ".join(str(row["disabled_reason"] or row["last_error"] or "").split()))
+        cells.append(line)
+    head = ["id", "feed", "state", "last poll", "next poll", "errors"] + (["last error"] if errors else [])
+    widths = [max(len(c[i]) for c in [head, *cells]) for i in range(len(head) - 1)]
+    click.echo(f"{len(rows)} feeds (times UTC)")
+    for line in [head, *cells]:
+        padded = [c.rjust(w) if i in (0, 5) else c.ljust(w) for i, (c, w) in enumerate(zip(line[:-1], widths, strict=True))]
+        click.echo("  ".join([*padded, line[-1]]))
+
+
 def feeds_table(rows: list[dict]) -> None:
     """Feeds as a table; every value from a feed or config is plain Text, never markup."""
     from rich import box
 
+    if len(rows) > PLAIN_FEEDS_ABOVE:
+        feeds_plain(rows)
+        return
     errors = any(row["disabled_reason"] or row["last_error"] for row in rows)
     table = Table(title=f"{len(rows)} feeds (times UTC)", box=box.SIMPLE_HEAD, show_lines=False)
     table.add_column("id", no_wrap=True, justify="right")
@@ -29,16 +69,7 @@ def feeds_table(rows: list[dict]) -> None:
     if errors:  # an empty column costs a fifth of an 80-column terminal
         table.add_column("last error", overflow="fold", ratio=2, min_width=12)
     for row in rows:
-        if row["disabled_reason"]:
-            state = Text("disabled", style="red")
-        elif not row["enabled"]:
-            state = Text("off")
-        elif row["consecutive_errors"]:
-            state = Text("failing", style="yellow")
-        elif row["last_polled_at"] is None:
-            state = Text("new")
-        else:
-            state = Text("ok", style="green")
+        state = Text(*_feed_state(row))
         cells = [
             str(row["id"] or "-"),
             Text(row["name"] or row["url"]),

@@ -22,11 +22,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from watcher.config import Config
 from watcher.pipeline import Pipeline
-from watcher.store import Store, parse_ts, utcnow
+from watcher.store import DatabaseReplaced, Store, parse_ts, utcnow
 
 log = logging.getLogger("watcher")
 
 ARTICLE_CHECK_EVERY = 300.0  # seconds between sweeps for articles due a re-check
+DATABASE_CHECK_EVERY = 10.0  # seconds between checks that the database file is still ours
 
 
 def feed_phase(url: str, interval: float) -> float:
@@ -53,11 +54,12 @@ class Daemon:
         self.extra_jobs = extra_jobs or []
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.stopping = asyncio.Event()
+        self.fatal: str | None = None  # why the daemon stopped itself (exit 1), if it did
         self._in_flight: set[asyncio.Task] = set()
 
     def _add_feed_jobs(self) -> None:
         now = utcnow()
-        for feed in self.store.enabled_feeds():
+        for feed in self.store.configured_feeds():  # a disabled one waits for `feeds reset`
             interval = float(feed["interval_seconds"])
             start = now + timedelta(seconds=feed_phase(feed["config_url"], interval))
             self.scheduler.add_job(
@@ -96,6 +98,8 @@ class Daemon:
             await work
         except asyncio.CancelledError:
             raise
+        except DatabaseReplaced as err:
+            self._stop_fatal(str(err))
         except Exception:
             log.exception("a scheduled job failed")
         finally:
@@ -104,6 +108,23 @@ class Daemon:
 
     async def _check_articles(self) -> None:
         await self._tracked(self.pipeline.check_articles())
+
+    async def _run_extra(self, func: Callable[[], Awaitable[object]]) -> None:
+        await self._tracked(func())
+
+    async def _check_database(self) -> None:
+        """A database deleted or replaced under the daemon would take every later write
+        with it: stop instead."""
+        try:
+            self.store.check_identity()
+        except DatabaseReplaced as err:
+            self._stop_fatal(str(err))
+
+    def _stop_fatal(self, message: str) -> None:
+        if self.fatal is None:
+            log.error("%s", message)
+            self.fatal = message
+        self.stopping.set()
 
     async def run(self) -> None:
         """Run until SIGTERM or SIGINT; then stop the jobs and close connections."""
@@ -119,9 +140,17 @@ class Daemon:
             coalesce=True,
             max_instances=1,
         )
+        self.scheduler.add_job(
+            self._check_database,
+            IntervalTrigger(seconds=DATABASE_CHECK_EVERY, timezone="UTC"),
+            id="database-check",
+            name="database file check",
+            coalesce=True,
+            max_instances=1,
+        )
         for job_id, trigger, func in self.extra_jobs:
-            self.scheduler.add_job(func, trigger, id=job_id, name=job_id, coalesce=True, max_instances=1,
-                                   misfire_grace_time=3600)
+            self.scheduler.add_job(self._run_extra, trigger, args=[func], id=job_id, name=job_id, coalesce=True,
+                                   max_instances=1, misfire_grace_time=3600)
         self.scheduler.start()
         log.info("daemon started; database %s", self.store.path)
         try:

@@ -36,6 +36,14 @@ def _poll_window(alias: str, days: int) -> str:
     )
 
 
+# When a report was made, as an analyst's timeline needs it: the story's published time
+# (never later than when it was read), or when it was read for an edit of the page and for
+# a story without a date.
+def _reported(seen: str) -> str:
+    return (f"case when s.kind = 'edit' or a.published_at is null then {seen} "
+            f"else min(a.published_at, {seen}) end")
+
+
 VIEWS: dict[str, str] = {
     # The ledger, per conflict, proposer and category, with where it was last read.
     "latest_terms": """
@@ -47,35 +55,47 @@ select
   t.source as last_source,
   a.title as last_article_title,
   a.url as last_article_url,
-  l.last_term_id
+  l.last_term_id,
+  {reported} as last_reported_at,
+  coalesce(f.name, f.title, t.source, a.source) as last_outlet
 from ledger l
 left join terms t on t.id = l.last_term_id
 left join articles a on a.id = t.article_id
-""",
-    # Every observation of a term, oldest first, with the article and outlet that reported it.
+left join snapshots s on s.id = t.snapshot_id
+left join feeds f on f.id = a.first_feed_id
+""".replace("{reported}", _reported("t.observed_at")),
+    # Every observation of a term, oldest first by when it was reported (published), with the
+    # article and the outlet (the feed's name) that reported it.
     "term_timeline": """
 select
   t.id as term_id, t.observed_at, t.conflict, t.proposer, t.category, t.stance,
   t.precondition, t."values", t.responses, t.quote,
-  coalesce(t.source, a.source) as outlet,
+  coalesce(f.name, f.title, t.source, a.source) as outlet,
   a.id as article_id, a.title as article_title, a.url as article_url,
-  a.published_at, s.id as snapshot_id, s.version
+  a.published_at, s.id as snapshot_id, s.version,
+  {reported} as reported_at,
+  coalesce(t.source, a.source) as host
 from terms t
 join articles a on a.id = t.article_id
 join snapshots s on s.id = t.snapshot_id
-order by t.observed_at, t.id
-""",
+left join feeds f on f.id = a.first_feed_id
+order by reported_at, t.id
+""".replace("{reported}", _reported("t.observed_at")),
     # Every term change, newest first; filter on detected_at for "this week".
     "recent_changes": """
 select
   c.id as change_id, c.detected_at, c.conflict, c.proposer, c.category, c.kind,
-  c.summary, c.quote, c.source as outlet,
+  c.summary, c.quote, coalesce(f.name, f.title, c.source) as outlet,
   a.title as article_title, coalesce(a.url, c.url) as article_url,
-  c.before, c.after, c.baseline, c.article_id, c.snapshot_id, c.key
+  c.before, c.after, c.baseline, c.article_id, c.snapshot_id, c.key,
+  {reported_change} as reported_at,
+  c.source as host
 from changes c
 left join articles a on a.id = c.article_id
+left join snapshots s on s.id = c.snapshot_id
+left join feeds f on f.id = a.first_feed_id
 order by c.detected_at desc, c.id desc
-""",
+""".replace("{reported_change}", _reported("c.detected_at")),
     # Every stored version of every article, with its diff and what was read from it.
     "article_versions": """
 select

@@ -141,7 +141,7 @@ def digest_command(config: Config, db_path: Path | None, channel: tuple[str, ...
 @db_option
 @click.option("--channel", type=click.Choice(CHANNELS), default=None, help="Only this channel.")
 @click.option("--subscription", metavar="NAME", default=None, help="Only this subscription's digests.")
-@click.option("--limit", type=int, default=50, show_default=True, help="How many, newest first.")
+@click.option("--limit", type=click.IntRange(min=1, max=2**63 - 1), default=50, show_default=True, help="How many, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of a table.")
 def digests_command(config: Config, db_path: Path | None, channel: str | None, subscription: str | None,
                     limit: int, as_json: bool) -> None:

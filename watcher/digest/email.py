@@ -17,7 +17,12 @@ from watcher.store import parse_ts
 
 
 class DeliveryError(Exception):
-    """A send failed; the message is safe to store and log (no secrets)."""
+    """A send failed; the message is safe to store and log (no secrets). ``delivered``: the
+    recipients the server accepted all the same (a partial refusal)."""
+
+    def __init__(self, message: str, delivered: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.delivered = delivered or []
 
 
 def domain_of(address: str) -> str:
@@ -44,12 +49,16 @@ def build_message(settings: EmailSettings, row: dict) -> EmailMessage:
     return msg
 
 
-def send(settings: EmailSettings, msg: EmailMessage) -> None:
-    """Hand the message to the SMTP server; returns only when the server accepted it for
-    every recipient. Raises :class:`DeliveryError` otherwise."""
+def send(settings: EmailSettings, msg: EmailMessage, delivered: list[str] | None = None) -> None:
+    """Hand the message to the SMTP server for every recipient not in ``delivered`` (those
+    had it from an earlier attempt); returns only when the server accepted it for all of
+    them. Raises :class:`DeliveryError` otherwise, naming those it did accept."""
     password = settings.password()
+    recipients = [r for r in settings.to if r not in (delivered or [])]
+    if not recipients:
+        return
     try:
-        _send(settings, msg, password)
+        _send(settings, msg, password, recipients)
     except DeliveryError:
         raise
     except smtplib.SMTPRecipientsRefused as err:
@@ -59,7 +68,7 @@ def send(settings: EmailSettings, msg: EmailMessage) -> None:
         raise DeliveryError(_scrub(f"SMTP {where}: {type(err).__name__}: {err}", password)) from None
 
 
-def _send(settings: EmailSettings, msg: EmailMessage, password: str | None) -> None:
+def _send(settings: EmailSettings, msg: EmailMessage, password: str | None, recipients: list[str]) -> None:
     context = ssl.create_default_context()
     if settings.security == "tls":
         client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
@@ -77,9 +86,10 @@ def _send(settings: EmailSettings, msg: EmailMessage, password: str | None) -> N
                     "holding the password is empty"
                 )
             client.login(settings.username, password)
-        refused = client.send_message(msg, settings.from_addr, settings.to)
+        refused = client.send_message(msg, settings.from_addr, recipients)
         if refused:
-            raise DeliveryError(f"recipients refused: {', '.join(sorted(refused))}")
+            raise DeliveryError(f"recipients refused: {', '.join(sorted(refused))}",
+                                delivered=[r for r in recipients if r not in refused])
 
 
 def _scrub(text: str, password: str | None) -> str:

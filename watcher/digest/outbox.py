@@ -3,7 +3,12 @@
 1. In one transaction: choose the changes the channel has not had, write the digest
    (status pending, a fresh Message-ID, subject, bodies, JSON payload) and claim its
    changes in ``digest_changes`` and its feed states in ``feed_reports``.
-2. Count the attempt (committed), then send.
+2. Claim it (a lease in the row: ``claimed_by``, ``claimed_until``) and count the attempt,
+   committed, then send. A row another job or process has claimed is skipped, so the
+   daemon's digest, alert and retry jobs and a manual `watcher digest` never send one
+   digest at the same time; a claim whose process died, or whose lease ran out, is taken
+   over. A partial refusal records the recipients that had it (``delivered_to``); the
+   retry goes only to the others.
 3. Only after the server accepted: status sent. A failure: status failed, the error, and
    ``next_attempt_at`` with exponential backoff (NULL once ``digest.retry_max`` is reached).
 
@@ -15,6 +20,9 @@ digest pending, so the next run resends the same message, never a different one.
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +36,31 @@ log = logging.getLogger("watcher")
 
 RETRY_BASE = 60.0  # seconds before the first retry; doubles per attempt
 RETRY_CAP = 6 * 3600.0
+LEASE = 15 * 60.0  # a claim on a digest being sent; a holder that died is overtaken sooner
+
+
+def _owner() -> str:
+    """Who claims a digest: host, process and thread (jobs of one daemon are threads)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def holder_gone(owner: str) -> bool:
+    """True when the process that claimed a digest is known to be dead (same host, no such
+    pid): its send was cut short (a crash), so the digest need not wait for the lease."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def retry_delay(attempts: int) -> float:
@@ -42,6 +75,7 @@ class DeliveryResult:
     sent: list[int] = field(default_factory=list)  # digests the channel accepted this run
     failed: list[tuple[int, str]] = field(default_factory=list)  # (digest id, error)
     waiting: list[int] = field(default_factory=list)  # unsent, backoff not over yet
+    busy: list[int] = field(default_factory=list)  # being sent by another job or process
     given_up: list[int] = field(default_factory=list)  # unsent after retry_max attempts
     change_count: int = 0  # changes in the digests sent this run (or previewed)
 
@@ -110,12 +144,21 @@ def create(store: Store, channel: str, sel: Selection, *, message_id: str, now: 
 
 def attempt(store: Store, row: dict, send: Sender, *, now: datetime, retry_max: int,
             result: DeliveryResult) -> bool:
-    """Send one outbox row; mark it sent only after the channel accepted it."""
-    store.begin_attempt(row["id"], ts(now))
-    attempts = row["attempts"] + 1
+    """Claim one outbox row, send it, and mark it sent only after the channel accepted it.
+
+    A row another job or process is sending (its claim holds) is skipped, not sent twice."""
+    claimed = store.claim_digest(row["id"], _owner(), ts(now), ts(now + timedelta(seconds=LEASE)), holder_gone)
+    if claimed is None:
+        log.info("digest #%d on %s is being sent elsewhere (or was sent); skipped", row["id"], row["channel"])
+        result.busy.append(row["id"])
+        return True
+    row = claimed
+    attempts = row["attempts"]
     try:
         send(row)
     except DeliveryError as err:
+        if err.delivered:
+            store.add_delivered(row["id"], err.delivered)
         error = str(err)
         next_at = None if attempts >= retry_max else ts(now + timedelta(seconds=retry_delay(attempts)))
         store.mark_failed(row["id"], error, next_at)
@@ -152,7 +195,7 @@ def run(store: Store, channel: str, send: Sender, sel: Selection | None, *, now:
             continue
         if not attempt(store, row, send, now=now, retry_max=retry_max, result=result):
             return result  # the channel is down: a new digest would only queue behind it
-    if result.waiting or sel is None:
+    if result.waiting or result.busy or sel is None:
         return result
     made = create(store, channel, sel, message_id=message_id(), now=now, subject_prefix=subject_prefix)
     if made is None:

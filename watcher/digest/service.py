@@ -8,6 +8,7 @@ channels that can fail, and the immediate alerts of ``digest.alert_kinds``.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -24,7 +25,7 @@ from watcher.digest.collect import Digest
 from watcher.digest.email import DeliveryError
 from watcher.digest.outbox import DeliveryResult, Selection
 from watcher.digest.render import print_console, render, render_markdown
-from watcher.store import Store, utcnow
+from watcher.store import DatabaseReplaced, Store, utcnow
 
 log = logging.getLogger("watcher")
 
@@ -58,7 +59,8 @@ def sender(config: Config, channel: str, *, fmt: str = "text", console: Any = No
             raise DeliveryError("the email channel needs an [email] table in the config")
 
         def send_email(row: dict) -> None:
-            email_channel.send(settings, email_channel.build_message(settings, row))
+            delivered = json.loads(row.get("delivered_to") or "[]")
+            email_channel.send(settings, email_channel.build_message(settings, row), delivered)
         return send_email
     if channel == "apprise":
         apprise_settings = config.apprise
@@ -147,15 +149,19 @@ def preview_console(config: Config, store: Store) -> None:
 # --- the daemon --------------------------------------------------------------------------------
 
 
-def _run_in_thread(config: Config, path: Path, channel: str, **kwargs: Any) -> DeliveryResult | None:
+def _run_in_thread(config: Config, path: Path, identity: tuple[int, int] | None, channel: str,
+                   **kwargs: Any) -> DeliveryResult | None:
     """A job's delivery on its own connection: SMTP may block for email.timeout, and the
-    daemon's connection belongs to the event loop's thread."""
-    store = Store.open(path)
+    daemon's connection belongs to the event loop's thread. The file must still be the
+    daemon's (``identity``): a deleted database is not silently created again, empty."""
+    store = Store.open(path, identity=identity)
     try:
         result = deliver(config, store, channel, retry_all=False, **kwargs)
     except DeliveryError as err:
         log.error("digest on %s: %s", channel, err)
         return None
+    except DatabaseReplaced:
+        raise  # the daemon stops
     except Exception:
         log.exception("digest on %s failed", channel)
         return None
@@ -168,9 +174,11 @@ def _run_in_thread(config: Config, path: Path, channel: str, **kwargs: Any) -> D
     return result
 
 
-def _job(config: Config, path: Path, channel: str, **kwargs: Any) -> Callable[[], Awaitable[Any]]:
+def _job(config: Config, store: Store, channel: str, **kwargs: Any) -> Callable[[], Awaitable[Any]]:
+    path, identity = Path(store.path), store.identity
+
     async def job() -> DeliveryResult | None:
-        return await asyncio.to_thread(_run_in_thread, config, path, channel, **kwargs)
+        return await asyncio.to_thread(_run_in_thread, config, path, identity, channel, **kwargs)
 
     return job
 
@@ -180,17 +188,16 @@ def scheduled_jobs(config: Config, store: Store) -> list[tuple[str, CronTrigger,
     ``digest.schedule``, in ``digest.timezone``), a retry sweep, and immediate alerts; then
     the same per subscription lane (:func:`watcher.digest.subscriptions.subscription_jobs`)."""
     tz = config.digest.timezone
-    path = Path(store.path)
     jobs = []
     for channel in config.digest.channels:
         expr = config.digest.schedules.get(channel, config.digest.schedule)
-        jobs.append((f"digest-{channel}", CronTrigger.from_crontab(expr, timezone=tz), _job(config, path, channel)))
+        jobs.append((f"digest-{channel}", CronTrigger.from_crontab(expr, timezone=tz), _job(config, store, channel)))
         if channel != "console":
             jobs.append((f"digest-retry-{channel}", CronTrigger.from_crontab(RETRY_CRON, timezone=tz),
-                         _job(config, path, channel, build_new=False)))
+                         _job(config, store, channel, build_new=False)))
         if config.digest.alert_kinds:
             jobs.append((f"digest-alert-{channel}", CronTrigger.from_crontab(ALERT_CRON, timezone=tz),
-                         _job(config, path, channel, alert_kinds=list(config.digest.alert_kinds))))
+                         _job(config, store, channel, alert_kinds=list(config.digest.alert_kinds))))
     from watcher.digest.subscriptions import subscription_jobs
 
     return jobs + subscription_jobs(config, store)

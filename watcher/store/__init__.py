@@ -7,6 +7,7 @@ commands; ``timeline`` those of the timeline report. :class:`Store` combines the
 
 from watcher.store.core import (
     CoreStore,
+    DatabaseReplaced,
     EntryRecord,
     FeedState,
     PollRecord,
@@ -16,6 +17,7 @@ from watcher.store.core import (
     backoff_delay,
     change_key,
     next_check_delay,
+    oldest_first,
     parse_ts,
     ts,
     utcnow,
@@ -30,6 +32,7 @@ class Store(DigestQueries, HistoryQueries, TimelineQueries, CoreStore):
 
 
 __all__ = [
+    "DatabaseReplaced",
     "EntryRecord",
     "FeedState",
     "PollRecord",
@@ -40,6 +43,7 @@ __all__ = [
     "backoff_delay",
     "change_key",
     "next_check_delay",
+    "oldest_first",
     "parse_ts",
     "ts",
     "utcnow",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -64,6 +64,7 @@ class FeedState:
     title: str | None = None
     site_url: str | None = None
     success: bool = False
+    baseline_backlog: bool | None = None  # None: leave as it is
 
 
 @dataclass
@@ -86,6 +87,7 @@ class EntryRecord:
     relevance: Relevance
     snapshot: SnapshotDraft | None = None  # only for relevant entries whose text was read
     source: str | None = None  # the outlet (host of the article URL)
+    too_costly: str | None = None  # reading it ran past cpu_timeout: why it is not re-checked
 
 
 @dataclass
@@ -118,6 +120,41 @@ class StoreError(Exception):
     """The database cannot be opened or written; the message says which file and why."""
 
 
+class DatabaseReplaced(StoreError):
+    """The file at the database's path is no longer the one this connection writes: it was
+    deleted or replaced, and whatever is written now would be lost."""
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at ``path``; None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _foreign(conn: sqlite3.Connection, path: Path) -> str | None:
+    """Why this SQLite file is not one to add the watcher's tables to, or None: another
+    program's database (tables, and no watcher schema), or a newer watcher's."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = [r[0] for r in conn.execute(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name")]
+    if tables and (version == 0 or "feeds" not in tables):
+        shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+        return (f"{path} is not a watcher database: it already holds other tables ({shown}); "
+                "point [watcher].database (or --db) at a new file")
+    if version > len(MIGRATIONS):
+        return (f"database {path} has schema version {version}, newer than this program knows "
+                f"({len(MIGRATIONS)}); upgrade ceasefire-watcher")
+    return None
+
+
+def _replaced_message(path: Path | None) -> str:
+    return (f"database {path} was deleted or replaced while in use; stopping so nothing more is "
+            "written to a file nobody will read (restore it, or restart to start a new one)")
+
+
 def _create_private_file(path: Path) -> None:
     """Create the database file with mode 0600 before SQLite does (it would use 0644)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -134,16 +171,27 @@ class CoreStore:
     def __init__(self, db: Database, path: Path | None = None) -> None:
         self.db = db
         self.path = path
+        self.identity = file_identity(path) if path is not None else None
 
     # -- opening ------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path | str, *, migrate: bool = True) -> CoreStore:
+    def open(
+        cls, path: Path | str, *, migrate: bool = True, identity: tuple[int, int] | None = None
+    ) -> CoreStore:
+        """Open (creating when missing) and migrate the database. With ``identity``, the file
+        must exist and be that one (a daemon's job opening its own database again)."""
         path = Path(path)
+        if identity is not None and file_identity(path) != identity:
+            raise DatabaseReplaced(_replaced_message(path))
         try:
             _create_private_file(path)
             conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
+            refusal = _foreign(conn, path)  # before WAL: a file we refuse is left as it was
+            if refusal:
+                conn.close()
+                raise StoreError(refusal)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -158,6 +206,12 @@ class CoreStore:
 
     def close(self) -> None:
         self.db.conn.close()
+
+    def check_identity(self) -> None:
+        """Raise DatabaseReplaced when the path no longer names the file this connection
+        has open (deleted, or replaced by another file)."""
+        if self.identity is not None and file_identity(self.path) != self.identity:
+            raise DatabaseReplaced(_replaced_message(self.path))
 
     @property
     def schema_version(self) -> int:
@@ -184,6 +238,7 @@ class CoreStore:
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
+            self.check_identity()  # one stat: never write into a file nobody will read again
             yield self.db
         except BaseException:
             conn.execute("ROLLBACK")
@@ -249,6 +304,11 @@ class CoreStore:
             [ts(now)],
         )
 
+    def configured_feeds(self) -> list[dict]:
+        """Feeds enabled in config.toml, disabled by the watcher (a 410) or not: the daemon
+        schedules them all, so a `watcher feeds reset` takes effect without a restart."""
+        return self.query("select * from feeds where removed_at is null and enabled = 1 order by id")
+
     def enabled_feeds(self) -> list[dict]:
         return self.query(
             "select * from feeds where removed_at is null and enabled = 1 and disabled_reason is null "
@@ -275,6 +335,20 @@ class CoreStore:
             for row in self.query(f"select id, url, latest_version from articles where url in ({marks})", chunk):
                 known[row["url"]] = row
         return known
+
+    def articles_by_guid(self, feed_id: int, guids: list[str]) -> dict[str, dict]:
+        """Articles this feed carried under these guids: the same story when its link
+        changes at every poll (a rotating ``?sid=``)."""
+        found: dict[str, dict] = {}
+        for chunk in _chunks(guids, 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self.query(
+                f"select a.id, a.url, a.guid, a.latest_version from articles a join article_feeds f "
+                f"on f.article_id = a.id where f.feed_id = ? and a.guid in ({marks}) order by a.id",
+                [feed_id, *chunk],
+            ):
+                found.setdefault(row["guid"], row)
+        return found
 
     def latest_snapshot(self, article_id: int) -> dict | None:
         return self._one(
@@ -344,26 +418,39 @@ class CoreStore:
                  disabled_reason = coalesce(?, disabled_reason), last_polled_at = ?,
                  title = coalesce(?, title), site_url = coalesce(?, site_url),
                  last_success_at = case when ? then ? else last_success_at end,
-                 failing_since = case when ? = 0 then null else coalesce(failing_since, ?) end
+                 failing_since = case when ? = 0 then null else coalesce(failing_since, ?) end,
+                 baseline_backlog = coalesce(?, baseline_backlog)
                where id = ?""",
             [s.url, s.etag, s.last_modified, s.body_hash, s.consecutive_errors, ts(s.next_poll_at),
              s.last_status, s.last_error, s.disabled_reason, now, s.title, s.site_url,
-             int(s.success), now, s.consecutive_errors, now, record.feed_id],
+             int(s.success), now, s.consecutive_errors, now,
+             None if s.baseline_backlog is None else int(s.baseline_backlog), record.feed_id],
         )
 
     def _upsert_article(
         self, item: EntryRecord, feed_id: int, now: str, next_check_at: datetime | None
     ) -> tuple[int, bool]:
         entry, rel = item.entry, item.relevance
+        if item.too_costly:
+            next_check_at = None  # it would only stop the worker pool again at every re-check
         row = self._one("select id from articles where url = ?", [entry.url])
+        if row is None and item.snapshot is not None:
+            # no guid to go by: the same text from the same feed under another link is the
+            # same story (a link with a parameter that changes at every poll)
+            row = self._one(
+                "select a.id from snapshots s join articles a on a.id = s.article_id join article_feeds f "
+                "on f.article_id = a.id and f.feed_id = ? where s.content_hash = ? "
+                "and s.version = a.latest_version order by a.id limit 1",
+                [feed_id, item.snapshot.content_hash],
+            )
         created = row is None
         if created:
             cursor = self.db.execute(
                 "insert into articles (url, guid, title, source, published_at, first_seen_at, "
-                "first_feed_id, relevance_topic, relevance_score, relevance_matched, next_check_at) "
-                "values (?,?,?,?,?,?,?,?,?,?,?)",
+                "first_feed_id, relevance_topic, relevance_score, relevance_matched, next_check_at, "
+                "last_check_error) values (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [entry.url, entry.guid, entry.title, item.source, _iso_to_ts(entry.published_at), now,
-                 feed_id, rel.topic, rel.score, json.dumps(rel.matched), ts(next_check_at)],
+                 feed_id, rel.topic, rel.score, json.dumps(rel.matched), ts(next_check_at), item.too_costly],
             )
             article_id = cursor.lastrowid
         else:
@@ -499,7 +586,26 @@ class CoreStore:
         row["values"] = json.loads(row["values"])
         row["responses"] = json.loads(row["responses"])
         row["sources"] = json.loads(row["sources"])
+        row["last_change"] = self._last_change(conflict, proposer, category)
         return row
+
+    def _last_change(self, conflict: str, proposer: str, category: str) -> dict | None:
+        """The change rows the term's latest report wrote, as the ledger's flip-flop rule
+        reads them (see ``ledger.last_change``)."""
+        rows = self.query(
+            "select kind, summary, term_id, source, before, after from changes where snapshot_id = ("
+            "select snapshot_id from changes where conflict = ? and proposer = ? and category = ? "
+            "order by id desc limit 1) and conflict = ? and proposer = ? and category = ? order by id",
+            [conflict, proposer, category] * 2,
+        )
+        if not rows:
+            return None
+        from watcher import ledger
+
+        first = rows[0]
+        return ledger.last_change([r["kind"] for r in rows], first["summary"], first["term_id"], first["source"],
+                                  json.loads(first["before"]) if first["before"] else None,
+                                  json.loads(first["after"]) if first["after"] else None)
 
     def _write_ledger(self, entry: dict) -> None:
         self.db.execute(
@@ -522,37 +628,56 @@ class CoreStore:
             for r in self.query("select * from terms where snapshot_id = ? order by id", [snapshot_id])
         ]
 
-    def snapshots_in_order(self) -> Iterator[dict]:
-        """Every snapshot in the order live processing folded them: ids follow commit order,
-        and within one poll the feed's entry order."""
+    def snapshots_in_order(self, after_id: int = 0) -> Iterator[dict]:
+        """Every snapshot (with an id above ``after_id``) in the order live processing folded
+        them: ids follow commit order, and within one poll the feed's entry order."""
         yield from self.db.query(
             "select s.*, a.source as article_source from snapshots s join articles a on a.id = s.article_id "
-            "order by s.id"
+            "where s.id > ? order by s.id",
+            [after_id],
         )
 
-    def replay(self, items: Iterable[tuple[dict, list[Term]]]) -> int:
+    def replay(
+        self,
+        items: Iterable[tuple[dict, list[Term]]],
+        late: Callable[[int], Iterable[tuple[dict, list[Term]]]] | None = None,
+    ) -> int:
         """Forget every term, ledger row and change and fold ``(snapshot, terms)`` again, in
         one transaction: a crash or a concurrent poll never sees a half-rebuilt ledger.
+        ``late(last_id)`` gives, under the write lock, the snapshots stored after the last
+        of ``items`` (a daemon's polls meanwhile), folded too so none is left without terms.
         Returns the number of changes."""
         changes = 0
         with self.transaction():
             for table in ("changes", "ledger", "terms"):
                 self.db.execute(f"delete from {table}")
+            last_id = 0
             for snap, terms in items:
-                draft = SnapshotDraft(
-                    title=snap["title"] or "", text="", content_hash=snap["content_hash"],
-                    text_source=snap["text_source"], language=None, fetched_at=parse_ts(snap["fetched_at"]),
-                    terms=terms,
-                )
-                changes += self._record_terms(snap["article_id"], snap, draft, snap["article_source"])
+                last_id = snap["id"]
+                changes += self._replay_one(snap, terms)
+            for snap, terms in late(last_id) if late is not None else ():
+                changes += self._replay_one(snap, terms)
         return changes
+
+    def _replay_one(self, snap: dict, terms: list[Term]) -> int:
+        draft = SnapshotDraft(
+            title=snap["title"] or "", text="", content_hash=snap["content_hash"],
+            text_source=snap["text_source"], language=None, fetched_at=parse_ts(snap["fetched_at"]),
+            terms=terms,
+        )
+        return self._record_terms(snap["article_id"], snap, draft, snap["article_source"])
 
 
 def _oldest_first(entries: list[EntryRecord]) -> list[EntryRecord]:
     """Feeds list the newest story first; terms must be folded in the order they were
     reported, so a later report is compared with an earlier one and not the reverse."""
-    in_feed_order = list(reversed(entries))
-    return sorted(in_feed_order, key=lambda r: r.entry.published_at or "9999")
+    return oldest_first(entries, lambda r: r.entry)
+
+
+def oldest_first(items: list, entry_of: Callable[[Any], Entry]) -> list:
+    """``items`` in publication order: by ``published_at``, undated ones last, and feed
+    order reversed among equals (feeds list the newest first)."""
+    return sorted(reversed(items), key=lambda item: entry_of(item).published_at or "9999")
 
 
 def change_key(snapshot_id: int, conflict: str, proposer: str, category: str, kind: str) -> str:

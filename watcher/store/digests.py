@@ -7,6 +7,8 @@ anything is sent. ``digests.status`` says whether the server accepted it yet.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 # What the digest shows of a change: the change, its article and snapshot, and how many
@@ -143,26 +145,48 @@ class DigestQueries:
             params.append(due_at)
         return self.query(sql + " order by id", params)
 
-    def begin_attempt(self, digest_id: int, now: str) -> None:
-        """Count the attempt before sending, so a crash mid-send still shows it."""
+    def claim_digest(
+        self, digest_id: int, owner: str, now: str, until: str, holder_gone: Callable[[str], bool]
+    ) -> dict | None:
+        """Claim an unsent digest for sending and count the attempt (before sending, so a
+        crash mid-send still shows it). None when it was sent meanwhile, or another job
+        holds a lease on it that has not run out and whose holder (``holder_gone``) lives."""
         with self.transaction():
+            rows = self.query("select * from digests where id = ?", [digest_id])
+            if not rows or rows[0]["status"] == "sent":
+                return None
+            row = rows[0]
+            held = row["claimed_by"] and row["claimed_until"] and row["claimed_until"] > now
+            if held and row["claimed_by"] != owner and not holder_gone(row["claimed_by"]):
+                return None
             self.db.execute(
-                "update digests set attempts = attempts + 1, last_attempt_at = ? where id = ?",
-                [now, digest_id],
+                "update digests set attempts = attempts + 1, last_attempt_at = ?, claimed_by = ?, "
+                "claimed_until = ? where id = ?",
+                [now, owner, until, digest_id],
             )
+            return self.query("select * from digests where id = ?", [digest_id])[0]
+
+    def add_delivered(self, digest_id: int, recipients: list[str]) -> None:
+        """Record recipients the server accepted, so a retry goes only to the others."""
+        with self.transaction():
+            [row] = self.query("select delivered_to from digests where id = ?", [digest_id])
+            done = json.loads(row["delivered_to"] or "[]")
+            done += [r for r in recipients if r not in done]
+            self.db.execute("update digests set delivered_to = ? where id = ?", [json.dumps(done), digest_id])
 
     def mark_sent(self, digest_id: int, now: str) -> None:
         with self.transaction():
             self.db.execute(
-                "update digests set status = 'sent', sent_at = ?, error = null, next_attempt_at = null "
-                "where id = ?",
+                "update digests set status = 'sent', sent_at = ?, error = null, next_attempt_at = null, "
+                "claimed_by = null, claimed_until = null where id = ?",
                 [now, digest_id],
             )
 
     def mark_failed(self, digest_id: int, error: str, next_attempt_at: str | None) -> None:
         with self.transaction():
             self.db.execute(
-                "update digests set status = 'failed', error = ?, next_attempt_at = ? where id = ?",
+                "update digests set status = 'failed', error = ?, next_attempt_at = ?, claimed_by = null, "
+                "claimed_until = null where id = ?",
                 [error, next_attempt_at, digest_id],
             )
 

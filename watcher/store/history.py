@@ -45,13 +45,25 @@ class HistoryQueries:
         since: str | None = None,
         limit: int | None = None,
     ) -> list[dict]:
-        """Observations of terms, oldest first; with ``limit`` the newest ``limit`` of them
-        (read newest-first so an index on the date answers it without sorting everything)."""
+        """Observations of terms, oldest first by when they were reported (``reported_at``:
+        the story's published time); with ``limit`` the newest ``limit`` of them.
+
+        A report is never published after it was read, so the newest ``limit`` by
+        ``reported_at`` all have ``observed_at`` at or after the oldest ``reported_at`` among
+        the newest ``limit`` by ``observed_at``: that bound lets the ``observed_at`` index
+        answer the query instead of sorting the whole timeline."""
         where, params = _filters(conflict=conflict, proposer=proposer, category=category)
         if since:
-            where.append("observed_at >= ?")
-            params.append(since)
-        sql = _select("term_timeline", where, params, "observed_at desc, term_id desc", limit)
+            where += ["observed_at >= ?", "reported_at >= ?"]
+            params += [since, since]
+        if limit:
+            bound_sql = _select("term_timeline", list(where), list(params), "observed_at desc, term_id desc",
+                                limit, columns="reported_at")
+            bound = self.query(f"select min(reported_at) as m from ({bound_sql})", [*params, limit])[0]["m"]
+            if bound is not None:
+                where.append("observed_at >= ?")
+                params.append(bound)
+        sql = _select("term_timeline", where, params, "reported_at desc, term_id desc", limit)
         return [_decode(r) for r in reversed(self.query(sql, params))]
 
     def ledger_rows(self, *, conflict: str | None = None, proposer: str | None = None) -> list[dict]:
@@ -63,29 +75,57 @@ class HistoryQueries:
     def terms_as_of(
         self, moment: str, *, conflict: str | None = None, proposer: str | None = None
     ) -> list[dict]:
-        """Per conflict, proposer and category, the last report on or before ``moment``:
-        what the terms looked like on that date (by the latest report, not the ledger fold)."""
-        # one indexed lookup (terms_key) per conflict, proposer and category, not a window
-        # over the whole timeline: milliseconds on a million observations
+        """Per conflict, proposer and category, the last report published on or before
+        ``moment`` (``reported_at``, ties by id): what the terms looked like on that date (by
+        the latest report, not the ledger fold).
+
+        A report is never published after it was read, so it is found among (a) the term's
+        reports read by ``moment`` since the publication of the last one read by then, two
+        indexed lookups per term, and (b) the reports read after ``moment`` of stories
+        published before it (an old feed's first poll, a late first read), found once for
+        all terms from the snapshots read since ``moment``. No scan of the whole timeline."""
         where, params = _filters(conflict=conflict, proposer=proposer)
         keys_sql = _select("ledger", where, params, "conflict, proposer, category",
                            columns="conflict, proposer, category")
-        rows = []
-        for key in self.query(keys_sql, params):
-            found = self.query(
-                "select * from term_timeline where term_id = (select id from terms where conflict = ? "
-                "and proposer = ? and category = ? and observed_at <= ? order by observed_at desc, id desc limit 1)",
-                [key["conflict"], key["proposer"], key["category"], moment],
-            )
-            rows.extend(found)
-        return [_decode(r) for r in rows]
+        best: dict[tuple, dict] = {}
+
+        def consider(row: dict) -> None:
+            key = (row["conflict"], row["proposer"], row["category"])
+            held = best.get(key)
+            if held is None or (row["reported_at"], row["term_id"]) > (held["reported_at"], held["term_id"]):
+                best[key] = row
+
+        keys = self.query(keys_sql, params)
+        for key in keys:
+            term = [key["conflict"], key["proposer"], key["category"]]
+            bound = self.query(
+                "select reported_at from term_timeline where conflict = ? and proposer = ? and category = ? "
+                "and observed_at <= ? order by observed_at desc, term_id desc limit 1", [*term, moment])
+            if bound:
+                found = self.query(
+                    "select * from term_timeline where conflict = ? and proposer = ? and category = ? "
+                    "and observed_at <= ? and observed_at >= ? order by reported_at desc, term_id desc limit 1",
+                    [*term, moment, bound[0]["reported_at"]])
+                for row in found:
+                    consider(row)
+        late = [r["article_id"] for r in self.query(
+            "select distinct s.article_id from snapshots s join articles a on a.id = s.article_id "
+            "where s.fetched_at > ? and s.kind != 'edit' and a.published_at <= ?", [moment, moment])]
+        wanted = {(k["conflict"], k["proposer"], k["category"]) for k in keys}
+        for chunk in _chunks(late, 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self.query(f"select * from term_timeline where article_id in ({marks}) and observed_at > ? "
+                                  "and reported_at <= ?", [*chunk, moment, moment]):
+                if (row["conflict"], row["proposer"], row["category"]) in wanted:
+                    consider(row)
+        return [_decode(best[k]) for k in sorted(best)]
 
     # -- articles -----------------------------------------------------------------------
 
     def find_article(self, ref: str) -> dict | None:
         """An article by id, by its stored (canonical) URL, or by the URL as a feed gave it."""
         ref = ref.strip()
-        if ref.isdigit():
+        if ref.isdigit() and len(ref) < 19:  # a SQLite integer holds at most 19 digits
             rows = self.query("select * from articles where id = ?", [int(ref)])
             if rows:
                 return rows[0]
@@ -269,6 +309,10 @@ def _filters(**values: str | None) -> tuple[list[str], list[Any]]:
             where.append(f"{column} = ?")
             params.append(value)
     return where, params
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _loads(value: str | None, default: Any) -> Any:

@@ -221,7 +221,27 @@ def _migrate_v2(db: Database) -> None:
     _run(db, _SCHEMA_V2)
 
 
-MIGRATIONS = [_migrate_v1, _migrate_v2]
+def _migrate_v3(db: Database) -> None:
+    # 1 while a feed's first poll left relevant entries for later polls: they are its
+    # baseline too, not news
+    db.execute("ALTER TABLE feeds ADD COLUMN baseline_backlog INTEGER NOT NULL DEFAULT 0")
+
+
+def _migrate_v4(db: Database) -> None:
+    # a story whose link changes at every poll (?sid=...) is found by its guid or its text
+    db.execute("CREATE INDEX articles_guid ON articles(guid)")
+    db.execute("CREATE INDEX snapshots_content_hash ON snapshots(content_hash)")
+
+
+def _migrate_v5(db: Database) -> None:
+    # a digest is claimed (a lease) by the job sending it, so no other job or process sends
+    # it at the same time; delivered_to lists the recipients the server already accepted
+    db.execute("ALTER TABLE digests ADD COLUMN claimed_by TEXT")
+    db.execute("ALTER TABLE digests ADD COLUMN claimed_until TEXT")
+    db.execute("ALTER TABLE digests ADD COLUMN delivered_to TEXT NOT NULL DEFAULT '[]'")
+
+
+MIGRATIONS = [_migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4, _migrate_v5]
 
 
 

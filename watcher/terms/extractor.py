@@ -17,6 +17,7 @@ from functools import lru_cache
 from watcher.models import Extraction, Term
 from watcher.terms import values as V
 from watcher.terms.gazetteer import Gazetteer, LiteralIndex, gate, load_gazetteer, regrouped
+from watcher.terms.learned import Model, Story, apply, shipped
 from watcher.terms.roles import Mention, Role, clauses, joint_spans, lexicon, mentions, roles
 from watcher.terms.status import denied, status, violator
 from watcher.terms.textprep import Sentence, detect_language, sentences, title_of
@@ -134,20 +135,24 @@ class _Resp:
 
 def extract(
     text: str, title: str | None = None, *, gazetteer: Gazetteer | None = None,
-    as_of: datetime | None = None,
+    as_of: datetime | None = None, model: Model | None | str = "shipped",
 ) -> Extraction:
     """The proposal terms a story reports, with whose they are, their stance and values.
 
     `as_of` is when the story was read (default: now): "the 2015 agreement" is history and
     "the January 2025 ceasefire" the one in force, relative to it, so a story extracted
-    again later (`watcher reprocess`) reads as it did the first time."""
+    again later (`watcher reprocess`) reads as it did the first time.
+
+    `model`: the learned parts that decide relevance, which candidate terms stand, their
+    holder and stance (`watcher.terms.learned`); "shipped" is the package's, None the hand
+    rules alone."""
     g = gazetteer or load_gazetteer()
     if title is None:
         title = title_of(text)
     lang = detect_language(text)
     if lang is not None and lang != "en":
         return Extraction(relevant=False, conflicts=[], terms=[], language=lang)
-    sents = sentences(text, title)
+    sents = _capped(sentences(text, title))
     body = [s for s in sents if not s.furniture]
     memo: dict[tuple, object] = {}  # per story: (sentence, conflict) -> mentions, and tagged tuples
     _prefill(memo, text, sents, g, None)
@@ -161,8 +166,36 @@ def extract(
     ctx = _Doc(text, title, sents, g, main, sent_conf, memo, (as_of or datetime.now(UTC)).year)
     cands, resps = ctx.run()
     terms = _merge(cands, resps, ctx)
+    if model == "shipped":
+        model = shipped()
+    if model is not None:
+        terms = apply(model, Story(text, title, sents, terms, g, main))
     conflicts = sorted({t.conflict for t in terms}, key=lambda c: (c != main, c))
     return Extraction(relevant=bool(terms), conflicts=conflicts or [main], terms=terms, language="en")
+
+
+MAX_SENTENCE = 2000  # characters; a longer "sentence" is read in pieces of at most this
+
+
+def _capped(sents: list[Sentence]) -> list[Sentence]:
+    """Sentences, any longer than MAX_SENTENCE cut into pieces at spaces.
+
+    Reading one sentence costs more than linear time in its length (each trigger is
+    weighed against every party named in it); news sentences stay far below the cap, so
+    what it changes is only the cost of text without full stops (a 150 KB run-on once took
+    a minute and the pool's CPU deadline)."""
+    if all(s.end - s.start <= MAX_SENTENCE for s in sents):
+        return sents
+    out: list[Sentence] = []
+    for s in sents:
+        a = 0
+        while len(s.text) - a > MAX_SENTENCE:
+            cut = s.text.rfind(" ", a + MAX_SENTENCE // 2, a + MAX_SENTENCE)
+            b = cut if cut > a else a + MAX_SENTENCE
+            out.append(replace(s, start=s.start + a, end=s.start + b, text=s.text[a:b]))
+            a = b + 1 if cut > a else b
+        out.append(replace(s, start=s.start + a, text=s.text[a:]))
+    return out
 
 
 # a "truce" in sport, trade or business: such a story names no fighting at all
@@ -212,7 +245,7 @@ def _prefill(memo: dict, text: str, sents: list[Sentence], g: Gazetteer, conflic
     for s, ms in zip(sents, per, strict=True):
         key = (s.text, conflict)
         if key not in memo:
-            memo[key] = [Mention(m.start - s.start, m.end - s.start, m.actor) for m in ms]
+            memo[key] = [Mention(m.start - s.start, m.end - s.start, m.actor, m.source) for m in ms]
     if conflict is None:
         low = text.lower()
         memo[_PLACES] = _by_sentence(g.place_re.finditer(text) if g.place_re else (), sents, starts)
@@ -245,19 +278,29 @@ def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
     Not every name is evidence: an actor that backs, brokers or hosts ("Russia-backed talks",
     "a deal brokered by Moscow") and a venue ("talks in Doha", "the Black Sea resort of
     Sochi") say where or by whom, not which war; and a broker power's mentions (Russia, Iran)
-    count for its own war only when the story shows that war by other signs too."""
-    brokers = g.brokers
+    count for its own war only when the story shows that war by other signs too.
 
-    def score(s: str, cms, pms) -> tuple[dict[str, float], dict[str, float]]:
+    A story about two sides the gazetteer lists no conflict for is not filed under a listed
+    conflict that shares one of them: see `_unlisted_pair`."""
+    brokers = g.brokers
+    actors: dict[str, float] = {}  # actor -> its mentions' weight (not as sponsor or venue)
+    named: dict[str, float] = {}  # conflict -> the weight of its names and places
+
+    def score(s: str, cms, pms, weight: float = 1) -> tuple[dict[str, float], dict[str, float]]:
         sc: dict[str, float] = {}
         br: dict[str, float] = {}
         for m in cms:
             c, w = g.conflict_signal(m.group(0))
             if c:
                 sc[c] = sc.get(c, 0) + w
+                named[c] = named.get(c, 0) + weight * w
         for m in _mentions(memo, s, g, None):
-            cs = g.actor_conflicts.get(m.actor) or set()
-            if not cs or _sponsor(s, m.start, m.end) or _venue(s, m.start, m.end):
+            if _sponsor(s, m.start, m.end) or _venue(s, m.start, m.end):
+                continue
+            if weight:
+                actors[m.actor] = actors.get(m.actor, 0) + weight
+            cs = g.actor_conflicts.get(m.actor)
+            if not cs:
                 continue
             d = br if m.actor in brokers else sc
             for c in cs:
@@ -267,17 +310,18 @@ def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
             c = g.places.get(pid or "", {}).get("conflict")
             if c and not _venue(s, m.start(), m.end()):
                 sc[c] = sc.get(c, 0) + 1
+                named[c] = named.get(c, 0) + weight
         return sc, br
     total: dict[str, float] = {}
     btotal: dict[str, float] = {}
     t = title or ""
     tsc, tbr = score(t, g.conflict_re.finditer(t) if g.conflict_re else (),
-                     g.place_re.finditer(t) if g.place_re else ())
+                     g.place_re.finditer(t) if g.place_re else (), 2)
     _add_scores(total, tsc, 2)
     _add_scores(btotal, tbr, 2)
     per: list[tuple[dict[str, float], dict[str, float]]] = []
     for s, cms, pms in zip(sents, memo[_CNAMES], memo[_PLACES], strict=True):
-        sc, br = score(s.text, cms, pms)
+        sc, br = score(s.text, cms, pms, 0 if s.furniture else 1)
         per.append((sc, br))
         if not s.furniture:
             _add_scores(total, sc)
@@ -285,9 +329,19 @@ def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
     # a broker's mentions count where the story shows its war otherwise (or nothing else)
     shown = set(total) or set(btotal)
     _add_scores(total, btotal, only=shown)
-    if not total:
+    main = max(total, key=total.get) if total else None
+    pair = _unlisted_pair(g, main, actors, named)
+    if pair is not None and _HOSTILE.search(text) is None:
+        # no fighting between anyone: two states agreeing to meet, or a security pact with an
+        # ally ("Germany and Ukraine sign security pact"), is no conflict of the two
+        pair = None
+    if pair is not None:
+        memo[_PAIR] = pair
+        renamed = "-".join(pair)
+        if main is None:
+            return renamed, [renamed] * len(sents)
+    if main is None:
         return None, [None] * len(sents)
-    main = max(total, key=total.get)
     out: list[str | None] = []
     for sc, br in per:
         if br:
@@ -298,7 +352,46 @@ def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
             out.append(other)
         else:
             out.append(main)
+    if pair is not None:
+        return renamed, [renamed if c == main else c for c in out]
     return main, out
+
+
+# words of fighting between sides: an unlisted pair is a conflict only in a story that has one
+_HOSTILE = re.compile(
+    r"\b(?:cease-?fires?|truces?|armistice|clash(?:es|ed)?|fighting|fought|hostilities|skirmish\w*|"
+    r"shelling|air ?strikes?|strikes|attack(?:s|ed)?|offensive|invasion|invaded|wars?|insurgen\w*|rebels?)\b",
+    re.IGNORECASE)
+# memo key of the sides of a conflict the gazetteer does not list (a 1-tuple, like _ACTORS)
+_PAIR = ("unlisted pair",)
+_PAIR_MIN = 2  # each side named at least twice (a headline mention counts twice)
+
+
+def _unlisted_pair(g: Gazetteer, main: str | None, actors: dict[str, float],
+                   named: dict[str, float]) -> tuple[str, str] | None:
+    """The story's two strongest sides, sorted, when no listed conflict has both as parties
+    and the story is not shown to be about `main` otherwise: `main` (if any) names none of
+    its other parties more than once ("Putin offers to mediate between Israel and Iran"
+    stays israel-iran) and is not named by its own names and places (a conflict name, or
+    three places, keeps it). A mediator (a `broker` actor that is party to no listed
+    conflict: the US, Qatar, the UN) and `agreement` are never sides. Such a story is filed
+    under the pair's ids, alphabetical ("afghanistan-pakistan"), not under a listed conflict
+    that shares one of them."""
+    sides = sorted((w, a) for a, w in actors.items() if w >= _PAIR_MIN and a != AGREEMENT
+                   and (a not in g.brokers or g.actor_conflicts.get(a)))
+    if len(sides) < 2:
+        return None
+    (w2, a2), (w1, a1) = sides[-2:]
+    if len(sides) > 2 and sides[-3][0] == w2:
+        return None  # no clear second side
+    pair = {a1, a2}
+    if g.actor_conflicts.get(a1, set()) & g.actor_conflicts.get(a2, set()):
+        return None  # a listed conflict of both
+    if main is not None:
+        others = set(g.conflicts.get(main, {}).get("parties", [])) - pair
+        if named.get(main, 0) >= min(w2, 3) or any(actors.get(x, 0) >= _PAIR_MIN for x in others):
+            return None
+    return (a1, a2) if a1 < a2 else (a2, a1)
 
 
 def _add_scores(into: dict[str, float], scores: dict[str, float], weight: float = 1,
@@ -348,7 +441,8 @@ class _Doc:
         self.sent_conf = sent_conf
         self.starts = [s.start for s in sents]
         self.cues = _cues()
-        self.parties = set(g.conflicts.get(main, {}).get("parties", []))
+        # the parties of a listed conflict, or the two sides of one it does not list
+        self.parties = set(g.conflicts.get(main, {}).get("parties", [])) or set(memo.get(_PAIR, ()))
         self._cache: dict[int, tuple] = {}
         self._cue_memo: dict[str, dict[str, list[tuple[int, int]]]] = {}  # sentence -> cue -> spans
         low = text.lower()

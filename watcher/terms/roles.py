@@ -22,6 +22,20 @@ class Mention:
     start: int
     end: int
     actor: str
+    # the name is that of a source, not of a holder: "Russian state media", "a UN press
+    # release", "Israel's Channel 12"; it still shows the conflict, but holds no term
+    source: bool = False
+
+
+# what makes an actor's name the name of a source: a medium or a document right after it
+SOURCE_AFTER = re.compile(
+    r"(?:'s|’s)?\s+(?:(?:state|state-run|state-owned|state-backed|state-affiliated|official|semi-official|public|"
+    r"government|government-run|pro-government|local|national|army|military|opposition|independent)\s+)?"
+    r"(?:media|press\s+(?:release|office|service|agency|reports?)|press(?=\s+(?:reported|said|says|quoted|cited))|"
+    r"news(?:\s+(?:agency|agencies|outlets?|sites?|channels?|media|reports?|service))?|newspapers?|"
+    r"broadcasters?|television|TV|radio|channel\s+\d+|outlets?|report|dailies|daily|tabloids?|wire|"
+    r"websites?|journalists?|reporters?)\b",
+    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -158,9 +172,10 @@ def mentions(text: str, g: Gazetteer, conflict: str | None, actors: list[Mention
         out = list(actors)
     elif g.actor_re is not None:
         for m in g.actor_re.finditer(text):
-            aid = g.actor_for(m.group(0))
+            aid = g.actor_for(m.group(0))  # None: a non-actor name ("Air India")
             if aid:
-                out.append(Mention(m.start(), m.end(), aid))
+                e = m.end()
+                out.append(Mention(m.start(), e, aid, SOURCE_AFTER.match(text, e) is not None))
     if conflict and conflict in g.context_res:
         rx, names = g.context_res[conflict]
         for m in rx.finditer(text):
@@ -176,6 +191,8 @@ def roles(text: str, ms: list[Mention], g: Gazetteer) -> list[Role]:
     out: list[Role] = []
     agent_re = _agent_re()
     for m in ms:
+        if m.source:  # "according to a UN press release": the UN holds nothing here
+            continue
         after = text[m.end:m.end + 160]
         before = text[max(0, m.start - 120):m.start]
         own = _OWN_BEFORE.match(after)

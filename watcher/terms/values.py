@@ -153,6 +153,8 @@ def party(text: str, hit: tuple[int, int], ms: list[Mention], proposer: str, cat
     a, b = hit
     best, dist = None, 10**9
     for m in ms:
+        if m.source:  # "Russian state media": a source, no party
+            continue
         if m.actor == proposer and proposer != "agreement" and category not in ("neutrality", "military_limits"):
             continue
         seg_after = text[m.end:m.end + 40]

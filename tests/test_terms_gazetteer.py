@@ -1,0 +1,243 @@
+"""The gazetteer's actors and conflicts beyond the listed wars: states, groups and mediators
+by name, organisations and outlets that are no actor, and stories about two sides the
+gazetteer lists no conflict for.
+
+The example sentences are written for these tests (not taken from any article).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+import pytest
+
+from watcher.terms import extract, load_gazetteer
+from watcher.terms.gazetteer import Gazetteer, copy_gazetteer
+from watcher.terms.roles import mentions, roles
+
+
+def _raw() -> dict:
+    return json.loads(resources.files("watcher.terms").joinpath("data/gazetteer.json").read_text())
+
+
+def _actors(text: str, g: Gazetteer | None = None) -> list[str]:
+    return [m.actor for m in mentions(text, g or load_gazetteer(), None)]
+
+
+# ---- the data ----
+
+def test_ids_names_and_references_are_consistent():
+    d = _raw()
+    owner: dict[str, str] = {}
+    for aid, a in d["actors"].items():
+        assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", aid), aid
+        for n in a["names"]:
+            assert owner.setdefault(" ".join(n.split()), aid) == aid, f"{n!r}: {owner[n]} and {aid}"
+        assert set(a.get("conflicts", [])) <= set(d["conflicts"]), aid
+    for cid, c in d["conflicts"].items():
+        assert c["names"] and len(c["parties"]) >= 2, cid
+        assert set(c["parties"]) <= set(d["actors"]), cid
+    for pid, p in d["places"].items():
+        assert p.get("conflict") is None or p["conflict"] in d["conflicts"], pid
+    for kind, names in d["non_actors"].items():
+        assert not set(names) & set(owner), kind
+
+
+def test_many_states_and_their_metonyms():
+    d = _raw()
+    assert len(d["actors"]) >= 230
+    cases = {
+        "South Sudan": "south-sudan", "Juba": "south-sudan", "Pyongyang": "north-korea",
+        "North Koreans": "north-korea", "Kabul": "afghanistan", "Taliban": "afghanistan",
+        "Pakistanis": "pakistan", "Islamabad": "pakistan", "Congo": "drc",
+        "Democratic Republic of the Congo": "drc", "Republic of the Congo": "republic-of-congo",
+        "Papua New Guinea": "papua-new-guinea", "Guinea-Bissau": "guinea-bissau", "Guinea": "guinea",
+        "Kosovo": "kosovo", "Taiwan": "taiwan", "Palestine": "palestinian-authority",
+        "Riyadh": "saudi-arabia", "Vienna": "austria", "Bogotá": "colombia", "Kiir": "south-sudan",
+    }
+    for name, aid in cases.items():
+        assert _actors(f"On Monday {name} said it would study the offer.") == [aid], name
+
+
+def test_groups_blocs_and_mediators():
+    cases = {
+        "ECOWAS": "ecowas", "SADC": "sadc", "IGAD": "igad", "the Arab League": "arab-league",
+        "al-Shabaab": "al-shabaab", "Islamic State": "islamic-state", "HTS": "hts", "PKK": "pkk",
+        "Tehrik-e-Taliban Pakistan": "ttp", "Pakistani Taliban": "ttp", "the ELN": "eln",
+        "Polisario": "polisario", "the OSCE": "osce", "Wagner": "wagner", "Fano": "fano",
+        "Kachin Independence Army": "myanmar-resistance", "the Sudan Quartet": "quad",
+        "SPLM-IO": "splm-io", "Machar": "splm-io",
+    }
+    for name, aid in cases.items():
+        assert _actors(f"On Monday {name} said it would study the offer.") == [aid], name
+    g = load_gazetteer()
+    assert {"quad", "ecowas", "osce", "african-union", "icrc", "vatican", "qatar"} <= g.brokers
+    # a side of a listed war that mediates no other is no broker
+    assert not {"rwanda", "drc", "ukraine", "israel", "hamas", "pakistan", "afghanistan"} & g.brokers
+
+
+# ---- organisations and outlets ----
+
+@pytest.mark.parametrize("text", [
+    "Air India said flights would resume.",
+    "The Bank of Israel held its rate.",
+    "Israel Electric restored power to the north.",
+    "Saudi Aramco raised its prices.",
+    "Turkish Airlines and Qatar Airways cancelled flights.",
+    "The report was first carried by Russia Today and the Times of India.",
+    "Radio Free Europe and the Kyiv Independent reported the strike.",
+    "China Daily and the Times of Israel ran the story.",
+    "Ships crossed the South China Sea.",
+])
+def test_an_organisation_named_after_a_country_is_not_that_country(text):
+    assert _actors(text) == []
+
+
+def test_the_country_outside_the_organisation_name_still_counts():
+    assert _actors("Air India said India would reopen its airspace.") == ["india"]
+    assert _actors("Bank of Israel data showed Israel's economy shrank.") == ["israel"]
+
+
+def test_non_actor_names_without_an_actor_name_stay_out_of_the_regex():
+    g = copy_gazetteer(load_gazetteer())
+    g.non_actors = {"outlets": ["The National"]}
+    g.compile()
+    # "The National" names no actor, so it cannot hide the longer name that follows it
+    assert _actors("The National Unity Government said it would talk.", g) == ["myanmar-resistance"]
+
+
+@pytest.mark.parametrize("text, source", [
+    ("According to a UN press release, the pause begins on Monday.", "united-nations"),
+    ("Russian state media said the truce was over.", "russia"),
+    ("Israel's Channel 12 reported that the talks had stalled.", "israel"),
+    ("Iranian state TV said the offer was rejected.", "iran"),
+    ("A UN report said the ceasefire was violated.", "united-nations"),
+])
+def test_an_outlet_or_document_is_a_source_not_a_holder(text, source):
+    g = load_gazetteer()
+    ms = mentions(text, g, None)
+    assert [m.actor for m in ms] == [source] and ms[0].source
+    assert roles(text, ms, g) == []
+
+
+def test_a_government_statement_is_still_its_own():
+    g = load_gazetteer()
+    text = "Russia's foreign ministry said it rejected the plan."
+    ms = mentions(text, g, None)
+    assert not ms[0].source
+    assert any(r.actor == "russia" for r in roles(text, ms, g))
+
+
+def test_an_outlet_never_takes_the_term():
+    e = extract("Truce offer reported in Ukraine war\n\nAccording to Russia Today, a 30-day ceasefire in "
+                "the war in Ukraine could begin next week. Kyiv has not responded to the offer.")
+    assert all(t.proposer != "russia" for t in e.terms)
+
+
+# ---- conflicts ----
+
+@pytest.mark.parametrize("text, conflict", [
+    ("Pakistan and Afghanistan agree ceasefire after border clashes\n\n"
+     "Pakistan and Afghanistan agreed to an immediate ceasefire after talks in Doha mediated by Qatar "
+     "and Turkey. Pakistani officials said the truce would hold as long as Kabul stopped militants "
+     "crossing the border. The Taliban government said it would respect the truce.", "afghanistan-pakistan"),
+    ("Colombia and ELN agree six-month ceasefire\n\n"
+     "Colombia's government and the ELN agreed on Monday to a six-month ceasefire, negotiators said in "
+     "Havana. Colombian officials said the truce would start in August.", "colombia-eln"),
+    ("Serbia and Kosovo agree to de-escalate in the north\n\n"
+     "Serbia and Kosovo agreed to withdraw special police from northern Kosovo, the EU said. Kosovar "
+     "officials said Belgrade had to remove its troops from the border first.", "serbia-kosovo"),
+    ("South Sudan extends peace deal\n\n"
+     "South Sudan's government and the SPLM-IO agreed to extend the transitional period by two years, "
+     "Kiir's office said. Machar's party said the ceasefire would be respected.", "south-sudan"),
+    ("Turkey welcomes PKK move to disarm\n\n"
+     "The PKK said it would lay down its weapons and announced a ceasefire with Turkey. Ankara said "
+     "the disarmament of the PKK must be verified.", "pkk-turkey"),
+])
+def test_the_conflicts_reporting_carries(text, conflict):
+    e = extract(text)
+    assert e.conflicts and e.conflicts[0] == conflict, e.conflicts
+
+
+PAK_IRAN = (
+    "Pakistan and Iran agree to ceasefire after border strikes\n\n"
+    "Pakistan and Iran agreed to a ceasefire on Friday after an exchange of missile strikes across their "
+    "border. Iranian officials and Pakistani diplomats said the truce would hold. Islamabad said Tehran "
+    "had agreed to stop the strikes.")
+ETHIOPIA_FANO = (
+    "Ethiopia and Fano militias agree truce in Amhara\n\n"
+    "Ethiopia's government and Fano militias agreed to a ceasefire in the Amhara region, officials said. "
+    "The Ethiopian army said Fano fighters must withdraw from towns within 30 days.")
+INDIA_PAKISTAN = (
+    "India and Pakistan agree ceasefire along Line of Control\n\n"
+    "India and Pakistan agreed to a ceasefire along the Line of Control in Kashmir, officials said. "
+    "Pakistani and Indian military commanders will talk again on Monday.")
+UKRAINE_US = (
+    "Ukraine and US agree on ceasefire proposal\n\n"
+    "Ukraine said it was ready to accept a 30-day ceasefire proposed by the United States after talks "
+    "with US officials in Jeddah. Washington said it would resume military aid to Kyiv. The US will now "
+    "take the offer to Russia, American officials said.")
+
+
+@pytest.mark.parametrize("text, conflict", [
+    (PAK_IRAN, "iran-pakistan"),  # Pakistan shares india-pakistan, but India is not in the story
+    (ETHIOPIA_FANO, "ethiopia-fano"),  # Ethiopia shares ethiopia-tigray, but the TPLF is not in it
+    (INDIA_PAKISTAN, "india-pakistan"),
+    (UKRAINE_US, "russia-ukraine"),  # a mediator is never a side
+])
+def test_a_pair_the_gazetteer_lacks_is_named_from_its_ids(text, conflict):
+    e = extract(text)
+    assert e.conflicts == [conflict], e.conflicts
+    assert e.terms and all(t.conflict == conflict for t in e.terms)
+
+
+def test_the_named_pair_is_the_parties_for_holders():
+    e = extract(PAK_IRAN)
+    assert {t.proposer for t in e.terms} <= {"agreement", "iran", "pakistan"}
+
+
+# ---- the name finder ----
+
+def test_name_index_finds_the_longest_name_outside_words():
+    from watcher.terms.gazetteer import NameIndex
+
+    ix = NameIndex(["US", "USA", "Israel", "Russia", "Ukraine", "UN", "UN Security Council",
+                    "AFC/M23", "M23", "Vladimir Putin", "Putin", "al-Burhan"])
+    text = ("Russia-Ukraine talks; U.S. and USAID; Israeli and Israel's; AFC/M23 and M23; "
+            "the UN\nSecurity  Council; Vladimir\n Putin; al-Burhan; RussiaX; US")
+    got = [m.group(0) for m in ix.finditer(text)]
+    assert got == ["Russia", "Ukraine", "Israel", "AFC/M23", "M23", "UN\nSecurity  Council",
+                   "Vladimir\n Putin", "al-Burhan", "US"]
+    assert [m.group(0) for m in ix.finditer(text, 0, 14)] == ["Russia", "Ukraine"]
+
+
+def test_two_unlisted_sides_at_war_make_a_conflict_of_their_own():
+    e = extract("Peru and Ecuador agree ceasefire after border clashes\n\n"
+                "Peru and Ecuador agreed to a ceasefire on Tuesday after two days of clashes between their "
+                "troops on the border. Peruvian officials said the truce would hold, and Ecuadorian "
+                "diplomats said talks would follow in Lima.")
+    assert e.conflicts == ["ecuador-peru"] and e.terms
+
+
+def test_two_states_meeting_about_no_fighting_make_no_conflict():
+    e = extract("Japan and South Korea agree to hold regular talks\n\n"
+                "Japan and South Korea agreed on Tuesday to hold talks every six months, Japanese "
+                "officials said. South Korean diplomats said the first meeting would be in Seoul.")
+    assert e.conflicts == [] and e.terms == [] and not e.relevant
+
+
+@pytest.mark.parametrize("tail", ["", " to help Kyiv fight Russia's war"])
+def test_a_pact_with_an_ally_stays_under_the_war_it_is_about(tail):
+    e = extract("Germany and Ukraine sign security pact\n\n"
+                f"Germany and Ukraine signed a ten-year security agreement on Friday{tail}, the German "
+                "chancellor said in Berlin. Germany will provide air defence to Ukraine, and Zelensky said "
+                "Berlin had agreed to keep up military aid. German officials said the deal would last "
+                "until Ukraine joins NATO.")
+    assert e.conflicts == ["russia-ukraine"], e.conflicts
+
+
+def test_a_config_extension_keeps_the_non_actors():
+    g = load_gazetteer({"gazetteer": {"actors": {"poseidonis": {"names": ["Poseidonis"]}}}})
+    assert _actors("Air India said Poseidonis and India agreed.", g) == ["poseidonis", "india"]

@@ -1,0 +1,33 @@
+"""Text from outside (feeds, pages, servers) made safe to print and log.
+
+A feed title with ``ESC ] 0 ; … BEL`` retitles the reader's terminal window, ``ESC [ 2 J``
+clears the screen, an OSC 8 sequence shows link text that lies about its target. Every
+string a feed or server supplies passes through :func:`printable` before it is stored,
+printed or logged: escape sequences are removed whole, and the remaining C0 and C1
+control characters (all but tab and newline) are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ESC or CSI (U+009B) sequences: CSI ... final byte; OSC/DCS/PM/APC/SOS ... BEL or ST;
+# any other two-character escape
+_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -~]?"
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` without terminal escape sequences and control characters (tab and newline
+    stay)."""
+    if not text or (text.isprintable() and "\x1b" not in text):
+        return text
+    return _CONTROL.sub("", _SEQUENCE.sub("", text))
+
+
+def printable_or_none(text: str | None) -> str | None:
+    return None if text is None else printable(text)

@@ -1,0 +1,462 @@
+"""The learned parts of the extractor: which story is relevant, which terms stand, whose they
+are, and their stance — linear models over features of the rules' candidates and their context.
+
+The hand rules find candidate terms well (a trigger, a sentence, values) but decide holder and
+stance by wording lists that did not carry over to unseen reporting (ATTRIBUTION.md: tuned
+rules 0.98 on dev, 0.58 unseen). Here those decisions are made by four small logistic
+regressions fitted on labelled reporting (`watcher.terms.train`, training folds only):
+
+- `relevant`: does the story state any term (a passing mention of a truce does not);
+- `keep`: is a candidate (conflict, category) really a term of the story;
+- `holder`: for each kept pair, which candidate holds it — the actors of its sentence, the
+  sentence before, the lead and the headline, the rules' choices, and `agreement`;
+- `stance`: the holder's stance, with negation and hypotheticals as features.
+
+Features are strings (sparse, binary); a model is a dict of weights per feature, so applying
+it is a few dictionary look-ups and runs without scikit-learn or numpy. The shipped weights
+are `data/model.json.gz`, written by `python -m watcher.terms.train`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import resources
+
+from watcher.models import Term
+from watcher.terms.gazetteer import Gazetteer
+from watcher.terms.roles import Mention, mentions, roles
+from watcher.terms.textprep import Sentence
+from watcher.terms.vocabulary import AGREEMENT, STANCES
+
+MODEL_FILE = "model.json.gz"
+PARTS = ("relevant", "keep", "holder", "stance", "category")
+
+
+@dataclass
+class Linear:
+    """A binary (one row) or multi-class (a row per class) linear model over string features."""
+
+    classes: list[str]
+    bias: list[float]
+    weights: dict[str, list[float]] = field(default_factory=dict)
+
+    def scores(self, feats: Iterable[str]) -> list[float]:
+        s = list(self.bias)
+        for f in feats:
+            w = self.weights.get(f)
+            if w is not None:
+                for i, v in enumerate(w):
+                    s[i] += v
+        return s
+
+    def prob(self, feats: Iterable[str]) -> float:
+        """P(positive) of a binary model."""
+        z = self.scores(feats)[0]
+        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def best(self, feats: Iterable[str]) -> str:
+        s = self.scores(feats)
+        return self.classes[max(range(len(s)), key=s.__getitem__)]
+
+    def to_json(self) -> dict:
+        return {"classes": self.classes, "bias": self.bias,
+                "weights": {k: [round(x, 5) for x in v] for k, v in sorted(self.weights.items())}}
+
+    @classmethod
+    def from_json(cls, d: dict) -> Linear:
+        return cls(d["classes"], d["bias"], d["weights"])
+
+
+@dataclass
+class Model:
+    """The four fitted parts, with the thresholds they are applied at."""
+
+    relevant: Linear
+    keep: Linear
+    holder: Linear
+    stance: Linear
+    category: Linear  # one-vs-rest: a sigmoid per category over a sentence's words
+    meta: dict = field(default_factory=dict)
+    keep_threshold: float = 0.5
+    relevant_threshold: float = 0.5
+    extra_holder: float = 0.5  # a second holder of the same pair needs this probability
+    rule_holder: float = 0.25  # ... or this, when the rules chose it too
+    add_threshold: float = 0.3  # a sentence this likely to state a category makes a candidate
+    parts: frozenset[str] = frozenset(("relevant", "keep", "holder", "stance", "add"))  # for ablations
+
+    def to_json(self) -> dict:
+        return {"meta": self.meta, "keep_threshold": self.keep_threshold,
+                "relevant_threshold": self.relevant_threshold, "extra_holder": self.extra_holder,
+                "rule_holder": self.rule_holder, "add_threshold": self.add_threshold,
+                **{k: getattr(self, k).to_json() for k in PARTS}}
+
+    @classmethod
+    def from_json(cls, d: dict) -> Model:
+        return cls(**{k: Linear.from_json(d[k]) for k in PARTS},
+                   meta=d.get("meta", {}), keep_threshold=d["keep_threshold"],
+                   relevant_threshold=d["relevant_threshold"], extra_holder=d["extra_holder"],
+                   rule_holder=d["rule_holder"], add_threshold=d["add_threshold"])
+
+    def save(self, path) -> None:
+        with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as f:
+            json.dump(self.to_json(), f, sort_keys=True, separators=(",", ":"))
+
+
+@lru_cache(maxsize=1)
+def shipped() -> Model | None:
+    """The model that ships with the package (None where none was trained)."""
+    res = resources.files("watcher.terms").joinpath("data").joinpath(MODEL_FILE)
+    if not res.is_file():
+        return None
+    return Model.from_json(json.loads(gzip.decompress(res.read_bytes()).decode("utf-8")))
+
+
+# ---- the story as the features see it ------------------------------------------------------
+
+_WORD = re.compile(r"[a-z][a-z'’-]*|\d+")
+_NEG = re.compile(r"\b(?:not|never|no|nor|without|refus\w*|reject\w*|den(?:y|ies|ied)|n't)\b", re.I)
+_HYPO = re.compile(r"\b(?:if|should|would|could|might|whether|unless|may|possible|possibly|potential)\b", re.I)
+_DEAL = re.compile(r"\b(?:signed|signing|reached|struck|concluded|sealed|clinched|brokered|agreed|"
+                   r"agreement|accord|deal|took effect|into (?:force|effect)|in effect|both sides|"
+                   r"the two sides|the parties|began|begun|holding|violat\w*|breach\w*|collaps\w*)\b", re.I)
+_OFFER = re.compile(r"\b(?:propos\w*|plan|offer\w*|draft|put forward|unveil\w*|present\w*|"
+                    r"suggest\w*|initiative|framework|on the table|call\w* for|urg\w*|demand\w*|"
+                    r"insist\w*|want\w*|seek\w*|condition\w*|respon\w*|counter\w*)\b", re.I)
+_STOP = frozenset("the a an of to in and on for at by with from as that this is are was were be "
+                  "it its has have had will would said says".split())
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _bucket(n: int, edges: tuple[int, ...] = (0, 1, 2, 3, 5, 8, 13)) -> str:
+    for e in edges:
+        if n <= e:
+            return str(e)
+    return f">{edges[-1]}"
+
+
+@dataclass
+class Story:
+    """What the features read of one story: sentences, actor mentions, the rules' terms."""
+
+    text: str
+    title: str
+    sents: list[Sentence]
+    terms: list[Term]
+    g: Gazetteer
+    conflict: str | None
+    ments: list[Mention] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.conflict is not None:
+            self.ments = mentions(self.text, self.g, self.conflict)
+        self.body = [i for i, s in enumerate(self.sents) if not s.furniture]
+        self.lead = set(self.body[:2])
+        self.title_actors = {m.actor for m in mentions(self.title, self.g, self.conflict)} if self.title else set()
+        self.counts = Counter(m.actor for m in self.ments)
+        self.first = {}
+        for m in self.ments:
+            self.first.setdefault(m.actor, len(self.first))
+        self.parties = set(self.g.conflicts.get(self.conflict or "", {}).get("parties", []))
+        self._roles: Counter | None = None
+
+    def role_table(self) -> Counter:
+        """(actor, role kind, where) over the story: who proposes, owns, answers, speaks —
+        in the headline, the lead, or further down — the discourse a plan's owner shows in."""
+        if self._roles is None:
+            table: Counter = Counter()
+            if self.title:
+                tm = mentions(self.title, self.g, self.conflict)
+                for r in roles(self.title, tm, self.g):
+                    table[(r.actor, r.kind, "title")] += 1
+            for i in self.body:
+                s = self.sents[i]
+                ms = [Mention(m.start - s.start, m.end - s.start, m.actor) for m in self.in_sent(i)]
+                if not ms:
+                    continue
+                where = "lead" if i in self.lead else "body"
+                for r in roles(s.text, ms, self.g):
+                    table[(r.actor, r.kind, where)] += 1
+            self._roles = table
+        return self._roles
+
+    def sent_of(self, pos: int) -> int:
+        for i, s in enumerate(self.sents):
+            if s.start <= pos < s.end:
+                return i
+        return 0
+
+    def in_sent(self, i: int) -> list[Mention]:
+        if not 0 <= i < len(self.sents):
+            return []
+        s = self.sents[i]
+        return [m for m in self.ments if s.start <= m.start and m.end <= s.end]
+
+
+def _pbucket(p: float) -> str:
+    return str(min(9, int(p * 10)))
+
+
+def story_features(st: Story, probs: dict[str, tuple[float, int]]) -> list[str]:
+    """Features of the whole story, for `relevant`."""
+    top = max((p for p, _ in probs.values()), default=0.0)
+    f = ["bias_story", f"maxcatp={_pbucket(top)}", f"nterms={_bucket(len(st.terms))}",
+         f"ncats={_bucket(len({t.category for t in st.terms}))}",
+         f"nactors={_bucket(len(st.counts))}", f"conflict_known={st.conflict is not None}"]
+    f += [f"cat={c}" for c in {t.category for t in st.terms}]
+    f += [f"stance={s}" for s in {t.stance for t in st.terms}]
+    f += [f"tw={w}" for w in set(_words(st.title)) - _STOP]
+    lead = " ".join(st.sents[i].text for i in sorted(st.lead))
+    f += [f"lw={w}" for w in set(_words(lead)) - _STOP]
+    return f
+
+
+def sentence_features(st: Story, i: int) -> list[str]:
+    """Features of one sentence, for `category`: its words and word pairs."""
+    ws = [w for w in _words(st.sents[i].text) if w not in _STOP]
+    f = [f"w={w}" for w in ws] + [f"b={a}_{b}" for a, b in zip(ws, ws[1:], strict=False)]
+    if i in st.lead:
+        f.append("lead")
+    return sorted(set(f))
+
+
+def pair_features(st: Story, cand: Candidate) -> list[str]:
+    """Features of a candidate (conflict, category) of the story, for `keep`."""
+    group = cand.group
+    t0 = group[0]
+    idx = [st.sent_of(t.span[0]) for t in group]
+    cat = t0.category
+    f = [f"cat={cat}", f"n={_bucket(len(group))}", f"first={_bucket(min(idx))}",
+         f"inlead={any(i in st.lead for i in idx)}", f"cat={cat}&ncats={_bucket(len({t.category for t in st.terms}))}",
+         f"main={t0.conflict == st.conflict}"]
+    f += [f"catp={_pbucket(cand.prob)}", f"rules={cand.rules}", f"cat={cat}&rules={cand.rules}",
+          f"catp={_pbucket(cand.prob)}&rules={cand.rules}"]
+    f += [f"stance={t.stance}" for t in group]
+    f += [f"prop={'agreement' if t.proposer == AGREEMENT else 'party' if t.proposer in st.parties else 'other'}"
+          for t in group]
+    for t in group:
+        q = t.quote.lower()
+        ws = [w for w in _words(q) if w not in _STOP]
+        f += [f"qw={w}" for w in ws]
+        f += [f"{cat}&qw={w}" for w in ws]
+        if _NEG.search(q):
+            f.append("neg")
+        if _HYPO.search(q):
+            f.append("hypo")
+        if t.values.get("numbers"):
+            f.append("has_number")
+    f += [f"tw={w}" for w in set(_words(st.title)) - _STOP]
+    return sorted(set(f))
+
+
+def _around(sent: str, a: int, b: int) -> list[str]:
+    left = _words(sent[max(0, a - 40):a])[-3:]
+    right = _words(sent[b:b + 40])[:3]
+    f = [f"L1={left[-1]}" if left else "L1=^", f"R1={right[0]}" if right else "R1=$"]
+    if len(left) > 1:
+        f.append(f"L2={left[-2]}_{left[-1]}")
+    if len(right) > 1:
+        f.append(f"R2={right[0]}_{right[1]}")
+    f += [f"Lw={w}" for w in left] + [f"Rw={w}" for w in right]
+    if sent[b:b + 2] in ("'s", "’s") or sent[b:b + 1] in ("'", "’"):
+        f.append("possessive")
+    return f
+
+
+def holder_candidates(st: Story, group: list[Term]) -> list[str]:
+    """Who may hold a pair: the rules' choices, the actors around its sentences, agreement."""
+    cands: dict[str, None] = {t.proposer: None for t in group}
+    for t in group:
+        i = st.sent_of(t.span[0])
+        for j in (i, i - 1, i + 1):
+            for m in st.in_sent(j):
+                cands.setdefault(m.actor, None)
+    for a in st.title_actors:
+        cands.setdefault(a, None)
+    for i in sorted(st.lead):
+        for m in st.in_sent(i):
+            cands.setdefault(m.actor, None)
+    cands.setdefault(AGREEMENT, None)
+    return list(cands)
+
+
+def holder_features(st: Story, group: list[Term], cand: str) -> list[str]:
+    """Features of one candidate holder of a pair, for `holder`."""
+    cat = group[0].category
+    agr = cand == AGREEMENT
+    kind = "agreement" if agr else "party" if cand in st.parties else "other"
+    f = [f"kind={kind}", f"kind={kind}&cat={cat}",
+         f"rules={any(t.proposer == cand for t in group)}",
+         f"rules={any(t.proposer == cand for t in group)}&kind={kind}",
+         f"rules_n={_bucket(len({t.proposer for t in group}))}",
+         f"title={cand in st.title_actors}", f"count={_bucket(st.counts.get(cand, 0))}",
+         f"firstrank={_bucket(st.first.get(cand, 99))}&kind={kind}"]
+    if not agr:
+        f.append(f"id={cand}")
+        if st.g.actors.get(cand, {}).get("broker"):
+            f.append("broker")
+        table = st.role_table()
+        for actor, rkind, where in table:
+            if actor == cand:
+                f.append(f"story_role={rkind}@{where}")
+                f.append(f"story_role={rkind}@{where}&kind={kind}")
+    else:
+        f += [f"agr_tw={m.group(0).lower()}" for m in _DEAL.finditer(st.title)]
+        f += [f"agr_tw={m.group(0).lower()}" for m in _OFFER.finditer(st.title)]
+        joint = sum(n for (a, k, _w), n in st.role_table().items() if k == "joint")
+        f.append(f"agr_joint={_bucket(joint, (0, 1, 2))}")
+    rs = []
+    for t in group:
+        i = st.sent_of(t.span[0])
+        s = st.sents[i]
+        stext = s.text
+        low = stext.lower()
+        deal = {m.group(0).lower() for m in _DEAL.finditer(stext)}
+        offer = {m.group(0).lower() for m in _OFFER.finditer(stext)}
+        if agr:
+            f += [f"agr_deal={w}" for w in deal] + [f"agr_offer={w}" for w in offer]
+            f.append(f"agr_title_deal={bool(_DEAL.search(st.title))}")
+            f.append(f"agr_title_offer={bool(_OFFER.search(st.title))}")
+            f.append(f"agr_stance={t.stance}")
+            continue
+        for j, where in ((i, "same"), (i - 1, "prev"), (i + 1, "next")):
+            for m in st.in_sent(j):
+                if m.actor != cand:
+                    continue
+                f.append(f"in={where}")
+                if where == "same":
+                    a, b = m.start - s.start, m.end - s.start
+                    f.append("before_trigger" if m.start < t.span[0] + len(t.quote) // 2 else "after_trigger")
+                    f += _around(stext, a, b)
+                    rs.append(stext)
+        if offer and cand in {m.actor for m in st.in_sent(i)}:
+            f += [f"offer_in_sent={w}" for w in offer]
+        if "both" in low or "two sides" in low:
+            f.append("both_sides_sentence")
+    if not agr:
+        for r in _roles_for(st, group, cand):
+            f.append(f"role={r}")
+            f.append(f"role={r}&cat={cat}")
+    return sorted(set(f))
+
+
+def _roles_for(st: Story, group: list[Term], cand: str) -> set[str]:
+    out: set[str] = set()
+    for t in group:
+        i = st.sent_of(t.span[0])
+        s = st.sents[i]
+        ms = [Mention(m.start - s.start, m.end - s.start, m.actor) for m in st.in_sent(i)]
+        out |= {r.kind for r in roles(s.text, ms, st.g) if r.actor == cand}
+    return out
+
+
+def stance_features(st: Story, term: Term, holder: str) -> list[str]:
+    """Features of a kept term for `stance`."""
+    q = term.quote
+    low = q.lower()
+    f = [f"rule={term.stance}", f"cat={term.category}", f"agr={holder == AGREEMENT}",
+         f"rule={term.stance}&agr={holder == AGREEMENT}", f"pre={term.precondition}"]
+    f += [f"w={w}" for w in set(_words(low)) - _STOP]
+    if _NEG.search(q):
+        f.append("neg")
+    if _HYPO.search(q):
+        f.append("hypo")
+    f += [f"deal={m.group(0).lower()}" for m in _DEAL.finditer(q)]
+    if term.responses:
+        f += [f"resp={r['stance']}" for r in term.responses]
+    return sorted(set(f))
+
+
+# ---- applying a model -----------------------------------------------------------------------
+
+def pairs(terms: list[Term]) -> dict[tuple[str, str], list[Term]]:
+    out: dict[tuple[str, str], list[Term]] = {}
+    for t in terms:
+        out.setdefault((t.conflict, t.category), []).append(t)
+    return out
+
+
+def category_probs(model: Model, st: Story) -> dict[str, tuple[float, int]]:
+    """Per category, the highest probability a sentence of the story states it, and where."""
+    best: dict[str, tuple[float, int]] = {}
+    cls = model.category.classes
+    for i in st.body:
+        z = model.category.scores(sentence_features(st, i))
+        for j, v in enumerate(z):
+            if v > -3 and v > best.get(cls[j], (-1.0, 0))[0]:
+                best[cls[j]] = (v, i)
+    return {c: (1 / (1 + math.exp(-min(30.0, v))), i) for c, (v, i) in best.items()}
+
+
+@dataclass
+class Candidate:
+    """A (conflict, category) the story may state: the rules' terms of it, or a sentence the
+    category model reads it in."""
+
+    group: list[Term]
+    prob: float  # the category model's best sentence probability
+    rules: bool
+
+
+def candidates(st: Story, probs: dict[str, tuple[float, int]], floor: float) -> dict[tuple[str, str], Candidate]:
+    out = {key: Candidate(group, probs.get(key[1], (0.0, 0))[0], True)
+           for key, group in pairs(st.terms).items()}
+    if st.conflict is None:
+        return out
+    for cat, (p, i) in probs.items():
+        if p < floor or (st.conflict, cat) in out:
+            continue
+        s = st.sents[i]
+        places = sorted({pid for m in st.g.place_re.finditer(s.text) if (pid := st.g.place_for(m.group(0)))}) \
+            if st.g.place_re is not None else []
+        term = Term(conflict=st.conflict, category=cat, proposer="", stance="",
+                    values={"places": places, "numbers": []}, responses=[], quote=s.text,
+                    span=(s.start, s.end))
+        out[(st.conflict, cat)] = Candidate([term], p, False)
+    return out
+
+
+def apply(model: Model, st: Story) -> list[Term]:
+    """The story's terms as the model decides them from the rules' and its own candidates."""
+    on = model.parts
+    probs = category_probs(model, st)
+    cands = candidates(st, probs, model.add_threshold if "add" in on else 2.0)
+    if not cands or ("relevant" in on and model.relevant.prob(story_features(st, probs)) < model.relevant_threshold):
+        return []
+    out: list[Term] = []
+    for cand in cands.values():
+        group = cand.group
+        if "keep" in on and model.keep.prob(pair_features(st, cand)) < model.keep_threshold:
+            continue
+        if "holder" in on or not cand.rules:
+            scored = sorted(((model.holder.prob(holder_features(st, group, c)), c)
+                             for c in holder_candidates(st, group) if c), reverse=True)
+            if not scored:
+                continue
+            ruled = {t.proposer for t in group}
+            chosen = [scored[0][1]] + [c for p, c in scored[1:]
+                                       if p >= model.extra_holder or (c in ruled and p >= model.rule_holder)]
+        else:
+            chosen = list(dict.fromkeys(t.proposer for t in group))
+        for holder in chosen:
+            base = next((t for t in group if t.proposer == holder), group[0])
+            stance = model.stance.best(stance_features(st, base, holder)) if "stance" in on or not cand.rules \
+                else base.stance
+            responses = [r for r in base.responses if r["actor"] != holder]
+            values = base.values
+            if values.get("party") == holder and holder != base.proposer:
+                values = {k: v for k, v in values.items() if k != "party"}
+            out.append(replace(base, proposer=holder, stance=stance, responses=responses, values=values))
+    return out
+
+
+STANCE_CLASSES = list(STANCES)

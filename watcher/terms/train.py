@@ -1,0 +1,257 @@
+"""Fit the extractor's learned parts on labelled articles (the dev-set JSON format).
+
+    python -m watcher.terms.train ../shared/eval/dev eval/corpus      # writes the shipped model
+    python -m watcher.terms.train DIR... -o model.json.gz
+
+Reproducible: the same articles give the same weights (deterministic solvers, sorted
+features). Needs scikit-learn (`pip install -e '.[train]'`); applying a model does not.
+`bench/extraction.py --extractor learned` calls `fit` on training folds only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import re
+import sys
+from importlib import resources
+from pathlib import Path
+
+from watcher.terms.extractor import extract
+from watcher.terms.gazetteer import load_gazetteer
+from watcher.terms.learned import (
+    MODEL_FILE,
+    PARTS,
+    STANCE_CLASSES,
+    Linear,
+    Model,
+    Story,
+    candidates,
+    category_probs,
+    holder_candidates,
+    holder_features,
+    pair_features,
+    sentence_features,
+    stance_features,
+    story_features,
+)
+from watcher.terms.textprep import sentences, title_of
+
+C = {"relevant": 0.5, "keep": 0.5, "holder": 0.5, "stance": 0.5, "category": 1.0}
+INNER = 3  # inner folds for out-of-fold category probabilities
+ADD_FLOOR = 0.3  # a sentence this likely to state a category the rules missed is a candidate
+MIN_POSITIVES = 4  # a category with fewer labelled sentences is never added by the model  # inverse L2 strength
+
+
+def _as_of(a: dict) -> dt.datetime | None:
+    m = re.match(r"(\d{4})-(\d{2})(?:-(\d{2}))?", a.get("date") or "")
+    return dt.datetime(int(m[1]), int(m[2]), int(m[3] or 15), 12, tzinfo=dt.UTC) if m else None
+
+
+_STORIES: dict[tuple[str, int], Story] = {}  # the rules' reading of an article, per process
+
+
+def _story(a: dict) -> Story:
+    """The rules' candidates of an article and what the features read of it (computed once
+    per process: held-out runs fit many times on overlapping articles)."""
+    key = (a["id"], hash(a["text"]))
+    if key not in _STORIES:
+        _STORIES[key] = _read(a)
+    return _STORIES[key]
+
+
+def _read(a: dict) -> Story:
+    text = f"{a['title']}\n\n{a['text']}" if a.get("title") else a["text"]
+    g = load_gazetteer()
+    ex = extract(text, as_of=_as_of(a), model=None)
+    title = title_of(text)
+    conflict = ex.conflicts[0] if ex.conflicts else None
+    return Story(text, title, sentences(text, title), ex.terms, g, conflict)
+
+
+def _category_rows(st: Story, gold: list[dict]) -> tuple[list[list[str]], list[list[str]]]:
+    feats, labels = [], []
+    if st.conflict is None:
+        return feats, labels
+    for i in st.body:
+        s = st.sents[i].text
+        feats.append(sentence_features(st, i))
+        labels.append(sorted({t["category"] for t in gold if t.get("evidence") and t["evidence"] in s}))
+    return feats, labels
+
+
+def _inner_folds(arts: list[dict], k: int = INNER) -> list[int]:
+    """An inner fold per article, by chain, for out-of-fold category probabilities."""
+    return [int(hashlib.sha1(str(a.get("chain") or a["id"]).encode()).hexdigest(), 16) % k for a in arts]
+
+
+def _out_of_fold_probs(arts: list[dict], stories: list[Story]) -> list[dict[str, tuple[float, int]]]:
+    """Category probabilities of each story from a category model fitted without its chain:
+    the keep and relevance parts must learn from probabilities like those of unseen text."""
+    inner = _inner_folds(arts)
+    rows = [_category_rows(st, a["expected"]["terms"]) for a, st in zip(arts, stories, strict=True)]
+    out: list[dict] = [{} for _ in arts]
+    for k in sorted(set(inner)):
+        feats = [f for r, i in zip(rows, inner, strict=True) if i != k for f in r[0]]
+        labels = [y for r, i in zip(rows, inner, strict=True) if i != k for y in r[1]]
+        probe = _stub(_fit_ovr(feats, labels, C["category"]))
+        for j, i in enumerate(inner):
+            if i == k:
+                out[j] = category_probs(probe, stories[j])
+    return out
+
+
+def _stub(category: Linear) -> Model:
+    empty = Linear(["true"], [0.0], {})
+    return Model(relevant=empty, keep=empty, holder=empty, stance=empty, category=category)
+
+
+def examples(arts: list[dict], stories: list[Story], probs: list[dict]) -> dict[str, tuple[list, list]]:
+    """Training rows for each part, from the candidates aligned with the labels."""
+    rows: dict[str, tuple[list, list]] = {k: ([], []) for k in PARTS}
+
+    def add(part: str, feats: list[str], y) -> None:
+        rows[part][0].append(feats)
+        rows[part][1].append(y)
+
+    for a, st, pr in zip(arts, stories, probs, strict=True):
+        gold = a["expected"]["terms"]
+        feats, labels = _category_rows(st, gold)
+        rows["category"][0].extend(feats)
+        rows["category"][1].extend(labels)
+        cands = candidates(st, pr, ADD_FLOOR)
+        if not cands:
+            continue
+        add("relevant", story_features(st, pr), bool(gold))
+        gold_pairs: dict[tuple[str, str], list[dict]] = {}
+        for t in gold:
+            gold_pairs.setdefault((t["conflict"], t["category"]), []).append(t)
+        for key, cand in cands.items():
+            add("keep", pair_features(st, cand), key in gold_pairs)
+            if key not in gold_pairs:
+                continue
+            group = cand.group
+            holders = {t["proposer"] for t in gold_pairs[key]}
+            hc = [c for c in holder_candidates(st, group) if c]
+            if holders & set(hc):
+                for c in hc:
+                    add("holder", holder_features(st, group, c), c in holders)
+            for gt in gold_pairs[key]:
+                base = next((t for t in group if t.proposer == gt["proposer"]), group[0])
+                add("stance", stance_features(st, base, gt["proposer"]), gt["stance"])
+    return rows
+
+
+def _matrix(feats: list[list[str]]):
+    """Binary feature rows as a sparse matrix (32-bit indices, as liblinear wants)."""
+    import numpy as np
+    from sklearn.feature_extraction import DictVectorizer
+
+    vec = DictVectorizer(sort=True)
+    x = vec.fit_transform([dict.fromkeys(f, 1) for f in feats]).tocsr()
+    x.indices = x.indices.astype(np.int32)
+    x.indptr = x.indptr.astype(np.int32)
+    return x, vec.get_feature_names_out()
+
+
+def _fit_linear(feats: list[list[str]], y: list, c: float, classes: list | None = None) -> Linear:
+    from sklearn.linear_model import LogisticRegression
+
+    x, names = _matrix(feats)
+    labels = sorted(set(y), key=str)
+    if len(labels) < 2:  # one outcome only in these folds: a constant model
+        if classes is None:
+            return Linear(["true"], [8.0 if labels and labels[0] else -8.0], {})
+        return Linear([str(labels[0])], [0.0], {})
+    if classes is None:
+        clf = LogisticRegression(C=c, solver="lbfgs", max_iter=3000)
+        clf.fit(x, [bool(v) for v in y])
+        coef = clf.coef_[0]
+        return Linear(["true"], [float(clf.intercept_[0])],
+                      {n: [float(w)] for n, w in zip(names, coef, strict=True) if abs(w) > 1e-6})
+    clf = LogisticRegression(C=c, solver="lbfgs", max_iter=3000)
+    clf.fit(x, y)
+    cls = [str(k) for k in clf.classes_]
+    if len(cls) == 2:  # sklearn keeps one row for two classes: spell out both
+        coef = [[-w for w in clf.coef_[0]], list(clf.coef_[0])]
+        bias = [-float(clf.intercept_[0]), float(clf.intercept_[0])]
+    else:
+        coef = [list(r) for r in clf.coef_]
+        bias = [float(b) for b in clf.intercept_]
+    weights = {}
+    for j, n in enumerate(names):
+        col = [float(coef[i][j]) for i in range(len(cls))]
+        if any(abs(w) > 1e-6 for w in col):
+            weights[n] = col
+    return Linear(cls, bias, weights)
+
+
+def _fit_ovr(feats: list[list[str]], y: list[list[str]], c: float) -> Linear:
+    """One sigmoid per category (a sentence may state several): rows of one Linear."""
+    from sklearn.linear_model import LogisticRegression
+
+    from watcher.terms.vocabulary import CATEGORIES
+
+    x, names = _matrix(feats)
+    cls, bias, cols = [], [], []
+    for cat in CATEGORIES:
+        yy = [cat in labels for labels in y]
+        if sum(yy) < MIN_POSITIVES:
+            continue
+        clf = LogisticRegression(C=c, solver="liblinear", max_iter=2000)
+        clf.fit(x, yy)
+        cls.append(cat)
+        bias.append(float(clf.intercept_[0]))
+        cols.append(clf.coef_[0])
+    weights = {}
+    for j, n in enumerate(names):
+        col = [float(cc[j]) for cc in cols]
+        if any(abs(w) > 1e-6 for w in col):
+            weights[n] = col
+    return Linear(cls, bias or [], weights)
+
+
+def fit(arts: list[dict]) -> Model:
+    """Every part fitted on these articles (and only these)."""
+    stories = [_story(a) for a in arts]
+    rows = examples(arts, stories, _out_of_fold_probs(arts, stories))
+    digest = hashlib.sha256(json.dumps(sorted(a["id"] for a in arts)).encode()).hexdigest()[:16]
+    return Model(
+        relevant=_fit_linear(*rows["relevant"], C["relevant"]),
+        keep=_fit_linear(*rows["keep"], C["keep"]),
+        holder=_fit_linear(*rows["holder"], C["holder"]),
+        stance=_fit_linear(*rows["stance"], C["stance"], classes=STANCE_CLASSES),
+        category=_fit_ovr(*rows["category"], C["category"]),
+        meta={"articles": len(arts), "ids_sha256": digest,
+              "rows": {k: len(v[1]) for k, v in rows.items()}},
+        add_threshold=ADD_FLOOR,
+    )
+
+
+def load_folders(folders: list[Path]) -> list[dict]:
+    arts = []
+    for d in folders:
+        files = sorted(d.glob("*.json"))
+        if not files:
+            raise SystemExit(f"error: {d}: no labelled articles (*.json) there")
+        arts += [json.loads(p.read_text()) for p in files]
+    return arts
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folders", nargs="+", type=Path)
+    ap.add_argument("-o", "--out", type=Path,
+                    default=Path(str(resources.files("watcher.terms").joinpath("data").joinpath(MODEL_FILE))))
+    args = ap.parse_args(argv)
+    arts = load_folders(args.folders)
+    model = fit(arts)
+    model.save(args.out)
+    print(f"fitted on {len(arts)} articles ({model.meta['rows']}) -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
