@@ -330,3 +330,116 @@ def test_the_daemons_subscription_jobs_deliver_alerts_then_the_rest(tmp_path: Pa
     later = [r for r in rows if r["kind"] == "digest"]
     assert later and {r["change_kind"] for r in later} == {"status", "changed"} and sudan not in {
         r["change_key"] for r in later}
+
+
+# --- issue 14's outbox guarantees on subscription lanes -----------------------------------------
+
+
+def _desk(tmp_path: Path, db: Path, port: int, emails: list[str]) -> Path:
+    """One subscription with its own recipients; no [digest] channel, so only its lanes send."""
+    config = _with_subs(write_config(tmp_path, db, email=email_config(port)), [
+        {"name": "desk", "email": emails, "conflicts": ["russia-ukraine"]}])
+    config.write_text(config.read_text().replace('channels = ["console"]', "channels = []"))
+    return config
+
+
+def test_a_lane_being_sent_is_not_sent_again_by_another_job(tmp_path: Path, demo_db: Path) -> None:
+    """Issue 14.5 on a subscription lane: a job that starts on the lane while another is
+    sending its digest (a slow server) skips the claimed digest and makes no new one; the
+    subscription's other lane is sent as usual."""
+    config_path: Path | None = None
+    other: dict = {}
+
+    def second_job_meanwhile() -> None:  # runs while the server holds the first DATA
+        if other:
+            return
+        other["started"] = True
+        config = load_config(config_path)
+        store = Store.open(demo_db)
+        try:
+            other["result"] = deliver_lane(config, store, config.subscriptions[0],
+                                           Lane("desk", "email", "a@desk.example"), retry_all=False)
+        finally:
+            store.close()
+
+    with smtp_server() as (server, port):
+        server.on_data = second_job_meanwhile
+        config_path = _desk(tmp_path, demo_db, port, ["a@desk.example", "b@desk.example"])
+        result = cli(["digest", "--config", str(config_path)])
+        assert result.exit_code == 0, result.output
+        messages = list(server.messages)
+    rows = _rows(demo_db, "select * from digests order by id")
+    assert [(r["channel"], r["status"], r["attempts"], r["claimed_by"]) for r in rows] == [
+        ("email/desk/a@desk.example", "sent", 1, None), ("email/desk/b@desk.example", "sent", 1, None)]
+    assert other["result"].busy == [rows[0]["id"]] and not other["result"].sent and not other["result"].created
+    assert [m.rcpt_tos for m in messages] == [["a@desk.example"], ["b@desk.example"]]
+
+
+class _Refusing:
+    """aiosmtpd handler: refuses the listed recipients at RCPT, accepts the rest."""
+
+    def __init__(self, refuse: set[str]) -> None:
+        self.refuse = refuse
+        self.messages: list[tuple[list[str], str]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        from email import message_from_bytes, policy
+
+        msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), msg["Message-ID"]))
+        return "250 OK"
+
+
+def test_a_refused_recipient_is_retried_alone_on_its_lane(tmp_path: Path, demo_db: Path) -> None:
+    """Issue 14.6 on subscriptions: each recipient is its own lane, so a refused one fails only
+    its lane (nothing recorded as delivered to it), the others are sent and marked sent, and
+    the retry goes to the refused one alone, with the same Message-ID."""
+    from aiosmtpd.controller import Controller
+
+    handler = _Refusing({"b@desk.example"})
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        config = _desk(tmp_path, demo_db, port, ["a@desk.example", "b@desk.example"])
+        first = cli(["digest", "--config", str(config)])
+        assert first.exit_code == 1 and "recipients refused: b@desk.example" in first.stderr
+        rows = _rows(demo_db, "select * from digests order by id")
+        assert [(r["channel"], r["status"], r["delivered_to"], r["claimed_by"]) for r in rows] == [
+            ("email/desk/a@desk.example", "sent", "[]", None), ("email/desk/b@desk.example", "failed", "[]", None)]
+        handler.refuse.clear()  # the mailbox is back
+        second = cli(["digest", "--config", str(config)])
+        assert second.exit_code == 0, second.output
+        again = cli(["digest", "--config", str(config)])
+        assert again.exit_code == 0 and again.stderr.count("nothing new to deliver") == 2
+    finally:
+        controller.stop()
+    assert [rcpts for rcpts, _ in handler.messages] == [["a@desk.example"], ["b@desk.example"]]
+    assert [mid for _, mid in handler.messages] == [r["message_id"] for r in rows]
+    done = _rows(demo_db, "select status, attempts from digests order by id")
+    assert [(r["status"], r["attempts"]) for r in done] == [("sent", 1), ("sent", 2)]
+
+
+def test_a_subscription_job_on_a_deleted_database_stops_the_daemon(tmp_path: Path, demo_db: Path) -> None:
+    """Issue 14.3 on subscription jobs: like the [digest] jobs, they check the file is still
+    the daemon's and raise (the daemon stops) instead of creating an empty database."""
+    import asyncio
+
+    from watcher.store import DatabaseReplaced
+
+    config = load_config(_with_subs(write_config(tmp_path, demo_db), [{"name": "desk", "console": True}]))
+    store = Store.open(demo_db)
+    try:
+        jobs = {name: job for name, _, job in scheduled_jobs(config, store)}
+    finally:
+        store.close()
+    demo_db.rename(tmp_path / "moved.db")
+    with pytest.raises(DatabaseReplaced):
+        asyncio.run(jobs["subscription-console/desk"]())
+    assert not demo_db.exists()

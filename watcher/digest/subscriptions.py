@@ -4,7 +4,11 @@ recipients, on their own schedule, through the same outbox as ``[digest]``.
 Each (subscription, channel, recipient) is one *lane* of the outbox: the lane's key is what
 ``digests.channel`` and ``digest_changes.channel`` hold, so ``UNIQUE(channel, change_key)``
 makes delivery exactly-once per subscription and recipient without a new table, and a
-recipient that fails is retried alone. Lane keys:
+recipient that fails (refused, unreachable) is retried alone while the others' lanes go on.
+Each lane's digests go through :mod:`watcher.digest.outbox` like any channel's: a digest is
+claimed (``claimed_by``/``claimed_until``) before it is sent, so the lane's digest, alert and
+retry jobs and a `watcher digest` beside the daemon never send it twice at once, and
+``delivered_to`` records a recipient the server accepted. Lane keys:
 
 - ``email/<subscription>/<address>``
 - ``apprise/<subscription>/<scheme>#<hash>`` (the URL holds secrets: only its hash is stored)
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,7 +42,7 @@ from watcher.digest.filters import ChangeFilter
 from watcher.digest.outbox import DeliveryResult, Selection
 from watcher.digest.render import print_console, render, render_markdown, subject
 from watcher.digest.service import ALERT_CRON, RETRY_CRON
-from watcher.store import Store, ts, utcnow
+from watcher.store import DatabaseReplaced, Store, ts, utcnow
 
 log = logging.getLogger("watcher")
 
@@ -123,7 +128,10 @@ def lane_sender(config: Config, lane: Lane, *, fmt: str = "text", console: Any =
         settings = dataclasses.replace(config.email, to=[lane.recipient or ""])
 
         def send_email(row: dict) -> None:
-            email_channel.send(settings, email_channel.build_message(settings, row))
+            # as on the [digest] email channel: a recipient the server already accepted
+            # (``delivered_to``) is not sent it again; a lane has one, so it is all or none
+            delivered = json.loads(row.get("delivered_to") or "[]")
+            email_channel.send(settings, email_channel.build_message(settings, row), delivered)
         return send_email
     if lane.channel == "apprise":
         target = AppriseSettings(urls=[lane.recipient or ""])
@@ -210,17 +218,22 @@ def deliver_subscription(config: Config, store: Store, sub: SubscriptionSettings
 # --- the daemon --------------------------------------------------------------------------
 
 
-def _run_in_thread(config: Config, path: Path, name: str, lane: Lane, **kwargs: Any) -> DeliveryResult | None:
-    """A job on its own connection (SMTP may block; the loop's connection stays with the loop)."""
+def _run_in_thread(config: Config, path: Path, identity: tuple[int, int] | None, name: str, lane: Lane,
+                   **kwargs: Any) -> DeliveryResult | None:
+    """A job on its own connection (SMTP may block; the loop's connection stays with the loop).
+    The file must still be the daemon's (``identity``), as for the ``[digest]`` jobs: a
+    deleted database stops the daemon instead of being created again, empty."""
     sub = find(config, name)
     if sub is None:
         return None
-    store = Store.open(path)
+    store = Store.open(path, identity=identity)
     try:
         result = deliver_lane(config, store, sub, lane, retry_all=False, **kwargs)
     except DeliveryError as err:
         log.error("subscription %s on %s: %s", name, lane.key, err)
         return None
+    except DatabaseReplaced:
+        raise  # the daemon stops
     except Exception:
         log.exception("subscription %s on %s failed", name, lane.key)
         return None
@@ -233,9 +246,11 @@ def _run_in_thread(config: Config, path: Path, name: str, lane: Lane, **kwargs: 
     return result
 
 
-def _job(config: Config, path: Path, name: str, lane: Lane, **kwargs: Any) -> Callable[[], Awaitable[Any]]:
+def _job(config: Config, store: Store, name: str, lane: Lane, **kwargs: Any) -> Callable[[], Awaitable[Any]]:
+    path, identity = Path(store.path), store.identity
+
     async def job() -> DeliveryResult | None:
-        return await asyncio.to_thread(_run_in_thread, config, path, name, lane, **kwargs)
+        return await asyncio.to_thread(_run_in_thread, config, path, identity, name, lane, **kwargs)
 
     return job
 
@@ -244,17 +259,16 @@ def subscription_jobs(config: Config, store: Store) -> list[tuple[str, CronTrigg
     """Per lane: a digest on the subscription's cron, a retry sweep (email, apprise), and
     immediate alerts of its ``alert_kinds`` (still within its filters). None without
     ``[[subscriptions]]``."""
-    path = Path(store.path)
     jobs = []
     for sub in config.subscriptions:
         tz = sub.timezone
         for lane in lanes(sub):
             jobs.append((f"subscription-{lane.key}", CronTrigger.from_crontab(sub.schedule, timezone=tz),
-                         _job(config, path, sub.name, lane)))
+                         _job(config, store, sub.name, lane)))
             if lane.channel != "console":
                 jobs.append((f"subscription-retry-{lane.key}", CronTrigger.from_crontab(RETRY_CRON, timezone=tz),
-                             _job(config, path, sub.name, lane, build_new=False)))
+                             _job(config, store, sub.name, lane, build_new=False)))
             if sub.alert_kinds:
                 jobs.append((f"subscription-alert-{lane.key}", CronTrigger.from_crontab(ALERT_CRON, timezone=tz),
-                             _job(config, path, sub.name, lane, alert_kinds=list(sub.alert_kinds))))
+                             _job(config, store, sub.name, lane, alert_kinds=list(sub.alert_kinds))))
     return jobs
