@@ -203,3 +203,26 @@ def test_since_starts_each_track_where_the_ledger_had_it(demo_db: Path, tmp_path
     assert russia["start"]["stance"] == "demanded" and "kharkiv" not in russia["start"]["values"]
     assert "kharkiv" in russia["changes"][0]["after"]["values"]
     assert {r["snapshot_id"] for r in data["reports"]} == set(later)
+
+
+def test_terminal_escapes_in_stored_text_reach_no_terminal(demo_db: Path, tmp_path: Path) -> None:
+    """Issue 14.8 for the report: text stored before feeds were cleaned (or by another tool)
+    may hold ESC/CSI/OSC and C1 controls; `-o -` and `--json` print to a terminal, so the
+    page drops them and the JSON writes them as \\u escapes (the data is unchanged)."""
+    evil = "Truce\x1b]0;pwned\x07\x1b[2J talks \x9b31m"
+    store = Store.open(demo_db)
+    try:
+        with store.transaction():
+            store.db.execute("update articles set title = ?", [evil])
+            store.db.execute("update snapshots set title = ?", [evil])
+            store.db.execute("update changes set quote = ?", [evil])
+    finally:
+        store.close()
+    config = str(write_config(tmp_path, demo_db))
+    page = report(["--config", config, "--conflict", "russia-ukraine", "-o", "-"])
+    data = report(["--config", config, "--conflict", "russia-ukraine", "--json"])
+    for out in (page, data):
+        assert out.exit_code == 0, out.output
+        assert not any(c in out.stdout for c in "\x1b\x9b\x07"), repr(out.stdout[:200])
+    assert "Truce" in page.stdout and " talks " in page.stdout
+    assert json.loads(data.stdout)["reports"][0]["title"] == evil

@@ -15,6 +15,7 @@ from watcher.digest.filters import ChangeFilter
 from watcher.digest.outbox import DeliveryResult
 from watcher.digest.render import FORMATS
 from watcher.digest.service import CHANNELS
+from watcher.safetext import json_printable, printable
 
 
 def parse_since(text: str) -> str:
@@ -66,7 +67,7 @@ def _report(label: str, result: DeliveryResult, dry_run: bool) -> bool:
         return False
     for digest_id, error in result.failed:
         what = f"digest #{digest_id} not sent" if digest_id else "not sent"
-        click.echo(f"error: {label}: {what}: {error} (it will be retried)", err=True)
+        click.echo(f"error: {label}: {what}: {printable(error)} (it will be retried)", err=True)  # a server's words
     if result.sent:
         ids = ", ".join(f"#{i}" for i in result.sent)
         click.echo(f"{label}: sent digest {ids} ({result.change_count} changes)", err=True)
@@ -119,7 +120,7 @@ def digest_command(config: Config, db_path: Path | None, channel: tuple[str, ...
             result = deliver(config, store, ch, dry_run=dry_run, since=since_ts, fmt=fmt,
                              match=narrow.matches if narrow else None, where=narrow.where() if narrow else None)
         except DeliveryError as err:
-            click.echo(f"error: {ch}: {err}", err=True)
+            click.echo(f"error: {ch}: {printable(str(err))}", err=True)
             failed = True
             continue
         failed = _report(ch, result, dry_run) or failed
@@ -156,7 +157,7 @@ def digests_command(config: Config, db_path: Path | None, channel: str | None, s
         row["channel"], row["subscription"], row["recipient"] = parse_lane(row["channel"])
     if as_json:
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json_printable(json.dumps(row, ensure_ascii=False)))
         return
     if not rows:
         click.echo("no digests yet: `watcher digest` delivers what changed", err=True)
@@ -181,7 +182,7 @@ def digests_command(config: Config, db_path: Path | None, channel: str | None, s
         status = r["status"] + (f" ×{r['attempts']}" if r["attempts"] != 1 else "")
         channel = r["channel"] + ("" if r["kind"] == "digest" else f" {r['kind']}")
         cells = [str(r["id"]), channel, r["created_at"][:16], Text(status, style=colour.get(r["status"], "")),
-                 str(r["change_count"]), when[:21], Text(r["error"] or r["subject"] or "")]
+                 str(r["change_count"]), when[:21], Text(printable(r["error"] or r["subject"] or ""))]
         if with_subs:
             who = (r["subscription"] or "—") + (f" → {r['recipient']}" if r["recipient"] else "")
             cells.insert(2, Text(who))

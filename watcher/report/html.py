@@ -16,6 +16,7 @@ from html import escape
 from urllib.parse import urlsplit
 
 from watcher.report.timeline import CategoryTimeline, ChangeMark, Report, State, Timeline, Track
+from watcher.safetext import printable
 
 # Colours of a stance's class (watcher.ledger.STANCE_CLASS), and of change kinds.
 STANCE_COLOURS = {
@@ -47,7 +48,9 @@ LANE = 66
 
 
 def _e(text: object) -> str:
-    return escape("" if text is None else str(text), quote=True)
+    """Escaped for HTML, and without control characters: they have no place in a page, and
+    ``-o -`` writes it to a terminal."""
+    return escape(printable("" if text is None else str(text)), quote=True)
 
 
 def safe_url(url: str | None) -> str | None:

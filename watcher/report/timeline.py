@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from watcher.ledger import STANCE_CLASS, responses_text, values_text
+from watcher.safetext import json_printable
 from watcher.terms.vocabulary import AGREEMENT, CATEGORIES
 
 CHANGE_KINDS = ("new", "changed", "status", "withdrawn", "revised")
@@ -148,7 +149,7 @@ class Timeline:
         return data
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+        return json_printable(json.dumps(self.to_dict(), ensure_ascii=False, indent=1))  # may go to a terminal
 
 
 def _loads(text: str | None, default: Any = None) -> Any:
