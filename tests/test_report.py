@@ -205,6 +205,39 @@ def test_since_starts_each_track_where_the_ledger_had_it(demo_db: Path, tmp_path
     assert {r["snapshot_id"] for r in data["reports"]} == set(later)
 
 
+def test_columns_follow_publication_as_history_does(demo_db: Path, tmp_path: Path) -> None:
+    """Issue 13's time is the story's time: a story read last but published first (an old
+    feed's first poll) is the first column, dated by its publication, in the order and with
+    the outlet name `watcher history` gives; its change is drawn where it was published."""
+    store = Store.open(demo_db)
+    try:
+        [late] = store.query(
+            "select s.article_id, s.id from snapshots s where s.kind != 'edit' and s.id in "
+            "(select snapshot_id from terms where conflict = 'russia-ukraine') order by s.fetched_at desc, s.id desc "
+            "limit 1")
+        with store.transaction():
+            store.db.execute("update articles set published_at = '2001-02-03 04:05:06' where id = ?",
+                             [late["article_id"]])
+        history = store.term_history(conflict="russia-ukraine")
+    finally:
+        store.close()
+    config = str(write_config(tmp_path, demo_db))
+    result = report(["--config", config, "--conflict", "russia-ukraine", "--json"])
+    assert result.exit_code == 0, result.output
+    reports = json.loads(result.stdout)["reports"]
+    assert reports[0]["snapshot_id"] == late["id"] and reports[0]["reported_at"] == "2001-02-03 04:05:06"
+    assert [r["reported_at"] for r in reports] == sorted(r["reported_at"] for r in reports)
+    in_history = list(dict.fromkeys(h["snapshot_id"] for h in history))
+    assert [r["snapshot_id"] for r in reports if r["snapshot_id"] in in_history] == in_history
+    outlets = {h["snapshot_id"]: h["outlet"] for h in history}
+    assert all(r["feed"] == outlets[r["snapshot_id"]] for r in reports if r["snapshot_id"] in outlets)
+    out = tmp_path / "late.html"
+    assert report(["--config", config, "--conflict", "russia-ukraine", "-o", str(out)]).exit_code == 0
+    doc = lxml_html.fromstring(out.read_bytes())
+    assert doc.xpath("//table[@class='reports']//tr[1]/td[2]")[0].text_content() == "3 Feb 2001"
+    assert len(doc.xpath("//tr[@class='change-row']")) == len(_changes(demo_db))
+
+
 def test_terminal_escapes_in_stored_text_reach_no_terminal(demo_db: Path, tmp_path: Path) -> None:
     """Issue 14.8 for the report: text stored before feeds were cleaned (or by another tool)
     may hold ESC/CSI/OSC and C1 controls; `-o -` and `--json` print to a terminal, so the

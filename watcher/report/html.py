@@ -2,11 +2,11 @@
 images fetched, so it opens offline, on a phone, and prints.
 
 Per category, a swimlane per holder (the agreement's lane first) across the reports in
-the order they were read: a bar coloured by the term's stance as it stood, a dot per
-report, a lettered mark per change labelled with what changed. A mark's tooltip (SVG
-``<title>``) has before → after, the quote, the outlet and the link; clicking it jumps to
-its row in the table below. Everything that came from a feed is escaped, and only http(s)
-links are kept.
+the order they were published (as `watcher history` orders them): a bar coloured by the
+term's stance as it stood, a dot per report, a lettered mark per change labelled with what
+changed. A mark's tooltip (SVG ``<title>``) has before → after, the quote, the outlet and
+the link; clicking it jumps to its row in the table below. Everything that came from a
+feed is escaped, and only http(s) links are kept.
 """
 
 from __future__ import annotations
@@ -76,8 +76,11 @@ def _date(value: str | None, *, year: bool = False) -> str:
 
 
 def _when(report: Report) -> str:
-    """What a column is dated by: the story's publication, or when an edit was read."""
-    return report.read_at if report.edit or not report.published_at else report.published_at
+    """What a column is dated by, and ordered by: when it was reported (the story's
+    publication, or when an edit was read), as `watcher history` dates it."""
+    if report.reported_at:
+        return report.reported_at
+    return report.read_at if report.edit or not report.published_at else min(report.published_at, report.read_at)
 
 
 def _holder(track: Track) -> str:
@@ -106,7 +109,9 @@ def _segments(track: Track) -> list[tuple[int, State]]:
     steps: list[tuple[int, State]] = []
     if track.start is not None:
         steps.append((0, track.start))
-    for change in track.changes:
+    # columns follow publication and changes the ledger's order; they differ only for a story
+    # read after a later-published one (an old feed's first poll): drawn where it was published
+    for change in sorted(track.changes, key=lambda c: c.report):
         if change.after is not None:
             steps.append((change.report, change.after))
     if not steps and track.observations:
@@ -425,7 +430,7 @@ def render_html(timeline: Timeline) -> str:
 <style>{CSS}</style></head>
 <body><main>
 <header><h1>Negotiation timeline: {_e(timeline.conflict)}</h1>
-<p class="meta">{span}{since} · each column is one report, in the order the watcher read it · times UTC</p>
+<p class="meta">{span}{since} · each column is one report, in the order they were published · times UTC</p>
 <ul class="stats">{stats}</ul></header>
 <section class="overview-section"><h2>Where each term stands</h2>{_legend()}{_overview(timeline)}</section>
 {body}

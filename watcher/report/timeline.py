@@ -1,6 +1,7 @@
 """One conflict's negotiation timeline as plain data: the reports (article versions) in the
-order they were read, and per category a track per holder (the agreement first) with each
-report of the term, each change, and how many outlets reported it.
+order they were published (as ``watcher history`` orders them), and per category a track
+per holder (the agreement first) with each report of the term, each change, and how many
+outlets reported it.
 
 The same :class:`Timeline` renders to HTML (:mod:`watcher.report.html`) and to JSON for
 anyone who wants to plot it elsewhere.
@@ -30,11 +31,14 @@ class Report:
     read_at: str  # when the watcher read it (UTC)
     published_at: str | None
     outlet: str | None  # the host name, as stored with terms and changes
-    feed: str | None  # the name of the feed that carried it first, from config.toml
+    feed: str | None  # the feed that carried it first: its name in config.toml, else its title
     title: str | None
     url: str | None
     baseline: bool
     edit: bool  # a later version of an article (the page changed)
+    # when it was reported, as `watcher history` dates and orders reports: the published
+    # time (never after read_at), or read_at for an edit and an undated story
+    reported_at: str = ""
 
     @property
     def source(self) -> str:
@@ -185,8 +189,9 @@ def build_timeline(store: Any, conflict: str, *, since: str | None = None, now: 
         column[row["snapshot_id"]] = i
         timeline.reports.append(Report(
             index=i, snapshot_id=row["snapshot_id"], article_id=row["article_id"], version=row["version"],
-            read_at=row["fetched_at"], published_at=row["published_at"], outlet=row["outlet"], feed=row["feed"], title=row["title"],
-            url=row["url"], baseline=bool(row["baseline"]), edit=row["kind"] == "edit",
+            read_at=row["fetched_at"], published_at=row["published_at"], outlet=row["outlet"], feed=row["feed"],
+            title=row["title"], url=row["url"], baseline=bool(row["baseline"]), edit=row["kind"] == "edit",
+            reported_at=row["reported_at"],
         ))
     tracks: dict[tuple[str, str], Track] = {}
 

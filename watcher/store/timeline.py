@@ -1,6 +1,7 @@
-"""Read-side queries of the timeline report (``watcher report``): one conflict's reports,
-term observations, changes and ledger rows, oldest first, in the order the ledger folded
-them (so each change's ``before`` is the state the previous one left)."""
+"""Read-side queries of the timeline report (``watcher report``): one conflict's reports
+(oldest first by publication, as ``watcher history`` orders them), term observations,
+changes (in the order the ledger made them, so each change's ``before`` is the state the
+previous one left) and ledger rows."""
 
 from __future__ import annotations
 
@@ -19,15 +20,21 @@ class TimelineQueries:
 
     def timeline_reports(self, conflict: str, since: str | None = None) -> list[dict]:
         """The article versions that reported a term of, or changed, the conflict: the columns
-        of the timeline, in the order they were read."""
+        of the timeline, oldest first by when they were reported (``reported_at``, as
+        ``watcher history`` and the ``term_timeline`` view order them: the story's published
+        time, never later than when it was read; an edit's and an undated story's read time).
+        ``feed`` is the outlet as ``watcher history`` names it: the feed's name, else its title."""
         return self.query(
             "select s.id as snapshot_id, s.article_id, s.version, s.kind, s.fetched_at, s.baseline, "
-            "coalesce(s.title, a.title) as title, a.url, a.source as outlet, a.published_at, f.name as feed "
+            "coalesce(s.title, a.title) as title, a.url, a.source as outlet, a.published_at, "
+            "coalesce(f.name, f.title) as feed, "
+            "case when s.kind = 'edit' or a.published_at is null then s.fetched_at "
+            "else min(a.published_at, s.fetched_at) end as reported_at "
             "from snapshots s join articles a on a.id = s.article_id left join feeds f on f.id = a.first_feed_id "
             "where s.id in ("
             "  select snapshot_id from terms where conflict = :c and observed_at >= :since"
             "  union select snapshot_id from changes where conflict = :c and detected_at >= :since) "
-            "order by s.fetched_at, s.id",
+            "order by reported_at, s.id",
             {"c": conflict, "since": since or ""},
         )
 
