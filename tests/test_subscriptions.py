@@ -115,6 +115,18 @@ def test_bad_subscription_is_a_config_error(tmp_path: Path, demo_db: Path, sub: 
     assert message in result.stderr
 
 
+@pytest.mark.parametrize("address", ["a@news.example\r\nRCPT TO:<x@evil.example>", "Desk <a@news.example>",
+                                     "a b@news.example", "news.example"])
+def test_a_subscription_address_is_checked_like_email_to(tmp_path: Path, demo_db: Path, address: str) -> None:
+    """Issue 14.12 for subscriptions: CR/LF in an address left a digest pending forever (and
+    would sit in the lane key); like email.to, an address must be bare."""
+    config = _with_subs(write_config(tmp_path, demo_db, email=email_config(25)),
+                        [{"name": "desk", "email": [address]}])  # JSON's string escapes are TOML's
+    result = cli(["digest", "--dry-run", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "subscriptions[0].email" in result.stderr and "a bare email address" in result.stderr
+
+
 def test_duplicate_subscription_names(tmp_path: Path, demo_db: Path) -> None:
     config = _with_subs(write_config(tmp_path, demo_db), [{"name": "desk", "console": True}] * 2)
     result = cli(["digests", "--config", str(config)])

@@ -570,9 +570,10 @@ def _load_subscriptions(raw: Any, digest: DigestSettings, email: EmailSettings |
                               "apprise = [...] or console = true", path)
         if sub.email and email is None:
             raise ConfigError(f"{where}.email: sending email needs an [email] table (the server)", path)
-        for addr in sub.email:
-            if "@" not in addr:
-                c.fail(f"{where}.email", addr, "an email address")
+        for addr in sub.email:  # as email.to: a CR/LF would split the RCPT command or the lane key
+            if not _BARE_ADDRESS.fullmatch(addr):
+                c.fail(f"{where}.email", addr, "a bare email address like desk@example.org (no name, spaces or "
+                       "control characters)")
         for key in ("conflicts", "proposers", "categories", "kinds", "alert_kinds"):
             problem = check_values("kinds" if key == "alert_kinds" else key, getattr(sub, key), known)
             if problem:
