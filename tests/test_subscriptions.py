@@ -355,7 +355,8 @@ def _desk(tmp_path: Path, db: Path, port: int, emails: list[str]) -> Path:
     return config
 
 
-def test_a_lane_being_sent_is_not_sent_again_by_another_job(tmp_path: Path, demo_db: Path) -> None:
+def test_a_lane_being_sent_is_not_sent_again_by_another_job(tmp_path: Path, demo_db: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 14.5 on a subscription lane: a job that starts on the lane while another is
     sending its digest (a slow server) skips the claimed digest and makes no new one; the
     subscription's other lane is sent as usual."""
@@ -385,6 +386,13 @@ def test_a_lane_being_sent_is_not_sent_again_by_another_job(tmp_path: Path, demo
         ("email/desk/a@desk.example", "sent", 1, None), ("email/desk/b@desk.example", "sent", 1, None)]
     assert other["result"].busy == [rows[0]["id"]] and not other["result"].sent and not other["result"].created
     assert [m.rcpt_tos for m in messages] == [["a@desk.example"], ["b@desk.example"]]
+    from watcher.digest.commands import _report
+
+    capsys.readouterr()
+    assert _report("desk email → a@desk.example", other["result"], dry_run=False) is False
+    said = capsys.readouterr().err
+    assert f"digest #{rows[0]['id']} is being sent by another job or process" in said
+    assert "nothing new" not in said
 
 
 class _Refusing:

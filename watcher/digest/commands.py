@@ -68,10 +68,13 @@ def _report(label: str, result: DeliveryResult, dry_run: bool) -> bool:
     for digest_id, error in result.failed:
         what = f"digest #{digest_id} not sent" if digest_id else "not sent"
         click.echo(f"error: {label}: {what}: {printable(error)} (it will be retried)", err=True)  # a server's words
+    if result.busy:  # claimed by another job or process (issue 14's lease): it sends them
+        ids = ", ".join(f"#{i}" for i in result.busy)
+        click.echo(f"{label}: digest {ids} is being sent by another job or process; left to it", err=True)
     if result.sent:
         ids = ", ".join(f"#{i}" for i in result.sent)
         click.echo(f"{label}: sent digest {ids} ({result.change_count} changes)", err=True)
-    elif result.ok and not result.waiting:
+    elif result.ok and not result.waiting and not result.busy:
         click.echo(f"{label}: nothing new to deliver", err=True)
     return not result.ok
 
