@@ -151,8 +151,8 @@ def test_dev_set_floor():
     spec = importlib.util.spec_from_file_location("bench_extraction", ROOT / "bench" / "extraction.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    arts = mod.load(SHARED / "eval" / "dev")
-    figures, _ = mod.score(arts, mod.predict_library(arts))
+    arts = mod.load_folder(SHARED / "eval" / "dev")  # load() now takes set names
+    figures, _ = mod.score(arts, mod.Rules().predict(arts))
     assert figures["f1"] >= 0.85 and figures["strict_f1"] >= 0.70
     assert figures["proposer_accuracy"] >= 0.80 and figures["place_f1"] >= 0.80
 

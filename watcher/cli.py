@@ -138,12 +138,16 @@ def feeds_reset(config: Config, feed: str) -> None:
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Keep the demo database here instead of a temporary file.")
 @click.option("--no-digest", is_flag=True, help="Do not print the digest at the end.")
-def demo(db_path: Path | None, no_digest: bool) -> None:
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the timeline report here [default: beside --db, else ./watcher-demo-report.html].")
+def demo(db_path: Path | None, no_digest: bool, report_path: Path | None) -> None:
     """Run the whole pipeline on the built-in seeds over loopback; needs no network."""
     from watcher.demo import run_demo
 
     setup_logging("WARNING")
-    run_demo(db_path, show_digest=not no_digest)
+    if report_path is None:
+        report_path = (db_path.parent if db_path else Path.cwd()) / "watcher-demo-report.html"
+    run_demo(db_path, show_digest=not no_digest, report_path=report_path)
 
 
 @cli.command()
@@ -192,8 +196,9 @@ def _register_commands() -> None:
     from watcher.digest.commands import COMMANDS as digest_commands
     from watcher.history_cmd import COMMANDS as history_commands
     from watcher.history_cmd import FEEDS_SUBCOMMANDS
+    from watcher.report_cmd import COMMANDS as report_commands
 
-    for command in [*digest_commands, *history_commands]:
+    for command in [*digest_commands, *history_commands, *report_commands]:
         cli.add_command(command)
     for command in FEEDS_SUBCOMMANDS:
         feeds.add_command(command)

@@ -141,6 +141,24 @@ class AppriseSettings:
 
 
 @dataclass
+class SubscriptionSettings:
+    """One ``[[subscriptions]]`` entry: who gets which changes, on which schedule."""
+
+    name: str
+    email: list[str] = field(default_factory=list)  # recipients; the server is [email]'s
+    apprise: list[str] = field(default_factory=list)  # Apprise URLs, each its own recipient
+    console: bool = False
+    conflicts: list[str] = field(default_factory=list)  # empty: any
+    proposers: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)  # "new", "status:accepted", ...
+    min_outlets: int = 1
+    schedule: str = "0 7 * * *"  # digest.schedule unless set
+    timezone: str = "UTC"  # digest.timezone unless set
+    alert_kinds: list[str] = field(default_factory=list)  # digest.alert_kinds unless set
+
+
+@dataclass
 class Config:
     path: Path | None
     watcher: WatcherSettings
@@ -150,6 +168,7 @@ class Config:
     email: EmailSettings | None = None
     apprise: AppriseSettings | None = None
     extension: dict[str, Any] = field(default_factory=dict)  # [gazetteer] and [triggers]
+    subscriptions: list[SubscriptionSettings] = field(default_factory=list)  # [[subscriptions]]
 
     def topics_for(self, feed: FeedConfig) -> list[Topic]:
         if feed.topics is None:
@@ -296,7 +315,8 @@ def _no_controls(value: str, key: str, path: Path | None) -> None:
 
 # --- sections ----------------------------------------------------------------------------
 
-_TOP_LEVEL = ["watcher", "topics", "feeds", "digest", "email", "apprise", "gazetteer", "triggers"]
+_TOP_LEVEL = ["watcher", "topics", "feeds", "digest", "email", "apprise", "gazetteer", "triggers",
+              "subscriptions"]
 
 
 def _load_watcher(raw: Any, base: Path, path: Path | None) -> WatcherSettings:
@@ -508,6 +528,67 @@ def _load_apprise(raw: Any, path: Path | None) -> AppriseSettings | None:
     return settings
 
 
+_SUBSCRIPTION_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _load_subscriptions(raw: Any, digest: DigestSettings, email: EmailSettings | None,
+                        extension: dict[str, Any], path: Path | None) -> list[SubscriptionSettings]:
+    """``[[subscriptions]]``: filters checked against the gazetteer's ids (did-you-mean)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ConfigError(f"subscriptions = {_show(raw)}: expected [[subscriptions]] entries", path)
+    from watcher.digest.filters import check_values, known_ids
+
+    known = known_ids(extension)
+    subs: list[SubscriptionSettings] = []
+    for i, table in enumerate(raw):
+        where = f"subscriptions[{i}]"
+        c = _Checker(table, where, path)
+        name = c.get("name", "str", required=True)
+        sub = SubscriptionSettings(
+            name=name,
+            email=c.get("email", "strlist", []),
+            apprise=c.get("apprise", "strlist", []),
+            console=c.get("console", "bool", False),
+            conflicts=c.get("conflicts", "strlist", []),
+            proposers=c.get("proposers", "strlist", []),
+            categories=c.get("categories", "strlist", []),
+            kinds=c.get("kinds", "strlist", []),
+            min_outlets=c.get("min_outlets", "posint", 1),
+            schedule=c.get("schedule", "str", digest.schedule),
+            timezone=c.get("timezone", "str", digest.timezone),
+            alert_kinds=c.get("alert_kinds", "strlist", list(digest.alert_kinds)),
+        )
+        c.done()
+        if not _SUBSCRIPTION_NAME.fullmatch(name):
+            c.fail(f"{where}.name", name, "lowercase words joined by hyphens, like 'sudan-desk'")
+        if any(s.name == name for s in subs):
+            c.fail(f"{where}.name", name, "a name no other subscription has")
+        if not (sub.email or sub.apprise or sub.console):
+            raise ConfigError(f"{where} ({name}) has no recipients: expected email = [...], "
+                              "apprise = [...] or console = true", path)
+        if sub.email and email is None:
+            raise ConfigError(f"{where}.email: sending email needs an [email] table (the server)", path)
+        for addr in sub.email:  # as email.to: a CR/LF would split the RCPT command or the lane key
+            if not _BARE_ADDRESS.fullmatch(addr):
+                c.fail(f"{where}.email", addr, "a bare email address like desk@example.org (no name, spaces or "
+                       "control characters)")
+        for key in ("conflicts", "proposers", "categories", "kinds", "alert_kinds"):
+            problem = check_values("kinds" if key == "alert_kinds" else key, getattr(sub, key), known)
+            if problem:
+                raise ConfigError(f"{where}.{key}: {problem}", path)
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(sub.timezone)
+        except Exception:
+            c.fail(f"{where}.timezone", sub.timezone, "an IANA time zone such as 'Europe/London'")
+        _check_cron(sub.schedule, f"{where}.schedule", sub.timezone, path)
+        subs.append(sub)
+    return subs
+
+
 def _load_extension(gazetteer: Any, triggers: Any, path: Path | None) -> dict[str, Any]:
     """User additions to the term gazetteer and trigger phrases, checked for shape only."""
     ext: dict[str, Any] = {}
@@ -568,7 +649,8 @@ def parse_config(data: dict[str, Any], *, base: Path, path: Path | None = None) 
     if "apprise" in digest.channels and apprise is None:
         raise ConfigError("digest.channels includes 'apprise' but there is no [apprise] table", path)
     extension = _load_extension(data.get("gazetteer"), data.get("triggers"), path)
-    return Config(path, watcher, topics, feeds, digest, email, apprise, extension)
+    subscriptions = _load_subscriptions(data.get("subscriptions"), digest, email, extension, path)
+    return Config(path, watcher, topics, feeds, digest, email, apprise, extension, subscriptions)
 
 
 def default_config_path() -> Path:

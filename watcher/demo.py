@@ -192,8 +192,10 @@ def _second_host() -> LoopbackServer:
         return LoopbackServer().start()
 
 
-def run_demo(db_path: Path | None = None, *, show_digest: bool = True) -> Path:
-    """Run the demo and print what it stored; returns the database path (kept when given)."""
+def run_demo(db_path: Path | None = None, *, show_digest: bool = True, report_path: Path | None = None) -> Path:
+    """Run the demo and print what it stored; returns the database path (kept when given).
+
+    With ``report_path``, ends by writing the timeline report of the run there."""
     from watcher.render import console
     from watcher.store import Store
 
@@ -215,6 +217,8 @@ def run_demo(db_path: Path | None = None, *, show_digest: bool = True) -> Path:
     show_store(store)
     if show_digest:
         show_demo_digest(config, store)
+    if report_path is not None:
+        write_demo_report(store, report_path)
     store.close()
     if tmp is not None:
         tmp.cleanup()
@@ -240,6 +244,17 @@ def show_store(store: Store) -> None:
     changes = store.query("select * from changes order by id")
     console.print()
     print_changes(changes, f"{len(changes)} term changes")
+
+
+def write_demo_report(store: Store, path: Path) -> Path:
+    """The timeline report of the demo's conflict, and where it is."""
+    from watcher.render import console
+    from watcher.report import write_report
+
+    written = write_report(store, "russia-ukraine", path)
+    console.print(f"\n[bold]Timeline report:[/] {written.resolve()} "
+                  "(open it in a browser; `watcher report --conflict russia-ukraine` makes it from any database)")
+    return written
 
 
 def show_demo_digest(config: Config, store: Store) -> None:

@@ -31,3 +31,14 @@ def printable(text: str) -> str:
 
 def printable_or_none(text: str | None) -> str | None:
     return None if text is None else printable(text)
+
+
+# JSON escapes C0 controls (ESC is written \u001b) but not C1 ones (U+009B is CSI to many
+# terminals): written as \u escapes, the strings a JSON reader gets are the same.
+_C1_ESCAPES = {code: f"\\u{code:04x}" for code in range(0x80, 0xA0)}
+
+
+def json_printable(text: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``) safe to print: its C1 control
+    characters as ``\\u`` escapes (they occur only inside strings, where that is valid)."""
+    return text.translate(_C1_ESCAPES)

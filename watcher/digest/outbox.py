@@ -94,6 +94,8 @@ class Selection:
     baseline_summary: bool = True
     max_changes: int = 500
     include_feeds: bool = True
+    match: Callable[[dict], bool] | None = None  # a subscription's filters (watcher.digest.filters)
+    where: dict[str, list[str]] | None = None  # the same, as column values the query can use
 
 
 Sender = Callable[[dict], None]  # sends one outbox row; raises DeliveryError
@@ -101,9 +103,12 @@ Sender = Callable[[dict], None]  # sends one outbox row; raises DeliveryError
 
 def collect(store: Store, channel: str, sel: Selection, created_at: str) -> Digest:
     """Read what a new digest would carry (call inside a transaction to claim it)."""
-    rows = store.changes_since(sel.since) if sel.since else store.undelivered_changes(channel)
+    rows = (store.changes_since(sel.since, where=sel.where) if sel.since
+            else store.undelivered_changes(channel, where=sel.where))
     if sel.alert_kinds is not None:
         rows = [r for r in rows if matches_alert(r, sel.alert_kinds)]
+    if sel.match is not None:
+        rows = [r for r in rows if sel.match(r)]
     listed = 0
     chosen = []
     for row in rows:  # a summarised baseline costs one line, not max_changes

@@ -95,19 +95,23 @@ def deliver(
     retry_all: bool = True,
     alert_kinds: list[str] | None = None,
     build_new: bool = True,
+    match: Callable[[dict], bool] | None = None,
+    where: dict[str, list[str]] | None = None,
 ) -> DeliveryResult:
     """Retry the channel's unsent digests, then send one of what it has not had yet.
 
     ``since`` ('YYYY-MM-DD HH:MM:SS' UTC) re-reports every change from then on, delivered
     or not. ``dry_run`` prints what would be sent (to ``console``) and writes nothing.
-    ``alert_kinds`` narrows the new digest to matching changes (the daemon's alerts).
+    ``alert_kinds`` narrows the new digest to matching changes (the daemon's alerts);
+    ``match`` to the changes a filter takes (`watcher digest --dry-run --conflict ...`), with
+    ``where`` its column values for the query.
     """
     now = now or utcnow()
     kind = "alert" if alert_kinds is not None else "lookback" if since else "digest"
     sel = Selection(
         kind=kind, since=since, alert_kinds=alert_kinds,
         baseline_summary=config.digest.baseline_summary, max_changes=config.digest.max_changes,
-        include_feeds=alert_kinds is None,
+        include_feeds=alert_kinds is None, match=match, where=where,
     )
     if dry_run:
         return _preview(config, store, channel, sel, fmt, console or _console(), now)
@@ -181,7 +185,8 @@ def _job(config: Config, store: Store, channel: str, **kwargs: Any) -> Callable[
 
 def scheduled_jobs(config: Config, store: Store) -> list[tuple[str, CronTrigger, Callable[[], Awaitable[Any]]]]:
     """For the daemon: per channel a digest on its cron (``digest.schedules.<channel>`` or
-    ``digest.schedule``, in ``digest.timezone``), a retry sweep, and immediate alerts."""
+    ``digest.schedule``, in ``digest.timezone``), a retry sweep, and immediate alerts; then
+    the same per subscription lane (:func:`watcher.digest.subscriptions.subscription_jobs`)."""
     tz = config.digest.timezone
     jobs = []
     for channel in config.digest.channels:
@@ -193,4 +198,6 @@ def scheduled_jobs(config: Config, store: Store) -> list[tuple[str, CronTrigger,
         if config.digest.alert_kinds:
             jobs.append((f"digest-alert-{channel}", CronTrigger.from_crontab(ALERT_CRON, timezone=tz),
                          _job(config, store, channel, alert_kinds=list(config.digest.alert_kinds))))
-    return jobs
+    from watcher.digest.subscriptions import subscription_jobs
+
+    return jobs + subscription_jobs(config, store)

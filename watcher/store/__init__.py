@@ -2,7 +2,7 @@
 
 ``core`` holds opening, migrations, feeds, polls, articles, snapshots, terms, ledger and
 changes; ``digests`` the digest outbox; ``history`` the read-side queries of the history
-commands. :class:`Store` combines them.
+commands; ``timeline`` those of the timeline report. :class:`Store` combines them.
 """
 
 from watcher.store.core import (
@@ -24,9 +24,10 @@ from watcher.store.core import (
 )
 from watcher.store.digests import DigestQueries
 from watcher.store.history import HistoryQueries
+from watcher.store.timeline import TimelineQueries
 
 
-class Store(DigestQueries, HistoryQueries, CoreStore):
+class Store(DigestQueries, HistoryQueries, TimelineQueries, CoreStore):
     """Every query the program runs, on one connection."""
 
 

@@ -25,6 +25,22 @@ left join ledger l on l.conflict = c.conflict and l.proposer = c.proposer and l.
 """
 
 
+_FILTER_COLUMNS = ("conflict", "proposer", "category", "kind")
+
+
+def _where_in(where: dict[str, list[str]] | None) -> tuple[str, list[str]]:
+    """``and c.conflict in (?, ?) ...`` for each column given; an empty list matches nothing."""
+    sql, params = "", []
+    for column, values in (where or {}).items():
+        if column not in _FILTER_COLUMNS:
+            raise ValueError(f"cannot filter changes on {column!r}")
+        if not values:
+            return " and 0", []
+        sql += f" and c.{column} in ({', '.join('?' * len(values))})"
+        params += list(values)
+    return sql, params
+
+
 class DigestQueries:
     """Mixed into :class:`watcher.store.Store`; uses its ``db``, ``query`` and ``transaction``."""
 
@@ -34,20 +50,26 @@ class DigestQueries:
 
     # -- collecting ---------------------------------------------------------------------
 
-    def undelivered_changes(self, channel: str, *, limit: int | None = None) -> list[dict]:
-        """Changes no digest of this channel holds yet, oldest first."""
+    def undelivered_changes(self, channel: str, *, limit: int | None = None,
+                            where: dict[str, list[str]] | None = None) -> list[dict]:
+        """Changes no digest of this channel holds yet, oldest first. ``where`` keeps only
+        changes whose columns (conflict, proposer, category, kind) hold one of the values:
+        a subscription's lane never claims the rest, so they must not be read every run."""
+        sql, params = _where_in(where)
         return self.query(
             _CHANGE_SELECT
             + "where not exists (select 1 from digest_changes d where d.channel = ? and d.change_key = c.key) "
-            "order by c.detected_at, c.id limit ?",
-            [channel, limit if limit is not None else -1],
+            f"{sql} order by c.detected_at, c.id limit ?",
+            [channel, *params, limit if limit is not None else -1],
         )
 
-    def changes_since(self, since: str, *, limit: int | None = None) -> list[dict]:
+    def changes_since(self, since: str, *, limit: int | None = None,
+                      where: dict[str, list[str]] | None = None) -> list[dict]:
         """Every change detected at or after ``since``, delivered or not (a look back)."""
+        sql, params = _where_in(where)
         return self.query(
-            _CHANGE_SELECT + "where c.detected_at >= ? order by c.detected_at, c.id limit ?",
-            [since, limit if limit is not None else -1],
+            _CHANGE_SELECT + f"where c.detected_at >= ? {sql} order by c.detected_at, c.id limit ?",
+            [since, *params, limit if limit is not None else -1],
         )
 
     def failing_feeds_unreported(self, channel: str, min_errors: int) -> list[dict]:
@@ -172,10 +194,18 @@ class DigestQueries:
         rows = self.query("select * from digests where id = ?", [digest_id])
         return rows[0] if rows else None
 
-    def list_digests(self, *, channel: str | None = None, limit: int = 50) -> list[dict]:
-        """Newest first, without the bodies."""
-        where = "where channel = ?" if channel else ""
-        params: list[Any] = [channel] if channel else []
+    def list_digests(self, *, channel: str | None = None, limit: int = 50,
+                     subscription: str | None = None) -> list[dict]:
+        """Newest first, without the bodies. ``channel`` also matches subscription lanes on
+        that channel (``email/<name>/<address>``); ``subscription`` only that one's lanes."""
+        clauses, params = [], []
+        if channel:
+            clauses.append("(channel = ? or channel like ?)")
+            params += [channel, channel + "/%"]
+        if subscription:
+            clauses.append("(channel like ? or channel like ?)")
+            params += [f"%/{subscription}", f"%/{subscription}/%"]
+        where = "where " + " and ".join(clauses) if clauses else ""
         return self.query(
             "select id, channel, kind, message_id, created_at, status, attempts, last_attempt_at, "
             f"next_attempt_at, sent_at, error, subject, change_count, feed_count from digests {where} "

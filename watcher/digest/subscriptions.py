@@ -1,0 +1,274 @@
+"""Subscriptions: ``[[subscriptions]]`` route the changes their filters match to their own
+recipients, on their own schedule, through the same outbox as ``[digest]``.
+
+Each (subscription, channel, recipient) is one *lane* of the outbox: the lane's key is what
+``digests.channel`` and ``digest_changes.channel`` hold, so ``UNIQUE(channel, change_key)``
+makes delivery exactly-once per subscription and recipient without a new table, and a
+recipient that fails (refused, unreachable) is retried alone while the others' lanes go on.
+Each lane's digests go through :mod:`watcher.digest.outbox` like any channel's: a digest is
+claimed (``claimed_by``/``claimed_until``) before it is sent, so the lane's digest, alert and
+retry jobs and a `watcher digest` beside the daemon never send it twice at once, and
+``delivered_to`` records a recipient the server accepted. Lane keys:
+
+- ``email/<subscription>/<address>``
+- ``apprise/<subscription>/<scheme>#<hash>`` (the URL holds secrets: only its hash is stored)
+- ``console/<subscription>``
+
+The plain ``console``/``email``/``apprise`` lanes of ``[digest]`` are unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
+
+from watcher.config import AppriseSettings, Config, SubscriptionSettings
+from watcher.digest import apprise as apprise_channel
+from watcher.digest import email as email_channel
+from watcher.digest import outbox
+from watcher.digest.collect import Digest
+from watcher.digest.email import DeliveryError
+from watcher.digest.filters import ChangeFilter
+from watcher.digest.outbox import DeliveryResult, Selection
+from watcher.digest.render import print_console, render, render_markdown, subject
+from watcher.digest.service import ALERT_CRON, RETRY_CRON
+from watcher.store import DatabaseReplaced, Store, ts, utcnow
+
+log = logging.getLogger("watcher")
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One recipient of one subscription on one channel."""
+
+    subscription: str
+    channel: str  # console | email | apprise
+    recipient: str | None = None  # the address, or the Apprise URL (never stored)
+
+    @property
+    def label(self) -> str | None:
+        """The recipient as stored and shown: an address, or an Apprise URL's scheme and hash."""
+        if self.recipient is None:
+            return None
+        if self.channel == "apprise":
+            scheme = self.recipient.partition("://")[0] or "apprise"
+            return f"{scheme}#{hashlib.sha256(self.recipient.encode()).hexdigest()[:10]}"
+        return self.recipient
+
+    @property
+    def key(self) -> str:
+        return "/".join(p for p in (self.channel, self.subscription, self.label) if p)
+
+
+def parse_lane(key: str) -> tuple[str, str | None, str | None]:
+    """``digests.channel`` → (channel, subscription, recipient label); plain channels have
+    neither subscription nor recipient."""
+    channel, _, rest = key.partition("/")
+    if not rest:
+        return channel, None, None
+    name, _, recipient = rest.partition("/")
+    return channel, name, recipient or None
+
+
+def lanes(sub: SubscriptionSettings, channels: list[str] | None = None) -> list[Lane]:
+    """The subscription's recipients, optionally only on ``channels``."""
+    out = [Lane(sub.name, "email", a) for a in sub.email]
+    out += [Lane(sub.name, "apprise", u) for u in sub.apprise]
+    if sub.console:
+        out.append(Lane(sub.name, "console"))
+    return [lane for lane in out if channels is None or lane.channel in channels]
+
+
+def change_filter(sub: SubscriptionSettings) -> ChangeFilter:
+    return ChangeFilter(conflicts=list(sub.conflicts), proposers=list(sub.proposers),
+                        categories=list(sub.categories), kinds=list(sub.kinds), min_outlets=sub.min_outlets)
+
+
+def find(config: Config, name: str) -> SubscriptionSettings | None:
+    return next((s for s in config.subscriptions if s.name == name), None)
+
+
+def _subject_prefix(config: Config, sub: SubscriptionSettings) -> str:
+    prefix = config.email.subject_prefix if config.email else "ceasefire watcher"
+    return f"{prefix} [{sub.name}]"
+
+
+def _print(digest: Digest, fmt: str, console: Any, subj: str | None) -> None:
+    if fmt == "text":
+        print_console(digest, console)
+    else:
+        console.print(render(digest, fmt, subj), markup=False, highlight=False, soft_wrap=True, end="")
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
+
+
+def lane_sender(config: Config, lane: Lane, *, fmt: str = "text", console: Any = None) -> Callable[[dict], None]:
+    """Sends one outbox row to the lane's one recipient; raises DeliveryError."""
+    if lane.channel == "console":
+        def send_console(row: dict) -> None:
+            _print(Digest.from_json(row["payload"]), fmt, console or _console(), row["subject"])
+        return send_console
+    if lane.channel == "email":
+        if config.email is None:
+            raise DeliveryError("subscription email needs an [email] table (the server)")
+        settings = dataclasses.replace(config.email, to=[lane.recipient or ""])
+
+        def send_email(row: dict) -> None:
+            # as on the [digest] email channel: a recipient the server already accepted
+            # (``delivered_to``) is not sent it again; a lane has one, so it is all or none
+            delivered = json.loads(row.get("delivered_to") or "[]")
+            email_channel.send(settings, email_channel.build_message(settings, row), delivered)
+        return send_email
+    if lane.channel == "apprise":
+        target = AppriseSettings(urls=[lane.recipient or ""])
+
+        def send_apprise(row: dict) -> None:
+            apprise_channel.send(target, row["subject"], render_markdown(Digest.from_json(row["payload"])))
+        return send_apprise
+    raise DeliveryError(f"unknown channel {lane.channel!r}")
+
+
+def deliver_lane(
+    config: Config,
+    store: Store,
+    sub: SubscriptionSettings,
+    lane: Lane,
+    *,
+    dry_run: bool = False,
+    since: str | None = None,
+    fmt: str = "text",
+    console: Any = None,
+    now: datetime | None = None,
+    retry_all: bool = True,
+    alert_kinds: list[str] | None = None,
+    build_new: bool = True,
+    narrow: ChangeFilter | None = None,
+) -> DeliveryResult:
+    """Retry the lane's unsent digests, then send one of the matching changes it has not had.
+
+    Like :func:`watcher.digest.service.deliver`, but the changes are those the
+    subscription's filters match (``narrow`` narrows a dry run further), and no feed
+    notices: feed health belongs to the ``[digest]`` channels.
+    """
+    now = now or utcnow()
+    filt = change_filter(sub)
+    sel = Selection(
+        kind="alert" if alert_kinds is not None else "lookback" if since else "digest",
+        since=since, alert_kinds=alert_kinds, baseline_summary=config.digest.baseline_summary,
+        max_changes=config.digest.max_changes, include_feeds=False,
+        match=filt.narrowed(narrow) if narrow is not None else filt.matches, where=filt.where(narrow),
+    )
+    prefix = _subject_prefix(config, sub)
+    if dry_run:
+        return _preview(store, lane, sel, fmt, console or _console(), now, prefix)
+    send = lane_sender(config, lane, fmt=fmt, console=console)
+    settings = config.email if lane.channel == "email" else None
+    return outbox.run(
+        store, lane.key, send, sel if build_new else None, now=now, retry_all=retry_all,
+        retry_max=config.digest.retry_max, message_id=lambda: email_channel.new_message_id(settings),
+        subject_prefix=prefix,
+    )
+
+
+def _preview(store: Store, lane: Lane, sel: Selection, fmt: str, console: Any, now: datetime,
+             prefix: str) -> DeliveryResult:
+    result = DeliveryResult(lane.key, dry_run=True)
+    for row in store.unsent_digests(lane.key):
+        _print(Digest.from_json(row["payload"]), fmt, console, row["subject"])
+        result.waiting.append(row["id"])
+        result.change_count += row["change_count"]
+    digest = outbox.collect(store, lane.key, sel, ts(now))
+    if not digest.empty or not result.waiting:
+        _print(digest, fmt, console, subject(digest, prefix))
+    result.change_count += len(digest.change_keys)
+    return result
+
+
+def deliver_subscription(config: Config, store: Store, sub: SubscriptionSettings, *,
+                         channels: list[str] | None = None, **kwargs: Any) -> list[tuple[Lane, DeliveryResult]]:
+    """Every lane of the subscription (or those on ``channels``), one after the other.
+
+    A failing lane does not stop the others: each recipient has its own outbox lane.
+    """
+    out = []
+    for lane in lanes(sub, channels):
+        try:
+            out.append((lane, deliver_lane(config, store, sub, lane, **kwargs)))
+        except DeliveryError as err:
+            result = DeliveryResult(lane.key)
+            result.failed.append((0, str(err)))
+            out.append((lane, result))
+    return out
+
+
+# --- the daemon --------------------------------------------------------------------------
+
+
+def _run_in_thread(config: Config, path: Path, identity: tuple[int, int] | None, name: str, lane: Lane,
+                   **kwargs: Any) -> DeliveryResult | None:
+    """A job on its own connection (SMTP may block; the loop's connection stays with the loop).
+    The file must still be the daemon's (``identity``), as for the ``[digest]`` jobs: a
+    deleted database stops the daemon instead of being created again, empty."""
+    sub = find(config, name)
+    if sub is None:
+        return None
+    store = Store.open(path, identity=identity)
+    try:
+        result = deliver_lane(config, store, sub, lane, retry_all=False, **kwargs)
+    except DeliveryError as err:
+        log.error("subscription %s on %s: %s", name, lane.key, err)
+        return None
+    except DatabaseReplaced:
+        raise  # the daemon stops
+    except Exception:
+        log.exception("subscription %s on %s failed", name, lane.key)
+        return None
+    finally:
+        store.close()
+    if result.given_up:
+        log.error("%s: digests %s were given up after %d attempts; run `watcher digest --subscription %s` "
+                  "to retry them", lane.key, ", ".join(f"#{i}" for i in result.given_up),
+                  config.digest.retry_max, name)
+    return result
+
+
+def _job(config: Config, store: Store, name: str, lane: Lane, **kwargs: Any) -> Callable[[], Awaitable[Any]]:
+    path, identity = Path(store.path), store.identity
+
+    async def job() -> DeliveryResult | None:
+        return await asyncio.to_thread(_run_in_thread, config, path, identity, name, lane, **kwargs)
+
+    return job
+
+
+def subscription_jobs(config: Config, store: Store) -> list[tuple[str, CronTrigger, Callable[[], Awaitable[Any]]]]:
+    """Per lane: a digest on the subscription's cron, a retry sweep (email, apprise), and
+    immediate alerts of its ``alert_kinds`` (still within its filters). None without
+    ``[[subscriptions]]``."""
+    jobs = []
+    for sub in config.subscriptions:
+        tz = sub.timezone
+        for lane in lanes(sub):
+            jobs.append((f"subscription-{lane.key}", CronTrigger.from_crontab(sub.schedule, timezone=tz),
+                         _job(config, store, sub.name, lane)))
+            if lane.channel != "console":
+                jobs.append((f"subscription-retry-{lane.key}", CronTrigger.from_crontab(RETRY_CRON, timezone=tz),
+                             _job(config, store, sub.name, lane, build_new=False)))
+            if sub.alert_kinds:
+                jobs.append((f"subscription-alert-{lane.key}", CronTrigger.from_crontab(ALERT_CRON, timezone=tz),
+                             _job(config, store, sub.name, lane, alert_kinds=list(sub.alert_kinds))))
+    return jobs
