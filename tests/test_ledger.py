@@ -343,6 +343,20 @@ def test_stance_flip_flop_is_one_correction() -> None:
     assert back.summary == "agreement: ceasefire violated → in_effect; correction: violated was reported by b only"
 
 
+def test_a_first_response_answered_otherwise_next_is_no_correction() -> None:
+    """The latest change added a responder (nothing to restore it to); the next report from
+    another outlet gives that responder another stance: an ordinary status change. (It
+    raised KeyError when the corpus's labelled chains were folded through the ledger.)"""
+    key = ("russia-ukraine", "agreement", "ceasefire")
+    ledger: dict = {}
+    apply(ledger, term("accepted", category=key[2], proposer=key[1]), obs("a"))
+    apply(ledger, term("accepted", category=key[2], proposer=key[1],
+                       responses=[{"actor": "m23", "stance": "rejected"}]), obs("b"))
+    (nxt,) = apply(ledger, term("accepted", category=key[2], proposer=key[1],
+                                responses=[{"actor": "m23", "stance": "accepted"}]), obs("c")).changes
+    assert nxt.kind == "status" and "correction" not in nxt.summary
+
+
 def test_what_is_not_a_flip_flop() -> None:
     key = ("russia-ukraine", "agreement", "hostage_release")
 

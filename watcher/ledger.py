@@ -461,7 +461,8 @@ def _flip_flop(row: dict, new_row: dict, obs: Observation) -> str | None:
     if len(moved) != 1:
         return None
     now = _row_state(new_row)
-    if _moved(_row_state(row), now) != moved or _points(now)[moved[0]] != _points(last["before"])[moved[0]]:
+    # a point the latest change added (a first response) has nothing to be restored to
+    if _moved(_row_state(row), now) != moved or _points(now).get(moved[0]) != _points(last["before"]).get(moved[0]):
         return None
     return f"{CORRECTION}{_point_text(last['after'], moved[0])} was reported by {last['source']} only"
 
