@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from test_digest_support import (  # noqa: F401
     HOSTILE_TITLE,
+    RefusingSmtp,
     add_hostile_change,
     cli,
     demo_db,
@@ -277,33 +278,12 @@ def test_a_digest_being_sent_is_not_sent_again_by_another_job(demo_db: Path, tmp
     assert (row["status"], row["attempts"], row["claimed_by"]) == ("sent", 1, None)
 
 
-class _Refusing:
-    """aiosmtpd handler: refuses the listed recipients at RCPT, accepts the rest."""
-
-    def __init__(self, refuse: set[str]) -> None:
-        self.refuse = refuse
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        from email import message_from_bytes, policy
-
-        msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
-        self.messages.append((list(envelope.rcpt_tos), msg["Message-ID"]))
-        return "250 OK"
-
-
 def test_a_refused_recipient_does_not_make_the_others_receive_it_again(demo_db: Path, tmp_path: Path) -> None:
     """Issue 14.6: the server accepted the digest for desk@ and refused editor@; the retry
     goes to editor@ only, and desk@ receives it once."""
     from aiosmtpd.controller import Controller
 
-    handler = _Refusing({"editor@news.example"})
+    handler = RefusingSmtp({"editor@news.example"})
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()

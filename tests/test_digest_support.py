@@ -195,3 +195,24 @@ def test_support_demo_db_has_changes(demo_db: Path) -> None:
     store.close()
     assert {"new", "changed", "status", "revised"} <= kinds
     assert baseline >= 1
+
+
+class RefusingSmtp:
+    """aiosmtpd handler: refuses the listed recipients at RCPT, accepts the rest."""
+
+    def __init__(self, refuse: set[str]) -> None:
+        self.refuse = refuse
+        self.messages: list[tuple[list[str], str]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        from email import message_from_bytes, policy
+
+        msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), msg["Message-ID"]))
+        return "250 OK"

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 from test_digest_support import (  # noqa: F401
+    RefusingSmtp,
     add_hostile_change,
     cli,
     demo_db,
@@ -395,34 +396,13 @@ def test_a_lane_being_sent_is_not_sent_again_by_another_job(tmp_path: Path, demo
     assert "nothing new" not in said
 
 
-class _Refusing:
-    """aiosmtpd handler: refuses the listed recipients at RCPT, accepts the rest."""
-
-    def __init__(self, refuse: set[str]) -> None:
-        self.refuse = refuse
-        self.messages: list[tuple[list[str], str]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        from email import message_from_bytes, policy
-
-        msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
-        self.messages.append((list(envelope.rcpt_tos), msg["Message-ID"]))
-        return "250 OK"
-
-
 def test_a_refused_recipient_is_retried_alone_on_its_lane(tmp_path: Path, demo_db: Path) -> None:
     """Issue 14.6 on subscriptions: each recipient is its own lane, so a refused one fails only
     its lane (nothing recorded as delivered to it), the others are sent and marked sent, and
     the retry goes to the refused one alone, with the same Message-ID."""
     from aiosmtpd.controller import Controller
 
-    handler = _Refusing({"b@desk.example"})
+    handler = RefusingSmtp({"b@desk.example"})
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()

@@ -34,14 +34,15 @@ ALERT_CRON = "* * * * *"  # immediate alerts: checked every minute
 RETRY_CRON = "*/5 * * * *"  # failed digests: retried when their backoff is over
 
 
-def _print(digest: Digest, fmt: str, console: Any, subject: str | None = None) -> None:
+def print_digest(digest: Digest, fmt: str, console: Any, subject: str | None = None) -> None:
+    """A digest on a console: rich text, or the markdown/plain rendering as it is."""
     if fmt == "text":
         print_console(digest, console)
     else:
         console.print(render(digest, fmt, subject), markup=False, highlight=False, soft_wrap=True, end="")
 
 
-def _console() -> Any:
+def default_console() -> Any:
     from rich.console import Console
 
     return Console(soft_wrap=True)
@@ -51,7 +52,7 @@ def sender(config: Config, channel: str, *, fmt: str = "text", console: Any = No
     """The function that hands one outbox row to the channel; raises DeliveryError."""
     if channel == "console":
         def send_console(row: dict) -> None:
-            _print(Digest.from_json(row["payload"]), fmt, console or _console(), row["subject"])
+            print_digest(Digest.from_json(row["payload"]), fmt, console or default_console(), row["subject"])
         return send_console
     if channel == "email":
         settings = config.email
@@ -114,7 +115,7 @@ def deliver(
         include_feeds=alert_kinds is None, match=match, where=where,
     )
     if dry_run:
-        return _preview(config, store, channel, sel, fmt, console or _console(), now)
+        return _preview(config, store, channel, sel, fmt, console or default_console(), now)
     send = sender(config, channel, fmt=fmt, console=console)
     if not build_new:
         sel = None
@@ -131,12 +132,12 @@ def _preview(config: Config, store: Store, channel: str, sel: Selection, fmt: st
 
     result = DeliveryResult(channel, dry_run=True)
     for row in store.unsent_digests(channel):
-        _print(Digest.from_json(row["payload"]), fmt, console, row["subject"])
+        print_digest(Digest.from_json(row["payload"]), fmt, console, row["subject"])
         result.waiting.append(row["id"])
         result.change_count += row["change_count"]
     digest = outbox.collect(store, channel, sel, ts(now))
     if not digest.empty or not result.waiting:
-        _print(digest, fmt, console, subject(digest, _subject_prefix(config)))
+        print_digest(digest, fmt, console, subject(digest, _subject_prefix(config)))
     result.change_count += len(digest.change_keys)
     return result
 

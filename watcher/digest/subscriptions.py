@@ -40,8 +40,8 @@ from watcher.digest.collect import Digest
 from watcher.digest.email import DeliveryError
 from watcher.digest.filters import ChangeFilter
 from watcher.digest.outbox import DeliveryResult, Selection
-from watcher.digest.render import print_console, render, render_markdown, subject
-from watcher.digest.service import ALERT_CRON, RETRY_CRON
+from watcher.digest.render import render_markdown, subject
+from watcher.digest.service import ALERT_CRON, RETRY_CRON, default_console, print_digest
 from watcher.store import DatabaseReplaced, Store, ts, utcnow
 
 log = logging.getLogger("watcher")
@@ -103,24 +103,11 @@ def _subject_prefix(config: Config, sub: SubscriptionSettings) -> str:
     return f"{prefix} [{sub.name}]"
 
 
-def _print(digest: Digest, fmt: str, console: Any, subj: str | None) -> None:
-    if fmt == "text":
-        print_console(digest, console)
-    else:
-        console.print(render(digest, fmt, subj), markup=False, highlight=False, soft_wrap=True, end="")
-
-
-def _console() -> Any:
-    from rich.console import Console
-
-    return Console(soft_wrap=True)
-
-
 def lane_sender(config: Config, lane: Lane, *, fmt: str = "text", console: Any = None) -> Callable[[dict], None]:
     """Sends one outbox row to the lane's one recipient; raises DeliveryError."""
     if lane.channel == "console":
         def send_console(row: dict) -> None:
-            _print(Digest.from_json(row["payload"]), fmt, console or _console(), row["subject"])
+            print_digest(Digest.from_json(row["payload"]), fmt, console or default_console(), row["subject"])
         return send_console
     if lane.channel == "email":
         if config.email is None:
@@ -174,7 +161,7 @@ def deliver_lane(
     )
     prefix = _subject_prefix(config, sub)
     if dry_run:
-        return _preview(store, lane, sel, fmt, console or _console(), now, prefix)
+        return _preview(store, lane, sel, fmt, console or default_console(), now, prefix)
     send = lane_sender(config, lane, fmt=fmt, console=console)
     settings = config.email if lane.channel == "email" else None
     return outbox.run(
@@ -188,12 +175,12 @@ def _preview(store: Store, lane: Lane, sel: Selection, fmt: str, console: Any, n
              prefix: str) -> DeliveryResult:
     result = DeliveryResult(lane.key, dry_run=True)
     for row in store.unsent_digests(lane.key):
-        _print(Digest.from_json(row["payload"]), fmt, console, row["subject"])
+        print_digest(Digest.from_json(row["payload"]), fmt, console, row["subject"])
         result.waiting.append(row["id"])
         result.change_count += row["change_count"]
     digest = outbox.collect(store, lane.key, sel, ts(now))
     if not digest.empty or not result.waiting:
-        _print(digest, fmt, console, subject(digest, prefix))
+        print_digest(digest, fmt, console, subject(digest, prefix))
     result.change_count += len(digest.change_keys)
     return result
 
