@@ -189,6 +189,17 @@ class Story:
             self._roles = table
         return self._roles
 
+    def trigger_at(self, term: Term) -> int:
+        """Where in the text the term's category is named in its quote (its trigger), or the
+        quote's start: the anchor the holder's position is read against."""
+        cat = next((c for c in self.g.categories if c.id == term.category), None)
+        if cat is not None and term.quote:
+            low = term.quote.lower()
+            m = cat.trigger.search(low) if len(low) == len(term.quote) else None
+            if m is not None:
+                return term.span[0] + m.start()
+        return term.span[0]
+
     def sent_of(self, pos: int) -> int:
         for i, s in enumerate(self.sents):
             if s.start <= pos < s.end:
@@ -272,6 +283,21 @@ def _around(sent: str, a: int, b: int) -> list[str]:
     return f
 
 
+def _relative(text: str, m: Mention, trig: int) -> list[str]:
+    """The mention against the term's trigger: which side, how far, the words between —
+    "X proposed a truce", "a truce, X said", "the truce X rejected"."""
+    if m.end <= trig:
+        between = _words(text[m.end:trig])
+        side = "before"
+    else:
+        between = _words(text[trig:m.start])
+        side = "after"
+    f = [f"side={side}", f"gap={side}{_bucket(len(between), (0, 1, 2, 4, 8, 16))}"]
+    if len(between) <= 8:
+        f += [f"btw={side}:{w}" for w in between if w not in _STOP]
+    return f
+
+
 def holder_candidates(st: Story, group: list[Term]) -> list[str]:
     """Who may hold a pair: the rules' choices, the actors around its sentences, agreement."""
     cands: dict[str, None] = {t.proposer: None for t in group}
@@ -335,7 +361,12 @@ def holder_features(st: Story, group: list[Term], cand: str) -> list[str]:
                 f.append(f"in={where}")
                 if where == "same":
                     a, b = m.start - s.start, m.end - s.start
-                    f.append("before_trigger" if m.start < t.span[0] + len(t.quote) // 2 else "after_trigger")
+                    trig = st.trigger_at(t)
+                    f += _relative(st.text, m, trig)
+                    others = sorted({abs((o.end if o.end <= trig else o.start) - trig)
+                                     for o in st.in_sent(i) if o.actor != cand})
+                    mine = abs((m.end if m.end <= trig else m.start) - trig)
+                    f.append(f"nearest={sum(d < mine for d in others) if others else 0}")
                     f += _around(stext, a, b)
                     rs.append(stext)
         if offer and cand in {m.actor for m in st.in_sent(i)}:
