@@ -2,7 +2,7 @@
 
     python bench/extraction.py                       # today's rules on dev + corpus
     python bench/extraction.py --extractor learned   # fitted on training folds only
-    python bench/extraction.py --folder DIR          # one folder as it is (no fitting)
+    python bench/extraction.py --folder DIR --extractor shipped   # a new folder, as the package reads it
     python bench/extraction.py --agreement A B       # labels in B scored against labels in A
     python bench/extraction.py --relevance           # the feed-stage relevance filter
     options: --errors (list them), --json FILE, --sets dev,corpus, --cli (through `watcher extract`)
@@ -59,7 +59,7 @@ def _as_of(a: dict) -> dt.datetime | None:
 # --- extractor configurations: fit on training articles, predict the others ---------------
 
 class Rules:
-    """Today's hand-written rules: nothing to fit."""
+    """The hand-written rules alone: nothing to fit."""
 
     def fit(self, arts: list[dict]) -> None:
         pass
@@ -67,7 +67,8 @@ class Rules:
     def predict(self, arts: list[dict]) -> list[list[dict]]:
         from watcher.terms import extract
 
-        return [[t.to_json() for t in extract(article_input(a), as_of=_as_of(a)).terms] for a in arts]
+        return [[t.to_json() for t in extract(article_input(a), as_of=_as_of(a), model=None).terms]
+                for a in arts]
 
 
 class Learned:
@@ -79,17 +80,27 @@ class Learned:
     def fit(self, arts: list[dict]) -> None:
         import os
 
-        from watcher.terms.train import fit
+        from watcher.terms.train import SHIPPED_PARTS, fit
 
         self.model = fit(arts)
-        if os.environ.get("LEARNED_PARTS"):  # ablation: only these parts decide
-            self.model.parts = frozenset(os.environ["LEARNED_PARTS"].split(","))
+        # the parts that decide: those that ship, or an ablation's (LEARNED_PARTS=holder,keep,...)
+        self.model.parts = frozenset(os.environ.get("LEARNED_PARTS", ",".join(SHIPPED_PARTS)).split(","))
 
     def predict(self, arts: list[dict]) -> list[list[dict]]:
         from watcher.terms import extract
 
         return [[t.to_json() for t in extract(article_input(a), as_of=_as_of(a), model=self.model).terms]
                 for a in arts]
+
+
+class Shipped(Rules):
+    """The extractor as it ships (the rules and the package's trained model); fitting nothing,
+    so only for folders it was not trained on."""
+
+    def predict(self, arts: list[dict]) -> list[list[dict]]:
+        from watcher.terms import extract
+
+        return [[t.to_json() for t in extract(article_input(a), as_of=_as_of(a)).terms] for a in arts]
 
 
 class Cli(Rules):
@@ -109,7 +120,7 @@ class Cli(Rules):
             return [by_input.get(a["id"], []) for a in arts]
 
 
-EXTRACTORS: dict[str, Callable[[], object]] = {"rules": Rules, "learned": Learned, "cli": Cli}
+EXTRACTORS: dict[str, Callable[[], object]] = {"rules": Rules, "learned": Learned, "shipped": Shipped, "cli": Cli}
 
 
 # --- scoring ------------------------------------------------------------------------------

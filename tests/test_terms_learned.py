@@ -20,10 +20,10 @@ def _articles(n: int) -> list[dict]:
 
 
 def test_a_linear_model_scores_its_features():
-    m = Linear(["true"], [-1.0], {"a": [2.0], "b": [-0.5]})
+    m = Linear(["true"], [-1.0], {"a": [(0, 2.0)], "b": [(0, -0.5)]})
     assert m.scores(["a", "b", "unknown"]) == [0.5]
     assert 0.6 < m.prob(["a", "b"]) < 0.63
-    multi = Linear(["x", "y"], [0.0, 0.1], {"f": [1.0, -1.0]})
+    multi = Linear(["x", "y"], [0.0, 0.1], {"f": [(0, 1.0), (1, -1.0)]})
     assert multi.best(["f"]) == "x" and multi.best([]) == "y"
 
 

@@ -37,23 +37,27 @@ from watcher.terms.vocabulary import AGREEMENT, STANCES
 
 MODEL_FILE = "model.json.gz"
 PARTS = ("relevant", "keep", "holder", "stance", "category")
+PARTS_ON = ("relevant", "keep", "holder", "stance", "add")
 
 
 @dataclass
 class Linear:
-    """A binary (one row) or multi-class (a row per class) linear model over string features."""
+    """A binary (one row) or multi-class (a row per class) linear model over string features.
+
+    Weights are sparse: a feature maps to (class index, weight) pairs, only those that
+    matter (training drops the near-zero ones), so the shipped tables stay small and load
+    fast."""
 
     classes: list[str]
     bias: list[float]
-    weights: dict[str, list[float]] = field(default_factory=dict)
+    weights: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
 
     def scores(self, feats: Iterable[str]) -> list[float]:
         s = list(self.bias)
+        get = self.weights.get
         for f in feats:
-            w = self.weights.get(f)
-            if w is not None:
-                for i, v in enumerate(w):
-                    s[i] += v
+            for i, v in get(f, ()):
+                s[i] += v
         return s
 
     def prob(self, feats: Iterable[str]) -> float:
@@ -66,12 +70,12 @@ class Linear:
         return self.classes[max(range(len(s)), key=s.__getitem__)]
 
     def to_json(self) -> dict:
-        return {"classes": self.classes, "bias": self.bias,
-                "weights": {k: [round(x, 5) for x in v] for k, v in sorted(self.weights.items())}}
+        return {"classes": self.classes, "bias": [round(b, 5) for b in self.bias],
+                "weights": {k: [[i, round(w, 4)] for i, w in v] for k, v in sorted(self.weights.items())}}
 
     @classmethod
     def from_json(cls, d: dict) -> Linear:
-        return cls(d["classes"], d["bias"], d["weights"])
+        return cls(d["classes"], d["bias"], d["weights"])  # [index, weight] lists serve as pairs
 
 
 @dataclass
@@ -89,12 +93,13 @@ class Model:
     extra_holder: float = 0.5  # a second holder of the same pair needs this probability
     rule_holder: float = 0.25  # ... or this, when the rules chose it too
     add_threshold: float = 0.3  # a sentence this likely to state a category makes a candidate
-    parts: frozenset[str] = frozenset(("relevant", "keep", "holder", "stance", "add"))  # for ablations
+    parts: frozenset[str] = frozenset(("relevant", "keep", "holder", "stance", "add"))  # the parts that decide
 
     def to_json(self) -> dict:
         return {"meta": self.meta, "keep_threshold": self.keep_threshold,
                 "relevant_threshold": self.relevant_threshold, "extra_holder": self.extra_holder,
                 "rule_holder": self.rule_holder, "add_threshold": self.add_threshold,
+                "parts": sorted(self.parts),
                 **{k: getattr(self, k).to_json() for k in PARTS}}
 
     @classmethod
@@ -102,7 +107,8 @@ class Model:
         return cls(**{k: Linear.from_json(d[k]) for k in PARTS},
                    meta=d.get("meta", {}), keep_threshold=d["keep_threshold"],
                    relevant_threshold=d["relevant_threshold"], extra_holder=d["extra_holder"],
-                   rule_holder=d["rule_holder"], add_threshold=d["add_threshold"])
+                   rule_holder=d["rule_holder"], add_threshold=d["add_threshold"],
+                   parts=frozenset(d.get("parts", PARTS_ON)))
 
     def save(self, path) -> None:
         with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as f:
@@ -480,9 +486,11 @@ def apply(model: Model, st: Story) -> list[Term]:
             chosen = list(dict.fromkeys(t.proposer for t in group))
         for holder in chosen:
             base = next((t for t in group if t.proposer == holder), group[0])
-            # the rules' stance where they gave this holder; the model's where it chose a new one
+            # the rules' stance where they gave this holder; where the model chose a new one, the
+            # status the rules read of the deal (took effect, violated) or else the model's stance
+            status = next((t.stance for t in group if t.stance in STATUS), None)
             stance = base.stance if base.proposer == holder and base.stance else \
-                model.stance.best(stance_features(st, base, holder))
+                status if status and holder == AGREEMENT else model.stance.best(stance_features(st, base, holder))
             responses = [r for r in base.responses if r["actor"] != holder]
             values = base.values
             if values.get("party") == holder and holder != base.proposer:
@@ -492,3 +500,4 @@ def apply(model: Model, st: Story) -> list[Term]:
 
 
 STANCE_CLASSES = list(STANCES)
+STATUS = frozenset(("in_effect", "violated"))  # stances that report a deal's state, not a position
