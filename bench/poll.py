@@ -1,6 +1,7 @@
 """Poll benchmark: the real pipeline against N loopback feeds, three cycles, with the floor.
 
     python bench/poll.py [--feeds 1000] [--json FILE] [--no-urlwatch] [--workers 0]
+    python bench/poll.py --corpus ../shared/corpus --feeds 400   # real feeds, not synthetic
 
 1. Generates N synthetic feeds (``bench/synth.py``: 50-item RSS 2.0 / Atom feeds of about
    60 KB, ceasefire wire stories among ordinary news) and the stories' article pages.
@@ -19,7 +20,13 @@
    For context, the reader the pipeline uses instead of feedparser on well-formed RSS/Atom
    (``watcher.feedxml``: cost per feed and how many bench feeds it took) and the bare lxml
    parse under it.
-5. The peer: urlwatch (own venv, ``--urlwatch-venv``) on the same N URLs, first run and
+   The floor of what parsing can cost: fastfeedparser (pip, lxml-based, not feedparser's
+   rules) on the same bytes. Per cycle the CPU is also given as a ratio to both floors.
+5. ``--corpus DIR``: the real feeds of the shared corpus (``DIR/feeds``, then the feedparser
+   test files of ``DIR/feedparser-tests``, cycled to N) instead of synthetic ones: rejected,
+   malformed and exotic feeds included; article pages are not fetched (their links point to
+   the internet), and the cycles are ``first`` and ``no-change``.
+6. The peer: urlwatch (own venv, ``--urlwatch-venv``) on the same N URLs, first run and
    no-change run; skipped when it is not installed.
 
 Benchmarks print figures; nothing here fails on a slow number.
@@ -58,14 +65,26 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 # --- the server, in its own process ------------------------------------------------------
 
 
-def _serve(conn, data_dir: str, gzip: bool) -> None:  # runs in the server process
+def corpus_feeds(corpus: Path, n: int) -> dict[str, bytes]:
+    """N feed bodies from the shared corpus: its real feeds first, then feedparser's test
+    files, cycled; served at /feeds/NNNN.xml like the synthetic ones."""
+    real = sorted(p for p in (corpus / "feeds").iterdir() if p.is_file() and p.name not in ("INDEX.tsv", "LICENSES"))
+    tests = sorted(p for p in (corpus / "feedparser-tests").rglob("*.xml") if p.is_file())
+    files = real + tests
+    return {f"/feeds/{i:04d}.xml": files[i % len(files)].read_bytes() for i in range(n)}
+
+
+def _serve(conn, data_dir: str, gzip: bool, corpus: str | None = None) -> None:  # runs in the server process
     from watcher.loopback import LoopbackServer
 
     srv = LoopbackServer().start()
     out = Path(data_dir)
 
     def publish(version: int, only: set[str] | None = None) -> int:
-        feeds, pages = synth.load(out, srv.base_url, version)
+        if corpus:
+            feeds, pages = corpus_feeds(Path(corpus), json.loads((out / "manifest.json").read_text())["feeds"]), {}
+        else:
+            feeds, pages = synth.load(out, srv.base_url, version)
         n = 0
         for path, body in feeds.items():
             if only is not None and path not in only:
@@ -109,10 +128,11 @@ def _serve(conn, data_dir: str, gzip: bool) -> None:  # runs in the server proce
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, gzip: bool = True) -> None:
+    def __init__(self, data_dir: Path, gzip: bool = True, corpus: Path | None = None) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, str(data_dir), gzip), daemon=True)
+        self.proc = ctx.Process(target=_serve, args=(child, str(data_dir), gzip, str(corpus) if corpus else None),
+                                daemon=True)
         self.proc.start()
         self.base_url = self.conn.recv()
 
@@ -231,6 +251,7 @@ async def run_cycles(args, server: ServerProcess, db: Path, manifest: dict) -> l
                 "per_host": args.per_host,
                 "timeout": "60s",
                 "log_level": "WARNING",
+                "fetch_articles": not args.corpus,  # corpus links point to the internet
             },
             "feeds": feeds,
             "digest": {"channels": ["console"]},
@@ -242,7 +263,7 @@ async def run_cycles(args, server: ServerProcess, db: Path, manifest: dict) -> l
     results = []
     exclude = {server.proc.pid}
     try:
-        for name in ("first", "no-change", "10% changed"):
+        for name in ("first", "no-change") if args.corpus else ("first", "no-change", "10% changed"):
             if name == "10% changed":
                 server.call("v2")
             server.call("reset")
@@ -290,7 +311,8 @@ async def run_cycles(args, server: ServerProcess, db: Path, manifest: dict) -> l
 # --- the floor -----------------------------------------------------------------------------
 
 
-def floor(data_dir: Path, base_url: str, sample: int | None) -> dict:
+def floor(data_dir: Path, base_url: str, sample: int | None, corpus: Path | None = None) -> dict:
+    import fastfeedparser
     import feedparser
     from lxml import etree
 
@@ -298,7 +320,10 @@ def floor(data_dir: Path, base_url: str, sample: int | None) -> dict:
     from watcher.pipeline import parse_for_poll
     from watcher.relevance import default_topic
 
-    feeds, _ = synth.load(data_dir, base_url, 1)
+    if corpus:
+        feeds = corpus_feeds(corpus, json.loads((data_dir / "manifest.json").read_text())["feeds"])
+    else:
+        feeds, _ = synth.load(data_dir, base_url, 1)
     bodies = list(feeds.values())
     if sample:
         bodies = bodies[:: max(1, len(bodies) // sample)][:sample]
@@ -311,13 +336,36 @@ def floor(data_dir: Path, base_url: str, sample: int | None) -> dict:
         return time.process_time() - t0
 
     fast = timed(lambda b: feedparser.parse(io.BytesIO(b), sanitize_html=False, resolve_relative_uris=False))
+    ffp_failed = 0
+
+    def ffp(b: bytes) -> None:
+        nonlocal ffp_failed
+        try:
+            fastfeedparser.parse(b)
+        except Exception:  # it refuses what it cannot read (feedparser reads everything)
+            ffp_failed += 1
+
+    ffp_cpu = timed(ffp)
+    out["fastfeedparser_failed"] = ffp_failed
     default = timed(lambda b: feedparser.parse(io.BytesIO(b)))
     # what the pipeline runs instead for well-formed RSS/Atom (watcher.feedxml), and the bare
     # XML parse under it: context for the floor, not the floor the issue defines
     headers = {"content-type": "application/rss+xml"}
-    reader = timed(lambda b: feedxml.read(b, dict(headers)))
+    def read(b: bytes) -> None:
+        try:
+            feedxml.read(b, dict(headers))
+        except feedxml.Fallback:
+            pass
+
+    reader = timed(read)
     lxml_parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    bare_xml = timed(lambda b: etree.fromstring(b, lxml_parser))
+    def bare(b: bytes) -> None:
+        try:
+            etree.fromstring(b, lxml_parser)
+        except etree.XMLSyntaxError:
+            pass
+
+    bare_xml = timed(bare)
     taken = 0
     for b in bodies:
         try:
@@ -333,7 +381,7 @@ def floor(data_dir: Path, base_url: str, sample: int | None) -> dict:
         parse_for_poll(b, {"content-type": "application/rss+xml"}, base_url, topics), pickle.HIGHEST_PROTOCOL))
     n_all = len(feeds)
     for key, cpu in (("feedparser", fast), ("feedparser_default", default), ("pipeline_parse_stage", stage),
-                     ("fast_reader", reader), ("lxml_parse", bare_xml)):
+                     ("fast_reader", reader), ("lxml_parse", bare_xml), ("fastfeedparser", ffp_cpu)):
         out[key + "_ms_per_feed"] = round(1000 * cpu / len(bodies), 2)
         out[key + "_total_s"] = round(cpu / len(bodies) * n_all, 2)
     return out
@@ -433,6 +481,12 @@ def print_table(result: dict) -> None:
           f"{fl['feeds_timed']} feeds timed; bare lxml parse {fl['lxml_parse_ms_per_feed']:.2f} ms")
     first = cycles[0]
     print(f"first cycle / (floor / cores) = {result['first_vs_floor']:.2f}x (target <= 1.5x)")
+    print(f"  fastfeedparser (the floor of parsing cost): {fl['fastfeedparser_ms_per_feed']:.2f} ms per feed "
+          f"({fl['fastfeedparser_failed']} of {fl['feeds_timed']} refused)")
+    for name, ratios in result["first_cpu_vs_floor"].items():
+        print(f"first cycle CPU / {name} floor CPU ({fl[name + '_total_s']:.2f} s), every run "
+              f"min/median/max: {ratios[0]:.2f} / {ratios[len(ratios) // 2]:.2f} / {ratios[-1]:.2f}")
+
     nc = cycles[1]
     print(f"no-change cycle: {nc['wall_s']:.2f} s (target < 3 s); "
           f"peak RSS max {max(c['peak_rss_mb'] for c in cycles):.0f} MB (target < 300 MB)")
@@ -443,8 +497,11 @@ def print_table(result: dict) -> None:
     if peer:
         for name, ours in (("first", cycles[0]), ("no-change", cycles[1])):
             theirs = peer[name]
+            walls = sorted(ours["wall_s_runs"])
             print(f"urlwatch {name}: {theirs['wall_s']:.2f} s wall ({theirs['cpu_s']:.2f} s CPU, exit "
-                  f"{theirs['exit']}); watcher/urlwatch wall = {ours['wall_s'] / theirs['wall_s']:.2f}")
+                  f"{theirs['exit']}); watcher/urlwatch wall = {ours['wall_s'] / theirs['wall_s']:.2f} "
+                  f"(every run min/median/max: {walls[0] / theirs['wall_s']:.2f} / "
+                  f"{walls[len(walls) // 2] / theirs['wall_s']:.2f} / {walls[-1] / theirs['wall_s']:.2f})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -457,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="all feeds share one loopback host; stands in for many hosts (default 16)")
     ap.add_argument("--no-gzip", action="store_true", help="serve bodies uncompressed")
     ap.add_argument("--floor-sample", type=int, default=0, help="time the floor on this many feeds (0: all)")
+    ap.add_argument("--corpus", type=Path, help="serve the shared corpus's real feeds (e.g. ../shared/corpus)")
     ap.add_argument("--urlwatch-venv", type=Path, default=Path("/tmp/urlwatch-venv"))
     ap.add_argument("--no-urlwatch", action="store_true")
     ap.add_argument("--repeat", type=int, default=3,
@@ -475,10 +533,18 @@ def main(argv: list[str] | None = None) -> int:
     for p in work.glob("bench.db*"):
         p.unlink()
     t0 = time.perf_counter()
-    manifest = synth.generate(data, args.feeds)
-    print(f"generated {args.feeds} feeds ({manifest['feed_bytes_total'] / args.feeds / 1000:.0f} KB avg), "
+    if args.corpus:
+        bodies = corpus_feeds(args.corpus, args.feeds)
+        manifest = {"feeds": args.feeds, "changed": [], "stories": 0, "corpus": str(args.corpus),
+                    "feed_bytes_total": sum(map(len, bodies.values()))}
+        data.mkdir(parents=True, exist_ok=True)
+        (data / "manifest.json").write_text(json.dumps(manifest))
+    else:
+        manifest = synth.generate(data, args.feeds)
+    print(f"{'corpus' if args.corpus else 'generated'} {args.feeds} feeds "
+          f"({manifest['feed_bytes_total'] / args.feeds / 1000:.0f} KB avg), "
           f"{manifest['stories']} story pages in {time.perf_counter() - t0:.1f} s", flush=True)
-    server = ServerProcess(data, gzip=not args.no_gzip)
+    server = ServerProcess(data, gzip=not args.no_gzip, corpus=args.corpus)
     cores = args.workers or os.cpu_count() or 1
     result: dict = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -513,11 +579,18 @@ def main(argv: list[str] | None = None) -> int:
             print("urlwatch ...", flush=True)
             result["urlwatch"] = urlwatch_peer(args.urlwatch_venv, urls, work)
         print("floor ...", flush=True)
-        result["floor"] = floor(data, server.base_url, args.floor_sample or None)
+        result["floor"] = floor(data, server.base_url, args.floor_sample or None, args.corpus)
     finally:
         server.stop()
     fl = result["floor"]["feedparser_total_s"] / cores
     result["first_vs_floor"] = round(result["cycles"][0]["wall_s"] / fl, 2)
+    # CPU against CPU (the issue's targets): every run's first-cycle CPU over each floor's
+    fl_all = result["floor"]
+    firsts = [r[0]["cpu_watcher_s"] for r in runs]
+    result["first_cpu_vs_floor"] = {
+        name: [round(c / fl_all[name + "_total_s"], 2) for c in sorted(firsts)]
+        for name in ("feedparser", "fastfeedparser")
+    }
     first = result["cycles"][0]
     if first["articles_new"]:
         result["db_bytes_per_1000_articles_first_cycle"] = round(

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from watcher.models import Entry, Relevance, Term
+from watcher.models import Entry, Relevance, SnapshotDraft, Term
 from watcher.store.schema import MIGRATIONS
 
 
@@ -65,20 +65,6 @@ class FeedState:
     site_url: str | None = None
     success: bool = False
     baseline_backlog: bool | None = None  # None: leave as it is
-
-
-@dataclass
-class SnapshotDraft:
-    """A version of an article's text, not yet known to be new."""
-
-    title: str
-    text: str
-    content_hash: str
-    text_source: str  # page | feed
-    language: str | None
-    fetched_at: datetime
-    note: str | None = None
-    terms: list[Term] | None = None  # None: extraction did not run
 
 
 @dataclass
@@ -287,6 +273,12 @@ class CoreStore:
             self.db.execute(
                 "update feeds set disabled_reason = null, consecutive_errors = 0, failing_since = null, "
                 "next_poll_at = null where id = ?",
+                [feed_id],
+            )
+            # a body kept as rejected (see Pipeline) is fetched and parsed afresh
+            self.db.execute(
+                "update feeds set last_body_hash = null, etag = null, last_modified = null "
+                "where id = ? and last_body_hash like 'rejected:%'",
                 [feed_id],
             )
 
@@ -499,8 +491,10 @@ class CoreStore:
         next_check_at: datetime | None,
         error: str | None = None,
         source: str | None = None,
+        page: tuple[str | None, str | None, str] | None = None,
     ) -> PollSummary:
-        """One re-check of an article page for edits, in one transaction."""
+        """One re-check of an article page for edits, in one transaction. ``page``: the
+        ETag, Last-Modified and body hash of the page read (None: keep what is stored)."""
         summary = PollSummary()
         with self.transaction():
             if draft is not None:
@@ -513,6 +507,11 @@ class CoreStore:
                 "last_check_error = ? where id = ?",
                 [ts(checked_at), ts(next_check_at), error, article_id],
             )
+            if page is not None:
+                self.db.execute(
+                    "update articles set page_etag = ?, page_last_modified = ?, page_hash = ? where id = ?",
+                    [*page, article_id],
+                )
         return summary
 
     # -- terms, ledger, changes ----------------------------------------------------------
