@@ -259,7 +259,12 @@ async def run_cycles(args, server: ServerProcess, db: Path, manifest: dict) -> l
         base=db.parent,
     )
     store = Store.open(db)
-    pipeline = Pipeline(config, store)
+    executor = None
+    if args.pool:  # a process pool of exactly this many workers, whatever `workers` says
+        from watcher.pipeline import make_process_pool
+
+        executor = make_process_pool(args.pool)
+    pipeline = Pipeline(config, store, executor=executor)
     results = []
     exclude = {server.proc.pid}
     try:
@@ -304,6 +309,8 @@ async def run_cycles(args, server: ServerProcess, db: Path, manifest: dict) -> l
                   f"{row['peak_rss_mb']:6.1f} MB, outcomes {outcomes}", flush=True)
     finally:
         await pipeline.aclose()
+        if executor is not None:
+            executor.shutdown(wait=True)
         store.close()
     return results
 
@@ -509,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--feeds", type=int, default=1000)
     ap.add_argument("--json", type=Path, help="write the figures here")
     ap.add_argument("--workers", type=int, default=0, help="[watcher].workers (0: one per core)")
+    ap.add_argument("--pool", type=int, default=0,
+                    help="run the CPU stages in a process pool of this many workers (0: as `workers` says)")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--per-host", type=int, default=16,
                     help="all feeds share one loopback host; stands in for many hosts (default 16)")
@@ -545,12 +554,12 @@ def main(argv: list[str] | None = None) -> int:
           f"({manifest['feed_bytes_total'] / args.feeds / 1000:.0f} KB avg), "
           f"{manifest['stories']} story pages in {time.perf_counter() - t0:.1f} s", flush=True)
     server = ServerProcess(data, gzip=not args.no_gzip, corpus=args.corpus)
-    cores = args.workers or os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0))  # taskset limits it: the floor is per usable core
     result: dict = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(), "processor": _cpu_model()},
         "feeds": args.feeds, "cores": cores,
-        "settings": {"workers": args.workers, "concurrency": args.concurrency,
+        "settings": {"workers": args.workers, "pool": args.pool, "concurrency": args.concurrency,
                      "per_host": args.per_host, "gzip": not args.no_gzip},
         "data": {k: v for k, v in manifest.items() if k != "changed"},
     }

@@ -188,6 +188,7 @@ class Pipeline:
         self.disk_full: DiskFull | None = None  # while the database cannot be written
         self.disk_full_pause_scale = 1.0  # the backoff's scale (tests shorten it)
         self.store.sync_feeds(config.feeds, w.interval)
+        self.store.defer_index_maintenance()  # merged and checkpointed in maintain()
 
     async def aclose(self) -> None:
         await self.fetcher.aclose()
@@ -261,7 +262,19 @@ class Pipeline:
             async with slots:
                 return await self.poll_feed(feed)
 
-        return list(await asyncio.gather(*(one(f) for f in feeds)))
+        reports = list(await asyncio.gather(*(one(f) for f in feeds)))
+        self.maintain()
+        return reports
+
+    def maintain(self) -> None:
+        """Between polls: the full-text merging and WAL checkpoint kept out of each poll's
+        write (``Store.maintain``). A failure here loses nothing and is tried again next time."""
+        if self.disk_full is not None:
+            return
+        try:
+            self.store.maintain()
+        except Exception as err:
+            log.warning("database %s: index maintenance failed (tried again later): %s", self.store.path, err)
 
     def _storage_blocked(self) -> bool:
         """While the disk is full, nothing is fetched that could not be stored; one poll at
@@ -646,9 +659,24 @@ class Pipeline:
 
 def make_executor(workers: int) -> Executor:
     """A process pool for CPU stages; ``workers=1`` keeps them in-process (one thread)."""
-    count = workers or os.cpu_count() or 1
+    count = workers or usable_cores()
     if count == 1:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="watcher-cpu")
+    return make_process_pool(count)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (taskset, cgroups' cpusets), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def make_process_pool(count: int) -> ProcessPoolExecutor:
+    """Spawned workers that import only ``watcher.work`` (see there) and end with their
+    parent; each starts when a task first finds no idle worker, so a cycle with nothing to
+    parse starts none."""
     import multiprocessing
 
     return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
