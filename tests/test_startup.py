@@ -16,7 +16,6 @@ import click
 from watcher.cli import LAZY_COMMANDS, LAZY_FEEDS_SUBCOMMANDS, cli
 from watcher.work import exit_with_parent, parse_for_poll
 
-ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("watcher.store", "sqlite_utils", "sqlite3", "asyncio", "httpx", "rich", "watcher.digest",
          "watcher.history_cmd", "feedparser", "trafilatura", "apscheduler")
 
@@ -70,17 +69,15 @@ def test_every_command_still_runs_its_help(tmp_path: Path) -> None:
 
 
 def test_a_pool_worker_imports_only_parsing_and_extraction() -> None:
-    """A spawned worker (built as `make_executor` builds it) that parsed a feed has not
-    imported the network, the event loop or the database."""
-    body = (ROOT / "tests").glob("*.xml")
-    feed = next(body, None)
-    data = feed.read_bytes() if feed else (
-        b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><item><title>Ceasefire"
-        b" talks</title><link>http://a.example/1</link></item></channel></rss>")
+    """A worker of the pipeline's own pool (forked from a fork server that warmed
+    ``watcher.workwarm``) has the parser and the extractor, compiled, and has not imported
+    the network, the event loop or the database."""
+    from watcher.pipeline import make_process_pool
     from watcher.relevance import default_topic
 
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=exit_with_parent, initargs=(os.getpid(),))
+    data = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><item><title>Ceasefire"
+            b" talks</title><link>http://a.example/1</link></item></channel></rss>")
+    pool = make_process_pool(1)
     try:
         parsed, scored = pool.submit(parse_for_poll, data, {}, "http://a.example/f.xml",
                                      [default_topic()]).result(timeout=60)
@@ -88,6 +85,20 @@ def test_a_pool_worker_imports_only_parsing_and_extraction() -> None:
         loaded = set(pool.submit(eval, "sorted(__import__('sys').modules)").result(timeout=60))
     finally:
         pool.shutdown()
-    assert "watcher.feeds" in loaded
+    assert {"watcher.feeds", "watcher.article", "watcher.terms", "watcher.workwarm"} <= loaded
+    assert not [m for m in ("watcher.store", "sqlite_utils", "sqlite3", "asyncio", "httpx",
+                            "watcher.pipeline", "watcher.fetch") if m in loaded]
+
+
+def test_a_spawned_worker_imports_only_the_slim_entry() -> None:
+    """Where there is no fork server: a spawned worker unpickling a stage imports
+    ``watcher.work`` and what the stage needs, not the pipeline."""
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=exit_with_parent, initargs=(os.getpid(),))
+    try:
+        loaded = set(pool.submit(eval, "sorted(__import__('sys').modules)").result(timeout=60))
+    finally:
+        pool.shutdown()
+    assert "watcher.work" in loaded
     assert not [m for m in ("watcher.store", "sqlite_utils", "sqlite3", "asyncio", "httpx",
                             "watcher.pipeline", "watcher.fetch", "click") if m in loaded]

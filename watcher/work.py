@@ -97,12 +97,14 @@ PR_SET_PDEATHSIG = 1
 
 
 def exit_with_parent(parent_pid: int) -> None:
-    """Pool worker initializer (here, so starting a worker imports only this module): the worker ends when the process that started it is gone.
+    """Pool worker initializer (here, so starting a worker imports only this module): the
+    worker ends when the process that started the pool is gone.
 
     A SIGKILLed daemon cannot stop its pool, and the workers (and with them multiprocessing's
     resource tracker, which lives while any of them holds its pipe) would run forever. On
     Linux the kernel sends SIGKILL at the parent's death (PR_SET_PDEATHSIG); everywhere a
     thread watches for the parent's pid to change (reparented), for a worker busy in Python.
+    A forked worker's parent is the fork server, which ends when ``parent_pid`` does.
     """
     import signal
     import sys
@@ -115,12 +117,23 @@ def exit_with_parent(parent_pid: int) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):
             pass
-    if os.getppid() != parent_pid:  # died before this worker got here
+    parent = os.getppid()
+    if parent != parent_pid and not _alive(parent_pid):  # died before this worker got here
         os._exit(0)
 
     def watch() -> None:
-        while os.getppid() == parent_pid:
+        while os.getppid() == parent and (parent == parent_pid or _alive(parent_pid)):
             time.sleep(1.0)
         os._exit(0)
 
     threading.Thread(target=watch, name="watcher-parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
