@@ -209,6 +209,19 @@ class CoreStore:
                 self.db.execute(f"insert into [{fts}]([{fts}], rank) values ('automerge', 0)")
                 self.db.execute(f"insert into [{fts}]([{fts}], rank) values ('crisismerge', 64)")
         self.db.execute("PRAGMA wal_autocheckpoint = 0")
+        # the WAL file shrinks back to this once checkpointed (it would keep its largest size)
+        self.db.execute("PRAGMA journal_size_limit = 33554432")
+
+    def checkpoint(self) -> None:
+        """A passive WAL checkpoint on a connection of its own: safe in another thread while
+        this connection writes (it copies what no reader needs and never waits)."""
+        if self.path is None:
+            return
+        conn = sqlite3.connect(str(self.path), timeout=1)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
 
     def maintain(self, pages: int = 500) -> None:
         """The work :meth:`defer_index_maintenance` takes out of the polls: a bounded step of
