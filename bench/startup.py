@@ -8,6 +8,8 @@ beside the floor measured in the same run: ``python -c pass`` with the same inte
 Commands: ``watcher --help``, ``watcher extract`` of a one-sentence text file (table and
 ``--json``), ``watcher extract`` of a seed article, and the imports a pool worker pays
 before its first task (``watcher.work``, the slim worker entry, beside ``watcher.pipeline``).
+``--baseline DIR`` also times ``--help`` and ``extract`` from another checkout's package
+(e.g. ``git archive main watcher | tar -x -C DIR``), in the same rotation.
 
 Benchmarks print figures; nothing here fails on a slow number.
 """
@@ -49,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--baseline", type=Path,
+                    help="a checkout (the folder holding watcher/) to time the same CLI commands from")
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="watcher-startup-"))  # no config.toml here: none read
     small = tmp / "small.txt"
@@ -64,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         "worker imports: watcher.work": py + ["-c", "import watcher.work"],
         "worker imports: watcher.pipeline": py + ["-c", "import watcher.pipeline"],
     }
+    if args.baseline:  # the same commands from another checkout's package, same run
+        run_cli = ("import sys; sys.path.insert(0, {!r}); sys.argv = ['watcher'] + sys.argv[1:]; "
+                   "from watcher.cli import main; main()")
+        for label, root in (("", ROOT), ("baseline: ", args.baseline)):
+            code = run_cli.format(str(root))
+            commands[f"{label}cli --help"] = py + ["-c", code, "--help"]
+            commands[f"{label}cli extract small.txt"] = py + ["-c", code, "extract", str(small)]
     for cmd in commands.values():  # warm the page cache and .pyc files once
         _run(cmd, tmp)
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in commands}

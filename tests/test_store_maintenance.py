@@ -69,5 +69,5 @@ def test_checkpoints_keep_the_wal_small(loopback: LoopbackServer, tmp_path: Path
     # that is not already there
     busy, wal_frames, checkpointed = store.db.execute("pragma wal_checkpoint(PASSIVE)").fetchone()
     assert busy == 0 and wal_frames == checkpointed
-    assert Path(f"{config.watcher.database}-wal").stat().st_size <= 32 * 1024 * 1024
+    assert Path(f"{config.watcher.database}-wal").stat().st_size <= 16 * 1024 * 1024
     store.close()

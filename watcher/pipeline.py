@@ -270,7 +270,7 @@ class Pipeline:
         self.maintain()
         return reports
 
-    CHECKPOINT_EVERY = 100  # stored polls between WAL checkpoints during a busy cycle
+    CHECKPOINT_EVERY = 20  # stored polls between WAL checkpoints during a busy cycle
 
     def _checkpoint_now_and_then(self) -> None:
         """Within a long cycle, the WAL is checkpointed in a thread (its own connection), off

@@ -210,7 +210,7 @@ class CoreStore:
                 self.db.execute(f"insert into [{fts}]([{fts}], rank) values ('crisismerge', 64)")
         self.db.execute("PRAGMA wal_autocheckpoint = 0")
         # the WAL file shrinks back to this once checkpointed (it would keep its largest size)
-        self.db.execute("PRAGMA journal_size_limit = 33554432")
+        self.db.execute("PRAGMA journal_size_limit = 16777216")
 
     def checkpoint(self) -> None:
         """A passive WAL checkpoint on a connection of its own: safe in another thread while
