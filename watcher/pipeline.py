@@ -682,10 +682,10 @@ class Pipeline:
 def make_executor(workers: int) -> Executor:
     """The executor of the CPU stages. ``workers=1`` keeps them in-process (one thread);
     ``workers=0`` (the default) is what won on the machine (bench/poll.py, 400 feeds, pinned
-    with taskset): on one core the thread (0.91x the feedparser floor's CPU against 1.2x for
-    a pool, and the lower wall time); on more, a process pool of one worker fewer than the
-    cores, the event loop keeping one (two cores: one worker as cheap in CPU as two and as
-    fast or faster in wall time)."""
+    with taskset; docs/performance.md): on one core the thread (lower CPU and wall time than
+    a pool); on more, a pool of one worker fewer than the cores, the event loop keeping one
+    (on two shared cores one worker won CPU and wall time; with both cores free a second
+    shortens a first cycle by about a fifth: set ``workers = 2`` on a dedicated host)."""
     cores = usable_cores()
     if workers == 1 or (workers == 0 and cores == 1):
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="watcher-cpu")
