@@ -1,6 +1,7 @@
 """Poll benchmark: the real pipeline against N loopback feeds, three cycles, with the floor.
 
     python bench/poll.py [--feeds 1000] [--json FILE] [--no-urlwatch] [--workers 0]
+    python bench/poll.py --corpus ../shared/corpus --feeds 400   # real feeds, not synthetic
 
 1. Generates N synthetic feeds (``bench/synth.py``: 50-item RSS 2.0 / Atom feeds of about
    60 KB, ceasefire wire stories among ordinary news) and the stories' article pages.
@@ -19,7 +20,13 @@
    For context, the reader the pipeline uses instead of feedparser on well-formed RSS/Atom
    (``watcher.feedxml``: cost per feed and how many bench feeds it took) and the bare lxml
    parse under it.
-5. The peer: urlwatch (own venv, ``--urlwatch-venv``) on the same N URLs, first run and
+   The floor of what parsing can cost: fastfeedparser (pip, lxml-based, not feedparser's
+   rules) on the same bytes. Per cycle the CPU is also given as a ratio to both floors.
+5. ``--corpus DIR``: the real feeds of the shared corpus (``DIR/feeds``, then the feedparser
+   test files of ``DIR/feedparser-tests``, cycled to N) instead of synthetic ones: rejected,
+   malformed and exotic feeds included; article pages are not fetched (their links point to
+   the internet), and the cycles are ``first`` and ``no-change``.
+6. The peer: urlwatch (own venv, ``--urlwatch-venv``) on the same N URLs, first run and
    no-change run; skipped when it is not installed.
 
 Benchmarks print figures; nothing here fails on a slow number.
@@ -58,14 +65,26 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 # --- the server, in its own process ------------------------------------------------------
 
 
-def _serve(conn, data_dir: str, gzip: bool) -> None:  # runs in the server process
+def corpus_feeds(corpus: Path, n: int) -> dict[str, bytes]:
+    """N feed bodies from the shared corpus: its real feeds first, then feedparser's test
+    files, cycled; served at /feeds/NNNN.xml like the synthetic ones."""
+    real = sorted(p for p in (corpus / "feeds").iterdir() if p.is_file() and p.name not in ("INDEX.tsv", "LICENSES"))
+    tests = sorted(p for p in (corpus / "feedparser-tests").rglob("*.xml") if p.is_file())
+    files = real + tests
+    return {f"/feeds/{i:04d}.xml": files[i % len(files)].read_bytes() for i in range(n)}
+
+
+def _serve(conn, data_dir: str, gzip: bool, corpus: str | None = None) -> None:  # runs in the server process
     from watcher.loopback import LoopbackServer
 
     srv = LoopbackServer().start()
     out = Path(data_dir)
 
     def publish(version: int, only: set[str] | None = None) -> int:
-        feeds, pages = synth.load(out, srv.base_url, version)
+        if corpus:
+            feeds, pages = corpus_feeds(Path(corpus), json.loads((out / "manifest.json").read_text())["feeds"]), {}
+        else:
+            feeds, pages = synth.load(out, srv.base_url, version)
         n = 0
         for path, body in feeds.items():
             if only is not None and path not in only:
@@ -109,10 +128,11 @@ def _serve(conn, data_dir: str, gzip: bool) -> None:  # runs in the server proce
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, gzip: bool = True) -> None:
+    def __init__(self, data_dir: Path, gzip: bool = True, corpus: Path | None = None) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, str(data_dir), gzip), daemon=True)
+        self.proc = ctx.Process(target=_serve, args=(child, str(data_dir), gzip, str(corpus) if corpus else None),
+                                daemon=True)
         self.proc.start()
         self.base_url = self.conn.recv()
 
@@ -175,7 +195,14 @@ class Meter:
         self.exclude = exclude
 
     def _kids(self) -> list[int]:
-        return [p for p in _children(os.getpid()) if p not in self.exclude]
+        """Every live descendant but the excluded: a forked pool's workers are children of
+        its fork server, grandchildren of this process."""
+        out, todo = [], [p for p in _children(os.getpid()) if p not in self.exclude]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo += _children(pid)
+        return out
 
     def __enter__(self) -> Meter:
         self.peak_rss = 0.0
@@ -231,6 +258,7 @@ async def run_cycles(args, server: ServerProcess, db: Path, manifest: dict) -> l
                 "per_host": args.per_host,
                 "timeout": "60s",
                 "log_level": "WARNING",
+                "fetch_articles": not args.corpus,  # corpus links point to the internet
             },
             "feeds": feeds,
             "digest": {"channels": ["console"]},
@@ -238,11 +266,16 @@ async def run_cycles(args, server: ServerProcess, db: Path, manifest: dict) -> l
         base=db.parent,
     )
     store = Store.open(db)
-    pipeline = Pipeline(config, store)
+    executor = None
+    if args.pool:  # a process pool of exactly this many workers, whatever `workers` says
+        from watcher.pipeline import make_process_pool
+
+        executor = make_process_pool(args.pool)
+    pipeline = Pipeline(config, store, executor=executor)
     results = []
     exclude = {server.proc.pid}
     try:
-        for name in ("first", "no-change", "10% changed"):
+        for name in ("first", "no-change") if args.corpus else ("first", "no-change", "10% changed"):
             if name == "10% changed":
                 server.call("v2")
             server.call("reset")
@@ -283,6 +316,8 @@ async def run_cycles(args, server: ServerProcess, db: Path, manifest: dict) -> l
                   f"{row['peak_rss_mb']:6.1f} MB, outcomes {outcomes}", flush=True)
     finally:
         await pipeline.aclose()
+        if executor is not None:
+            executor.shutdown(wait=True)
         store.close()
     return results
 
@@ -290,15 +325,23 @@ async def run_cycles(args, server: ServerProcess, db: Path, manifest: dict) -> l
 # --- the floor -----------------------------------------------------------------------------
 
 
-def floor(data_dir: Path, base_url: str, sample: int | None) -> dict:
+def floor(data_dir: Path, base_url: str, sample: int | None, corpus: Path | None = None) -> dict:
     import feedparser
     from lxml import etree
+
+    try:
+        import fastfeedparser
+    except ImportError:  # pip install -e '.[bench]'
+        fastfeedparser = None
 
     from watcher import feedxml
     from watcher.pipeline import parse_for_poll
     from watcher.relevance import default_topic
 
-    feeds, _ = synth.load(data_dir, base_url, 1)
+    if corpus:
+        feeds = corpus_feeds(corpus, json.loads((data_dir / "manifest.json").read_text())["feeds"])
+    else:
+        feeds, _ = synth.load(data_dir, base_url, 1)
     bodies = list(feeds.values())
     if sample:
         bodies = bodies[:: max(1, len(bodies) // sample)][:sample]
@@ -311,13 +354,37 @@ def floor(data_dir: Path, base_url: str, sample: int | None) -> dict:
         return time.process_time() - t0
 
     fast = timed(lambda b: feedparser.parse(io.BytesIO(b), sanitize_html=False, resolve_relative_uris=False))
+    ffp_failed = 0
+
+    def ffp(b: bytes) -> None:
+        nonlocal ffp_failed
+        try:
+            if fastfeedparser is not None:
+                fastfeedparser.parse(b)
+        except Exception:  # it refuses what it cannot read (feedparser reads everything)
+            ffp_failed += 1
+
+    ffp_cpu = timed(ffp)
+    out["fastfeedparser_failed"] = ffp_failed
     default = timed(lambda b: feedparser.parse(io.BytesIO(b)))
     # what the pipeline runs instead for well-formed RSS/Atom (watcher.feedxml), and the bare
     # XML parse under it: context for the floor, not the floor the issue defines
     headers = {"content-type": "application/rss+xml"}
-    reader = timed(lambda b: feedxml.read(b, dict(headers)))
+    def read(b: bytes) -> None:
+        try:
+            feedxml.read(b, dict(headers))
+        except feedxml.Fallback:
+            pass
+
+    reader = timed(read)
     lxml_parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    bare_xml = timed(lambda b: etree.fromstring(b, lxml_parser))
+    def bare(b: bytes) -> None:
+        try:
+            etree.fromstring(b, lxml_parser)
+        except etree.XMLSyntaxError:
+            pass
+
+    bare_xml = timed(bare)
     taken = 0
     for b in bodies:
         try:
@@ -333,9 +400,59 @@ def floor(data_dir: Path, base_url: str, sample: int | None) -> dict:
         parse_for_poll(b, {"content-type": "application/rss+xml"}, base_url, topics), pickle.HIGHEST_PROTOCOL))
     n_all = len(feeds)
     for key, cpu in (("feedparser", fast), ("feedparser_default", default), ("pipeline_parse_stage", stage),
-                     ("fast_reader", reader), ("lxml_parse", bare_xml)):
+                     ("fast_reader", reader), ("lxml_parse", bare_xml), ("fastfeedparser", ffp_cpu)):
         out[key + "_ms_per_feed"] = round(1000 * cpu / len(bodies), 2)
         out[key + "_total_s"] = round(cpu / len(bodies) * n_all, 2)
+    return out
+
+
+# --- the floor as a whole process ----------------------------------------------------------
+
+_FLOOR_SCRIPT = r"""
+import gzip, io, sys, urllib.request
+from concurrent.futures import ThreadPoolExecutor
+parser, urls = sys.argv[1], sys.argv[2:]
+if parser == "feedparser":
+    import feedparser
+    parse = lambda b: feedparser.parse(io.BytesIO(b), sanitize_html=False, resolve_relative_uris=False)
+elif parser == "fastfeedparser":
+    import fastfeedparser
+    def parse(b):
+        try:
+            fastfeedparser.parse(b)
+        except Exception:
+            pass
+else:
+    parse = lambda b: None
+def get(url):
+    req = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        body = r.read()
+        return gzip.decompress(body) if r.headers.get("Content-Encoding") == "gzip" else body
+with ThreadPoolExecutor(16) as pool:
+    for body in pool.map(get, urls):
+        parse(body)
+"""
+
+
+def floor_processes(urls: list[str], rounds: int = 3) -> dict:
+    """The floor as the issue defines it: a whole process that fetches every feed over the
+    same loopback (16 threads, gzip) and parses it, with feedparser (sanitising off, as the
+    pipeline would call it) or fastfeedparser; and with no parser (fetching alone). CPU
+    seconds of each process, min / median / max of ``rounds``, interpreter start included."""
+    import statistics
+
+    out = {}
+    for parser in ("none", "feedparser", "fastfeedparser"):
+        cpus = []
+        for _ in range(rounds):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run([sys.executable, "-c", _FLOOR_SCRIPT, parser, *urls], check=True,
+                           stdout=subprocess.DEVNULL)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus.append((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime))
+        cpus.sort()
+        out[parser] = [round(cpus[0], 2), round(statistics.median(cpus), 2), round(cpus[-1], 2)]
     return out
 
 
@@ -433,6 +550,17 @@ def print_table(result: dict) -> None:
           f"{fl['feeds_timed']} feeds timed; bare lxml parse {fl['lxml_parse_ms_per_feed']:.2f} ms")
     first = cycles[0]
     print(f"first cycle / (floor / cores) = {result['first_vs_floor']:.2f}x (target <= 1.5x)")
+    print(f"  fastfeedparser (the floor of parsing cost): {fl['fastfeedparser_ms_per_feed']:.2f} ms per feed "
+          f"({fl['fastfeedparser_failed']} of {fl['feeds_timed']} refused)")
+    procs = result["floor_process_cpu_s"]
+    print("floor processes (fetch every feed over the same loopback + parse, whole process), CPU s "
+          "min / median / max: " + "; ".join(f"{k} {' / '.join(map(str, v))}" for k, v in procs.items()))
+    print(f"  machine speed: feedparser floor {1000 * procs['feedparser'][1] / result['feeds']:.1f} ms CPU "
+          f"per feed (fetch + parse, start-up included)")
+    for name, ratios in result["first_cpu_vs_floor"].items():
+        print(f"first cycle CPU / {name} floor process CPU ({procs[name][1]:.2f} s), every run "
+              f"min/median/max: {ratios[0]:.2f} / {ratios[len(ratios) // 2]:.2f} / {ratios[-1]:.2f}")
+
     nc = cycles[1]
     print(f"no-change cycle: {nc['wall_s']:.2f} s (target < 3 s); "
           f"peak RSS max {max(c['peak_rss_mb'] for c in cycles):.0f} MB (target < 300 MB)")
@@ -443,8 +571,11 @@ def print_table(result: dict) -> None:
     if peer:
         for name, ours in (("first", cycles[0]), ("no-change", cycles[1])):
             theirs = peer[name]
+            walls = sorted(ours["wall_s_runs"])
             print(f"urlwatch {name}: {theirs['wall_s']:.2f} s wall ({theirs['cpu_s']:.2f} s CPU, exit "
-                  f"{theirs['exit']}); watcher/urlwatch wall = {ours['wall_s'] / theirs['wall_s']:.2f}")
+                  f"{theirs['exit']}); watcher/urlwatch wall = {ours['wall_s'] / theirs['wall_s']:.2f} "
+                  f"(every run min/median/max: {walls[0] / theirs['wall_s']:.2f} / "
+                  f"{walls[len(walls) // 2] / theirs['wall_s']:.2f} / {walls[-1] / theirs['wall_s']:.2f})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -452,11 +583,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--feeds", type=int, default=1000)
     ap.add_argument("--json", type=Path, help="write the figures here")
     ap.add_argument("--workers", type=int, default=0, help="[watcher].workers (0: one per core)")
+    ap.add_argument("--pool", type=int, default=0,
+                    help="run the CPU stages in a process pool of this many workers (0: as `workers` says)")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--per-host", type=int, default=16,
                     help="all feeds share one loopback host; stands in for many hosts (default 16)")
     ap.add_argument("--no-gzip", action="store_true", help="serve bodies uncompressed")
     ap.add_argument("--floor-sample", type=int, default=0, help="time the floor on this many feeds (0: all)")
+    ap.add_argument("--corpus", type=Path, help="serve the shared corpus's real feeds (e.g. ../shared/corpus)")
     ap.add_argument("--urlwatch-venv", type=Path, default=Path("/tmp/urlwatch-venv"))
     ap.add_argument("--no-urlwatch", action="store_true")
     ap.add_argument("--repeat", type=int, default=3,
@@ -475,16 +609,24 @@ def main(argv: list[str] | None = None) -> int:
     for p in work.glob("bench.db*"):
         p.unlink()
     t0 = time.perf_counter()
-    manifest = synth.generate(data, args.feeds)
-    print(f"generated {args.feeds} feeds ({manifest['feed_bytes_total'] / args.feeds / 1000:.0f} KB avg), "
+    if args.corpus:
+        bodies = corpus_feeds(args.corpus, args.feeds)
+        manifest = {"feeds": args.feeds, "changed": [], "stories": 0, "corpus": str(args.corpus),
+                    "feed_bytes_total": sum(map(len, bodies.values()))}
+        data.mkdir(parents=True, exist_ok=True)
+        (data / "manifest.json").write_text(json.dumps(manifest))
+    else:
+        manifest = synth.generate(data, args.feeds)
+    print(f"{'corpus' if args.corpus else 'generated'} {args.feeds} feeds "
+          f"({manifest['feed_bytes_total'] / args.feeds / 1000:.0f} KB avg), "
           f"{manifest['stories']} story pages in {time.perf_counter() - t0:.1f} s", flush=True)
-    server = ServerProcess(data, gzip=not args.no_gzip)
-    cores = args.workers or os.cpu_count() or 1
+    server = ServerProcess(data, gzip=not args.no_gzip, corpus=args.corpus)
+    cores = len(os.sched_getaffinity(0))  # taskset limits it: the floor is per usable core
     result: dict = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(), "processor": _cpu_model()},
         "feeds": args.feeds, "cores": cores,
-        "settings": {"workers": args.workers, "concurrency": args.concurrency,
+        "settings": {"workers": args.workers, "pool": args.pool, "concurrency": args.concurrency,
                      "per_host": args.per_host, "gzip": not args.no_gzip},
         "data": {k: v for k, v in manifest.items() if k != "changed"},
     }
@@ -505,6 +647,12 @@ def main(argv: list[str] | None = None) -> int:
                 prof.dump_stats(str(args.profile))
             else:
                 runs.append(asyncio.run(run_cycles(args, server, db, manifest)))
+            # every run starts as a new `watcher` process would: without a warm fork server
+            from multiprocessing import forkserver
+
+            stop = getattr(forkserver._forkserver, "_stop", None)
+            if stop is not None:
+                stop()
         result["cycles"] = _summarise_cycles(runs)
         result["runs"] = runs
         result["server_total"] = server.call("stats")
@@ -512,12 +660,22 @@ def main(argv: list[str] | None = None) -> int:
             urls = [f"{server.base_url}/feeds/{f:04d}.xml" for f in range(args.feeds)]
             print("urlwatch ...", flush=True)
             result["urlwatch"] = urlwatch_peer(args.urlwatch_venv, urls, work)
+        print("floor processes ...", flush=True)
+        urls = [f"{server.base_url}/feeds/{f:04d}.xml" for f in range(args.feeds)]
+        result["floor_process_cpu_s"] = floor_processes(urls)
         print("floor ...", flush=True)
-        result["floor"] = floor(data, server.base_url, args.floor_sample or None)
+        result["floor"] = floor(data, server.base_url, args.floor_sample or None, args.corpus)
     finally:
         server.stop()
     fl = result["floor"]["feedparser_total_s"] / cores
     result["first_vs_floor"] = round(result["cycles"][0]["wall_s"] / fl, 2)
+    # CPU against CPU (the issue's targets): every run's first-cycle CPU over each floor
+    # process's median CPU (fetch + parse, a whole process), sorted: min / median / max
+    firsts = sorted(r[0]["cpu_watcher_s"] for r in runs)
+    procs = result["floor_process_cpu_s"]
+    result["first_cpu_vs_floor"] = {
+        name: [round(c / procs[name][1], 2) for c in firsts] for name in ("feedparser", "fastfeedparser")
+    }
     first = result["cycles"][0]
     if first["articles_new"]:
         result["db_bytes_per_1000_articles_first_cycle"] = round(

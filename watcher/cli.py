@@ -6,7 +6,7 @@ config (nothing ran).
 
 from __future__ import annotations
 
-import asyncio
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -18,7 +18,89 @@ from watcher.cliutil import config_option, db_option, fail, open_store, setup_lo
 from watcher.config import Config, ConfigError, default_config_path, load_config
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands from other modules are imported only when one of them runs.
+
+    `lazy` maps a command's name to ``"module:attribute"`` and its one-line help, so
+    ``watcher --help`` lists every command without importing rich, asyncio, the store and
+    the digest machinery it never uses (``tests/test_startup.py`` keeps each line equal to
+    the command's own). Eager ``add_command`` still works and wins over a lazy entry.
+    """
+
+    def __init__(self, *args: object, lazy: dict[str, tuple[str, str]] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, tuple[str, str]] = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self.lazy:
+            module, attribute = self.lazy[cmd_name][0].split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is not None and command.hidden:
+                continue
+            rows.append((name, command, self.lazy.get(name, ("", ""))[1]))
+        if not rows:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _, _ in rows)
+        with formatter.section("Commands"):
+            formatter.write_dl([
+                (name, command.get_short_help_str(limit) if command is not None
+                 else click.utils.make_default_short_help(text, limit))
+                for name, command, text in rows
+            ])
+
+
+# Commands that live beside the code they drive: name -> ("module:attribute", short help).
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "digest": ("watcher.digest.commands:digest_command",
+               "Deliver the changes not yet delivered: unsent digests are retried first (same "
+               "Message-ID), then one new digest per channel."),
+    "digests": ("watcher.digest.commands:digests_command",
+                "List digests: status (pending, sent, failed) with ×attempts when not 1, next "
+                "retry, last error."),
+    "history": ("watcher.history_cmd:history",
+                "The timeline of a position: every report of a term, oldest first by when it was "
+                "published (and when it was read, where that differs), with its outlet (the "
+                "feed's name), stance, values, the sentence and the article."),
+    "terms": ("watcher.history_cmd:terms",
+              "The current ledger: per conflict, proposer and category, the term as it stands, "
+              "how many outlets reported it, and when its latest report was published (and read)."),
+    "show": ("watcher.history_cmd:show",
+             "One article: every stored version, the diff from the one before, the terms read "
+             "from each, and the changes it caused."),
+    "search": ("watcher.history_cmd:search",
+               "Full-text search over article versions (titles and text) and term quotes, with "
+               "the matching words marked «like this»."),
+    "datasette-metadata": ("watcher.history_cmd:datasette_metadata",
+                           "Print Datasette metadata (titles, descriptions, canned queries) for "
+                           "the database:"),
+    "export": ("watcher.history_cmd:export", "Export the history in formats other programs read."),
+    "prune": ("watcher.history_cmd:prune",
+              "Remove poll rows and the text of article versions older than --older-than."),
+    "report": ("watcher.report_cmd:report_command",
+               "A conflict's timeline: per term, each holder's position report by report, the "
+               "agreement's beside them, every change marked with before → after, quote and source."),
+}
+LAZY_FEEDS_SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "import": ("watcher.history_cmd:feeds_import",
+               "Add the feeds of an OPML file to config.toml (appended as [[feeds]] blocks; your "
+               "comments stay; feeds already there are skipped)."),
+    "export": ("watcher.history_cmd:feeds_export",
+               "Write the configured feeds as OPML 2.0 to stdout (for any feed reader)."),
+}
+
+
+@click.group(cls=LazyGroup, lazy=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="watcher")
 def cli() -> None:
     """Ceasefire watcher: watch news feeds for ceasefire and peace-proposal stories and
@@ -30,6 +112,8 @@ def cli() -> None:
 @db_option
 def run(config: Config, db_path: Path | None) -> None:
     """Run the daemon: poll every feed on its schedule until SIGTERM or SIGINT."""
+    import asyncio
+
     from watcher.daemonlock import DaemonLock, DaemonRunning
     from watcher.digest.service import scheduled_jobs
     from watcher.pipeline import Pipeline
@@ -70,6 +154,8 @@ def poll(config: Config, db_path: Path | None, all_feeds: bool, articles: bool) 
 
     Exits non-zero only when nothing could be done, not because a feed failed.
     """
+    import asyncio
+
     from watcher.pipeline import Pipeline
 
     store = open_store(config)
@@ -88,7 +174,7 @@ def poll(config: Config, db_path: Path | None, all_feeds: bool, articles: bool) 
     click.echo(f"polled {len(reports)} feeds: {len(reports) - failed} ok, {failed} with problems", err=True)
 
 
-@cli.group(invoke_without_command=True)
+@cli.group(cls=LazyGroup, lazy=LAZY_FEEDS_SUBCOMMANDS, invoke_without_command=True)
 @click.pass_context
 @with_config
 @db_option
@@ -192,33 +278,29 @@ def reprocess(config: Config, db_path: Path | None) -> None:
 
 
 def _register_commands() -> None:
-    """Commands that live beside the code they drive (digest, history) join the group here."""
-    from watcher.digest.commands import COMMANDS as digest_commands
-    from watcher.history_cmd import COMMANDS as history_commands
-    from watcher.history_cmd import FEEDS_SUBCOMMANDS
-    from watcher.report_cmd import COMMANDS as report_commands
-
-    for command in [*digest_commands, *history_commands, *report_commands]:
-        cli.add_command(command)
-    for command in FEEDS_SUBCOMMANDS:
-        feeds.add_command(command)
+    """Commands that live beside the code they drive (digest, history) join the group
+    lazily, through `LAZY_COMMANDS` and `LAZY_FEEDS_SUBCOMMANDS`: nothing to import here."""
 
 
 def main() -> None:
     """The `watcher` command. An error that reached this far (a damaged or read-only
-    database, a full disk) is one `error:` line and exit 1, never a traceback."""
-    import sqlite3
+    database, a full disk) is one `error:` line and exit 1, never a traceback.
 
+    The store and sqlite3 are looked up only when an error came: a command that never
+    opened the database (``--help``, ``extract``) does not pay for importing them."""
     from watcher import cliutil
-    from watcher.store import StoreError
 
     _register_commands()
     try:
         cli(prog_name="watcher")
-    except StoreError as err:
-        fail(str(err), 1)
-    except sqlite3.Error as err:
-        fail(cliutil.database_error(err, cliutil.current_database), 1)
-    except OSError as err:
-        where = f" ({err.filename})" if err.filename else ""
-        fail(f"{err.strerror or err}{where}", 1)
+    except Exception as err:
+        store = sys.modules.get("watcher.store")
+        sqlite3 = sys.modules.get("sqlite3")
+        if store is not None and isinstance(err, store.StoreError):
+            fail(str(err), 1)
+        if sqlite3 is not None and isinstance(err, sqlite3.Error):
+            fail(cliutil.database_error(err, cliutil.current_database), 1)
+        if isinstance(err, OSError):
+            where = f" ({err.filename})" if err.filename else ""
+            fail(f"{err.strerror or err}{where}", 1)
+        raise

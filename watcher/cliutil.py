@@ -8,13 +8,15 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from watcher.config import Config, ConfigError, default_config_path, load_config
 from watcher.safetext import printable
-from watcher.store import Store, StoreError
+
+if TYPE_CHECKING:  # imported when a command opens the store, not by every command
+    from watcher.store import Store
 
 log = logging.getLogger("watcher")
 current_database: Path | None = None  # the command's database, for error messages
@@ -85,6 +87,8 @@ def with_config(func: Callable) -> Callable:
 def open_store(config: Config, *, write: bool = True) -> Store:
     """The store of a command; one that writes fails first, with a clear message, when
     this user cannot write the database (or create its -wal file beside it)."""
+    from watcher.store import Store, StoreError
+
     path = Path(config.watcher.database)
     if write:
         problem = unwritable(path)

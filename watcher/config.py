@@ -91,7 +91,7 @@ class WatcherSettings:
     max_redirects: int = 10
     max_backoff: float = 86400.0
     recheck_articles_for: float = 7 * 86400.0
-    workers: int = 0  # processes for parsing and extraction; 0 = one per core
+    workers: int = 0  # processes for parsing and extraction; 0 = cores - 1 (in-process on one core)
     max_articles_per_poll: int = 50  # article pages read per poll of one feed; the rest wait
     cpu_timeout: float = 120.0  # one parse or article read in a worker; past it the pool restarts
     log_level: str = "INFO"
@@ -303,7 +303,7 @@ def url_problem(value: Any) -> str | None:
 def feed_key(url: str) -> str:
     """One spelling per feed, to find the same feed written twice (case, default port,
     tracking parameters, fragment): the pipeline's canonical URL."""
-    from watcher.feeds import canonical_url
+    from watcher.urls import canonical_url
 
     return canonical_url(url)
 

@@ -7,7 +7,6 @@ cannot be read is reported on stderr and the others still run; the exit code is 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from typing import Any
@@ -35,6 +34,8 @@ def _decode(data: bytes) -> str:
 
 
 def _fetch(url: str) -> bytes:
+    import asyncio
+
     from watcher.fetch import Fetcher
 
     async def get() -> bytes:

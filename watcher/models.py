@@ -133,3 +133,18 @@ def story_time(published_at: str | None, read_at: datetime) -> datetime:
         return read_at
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return min(moment, read_at)
+
+
+@dataclass
+class SnapshotDraft:
+    """A version of an article's text, not yet known to be new. Here, not in the store, so
+    a pool worker that makes one does not import SQLite and sqlite-utils to send it back."""
+
+    title: str
+    text: str
+    content_hash: str
+    text_source: str  # page | feed
+    language: str | None
+    fetched_at: datetime
+    note: str | None = None
+    terms: list[Term] | None = None  # None: extraction did not run

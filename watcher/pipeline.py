@@ -19,7 +19,6 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,7 +31,6 @@ from watcher.store import (
     FeedState,
     PollRecord,
     PollSummary,
-    SnapshotDraft,
     Store,
     backoff_delay,
     next_check_delay,
@@ -79,84 +77,16 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-# --- CPU stages (module level so a process pool can run them) ------------------------------
+# --- CPU stages: in watcher.work, which a pool worker imports without httpx, asyncio or
+# SQLite; re-exported here, where callers have always found them ---------------------------
 
-
-def parse_for_poll(
-    body: bytes, headers: dict[str, str], base_url: str, topics: list[Topic]
-) -> tuple[Any, list[tuple[Entry, Relevance]]]:
-    """Parse a feed and score its entries, returned as a poll needs them back from a worker
-    process, small to send:
-
-    - the entries travel once, in ``scored`` (``parsed.entries`` comes back empty);
-    - an entry that is not relevant keeps only what the store records of it (url, link,
-      guid, title, published_at): its summary, content and author are emptied. Only a
-      relevant entry's text is used again (to stand in for an unreadable article page).
-
-    The whole result is pickled by the worker and unpickled on the event loop, so every byte
-    saved is saved twice.
-    """
-    from watcher.feeds import parse_feed
-    from watcher.relevance import score_entries
-
-    parsed = parse_feed(body, headers, base_url)
-    entries, parsed.entries = parsed.entries, []
-    relevances = score_entries([(e.title, e.summary, e.content) for e in entries], topics)
-    for e, r in zip(entries, relevances, strict=True):
-        if not r.relevant:
-            e.summary = e.content = ""
-            e.author = None
-    return parsed, list(zip(entries, relevances, strict=True))
-
-
-@lru_cache(maxsize=4)
-def _gazetteer(extension_key: str) -> Any:
-    import json
-
-    from watcher.terms import load_gazetteer
-
-    return load_gazetteer(json.loads(extension_key) or None)
-
-
-def read_article(
-    html: bytes | None,
-    url: str,
-    entry_title: str,
-    feed_text: str,
-    fetch_note: str | None,
-    extension_key: str,
-    fetched_at: datetime,
-    as_of: datetime | None = None,
-) -> SnapshotDraft | None:
-    """Page bytes (or None) to a snapshot draft with its terms; the feed's own text stands
-    in when the page cannot be had or yields little. ``as_of`` is the story's time (see
-    ``models.story_time``), the extractor's "now"; default ``fetched_at``."""
-    from watcher.article import MIN_TEXT_CHARS, content_hash, extract_main_text
-    from watcher.terms import extract
-
-    note = fetch_note
-    article = extract_main_text(html, url) if html else None
-    if article is not None and len(article.text) >= MIN_TEXT_CHARS:
-        title, text, source, language = article.title or entry_title, article.text, "page", article.language
-    else:
-        if html and note is None:
-            note = "the page yielded too little text; using the feed's text"
-        if not feed_text.strip():
-            return None
-        title, text, source, language = entry_title, feed_text, "feed", None
-    title = title.strip() or entry_title
-    extraction = extract(text, title=title, gazetteer=_gazetteer(extension_key), as_of=as_of or fetched_at)
-    return SnapshotDraft(
-        title=title,
-        text=text,
-        content_hash=content_hash(title + "\n\n" + text),
-        text_source=source,
-        language=language or extraction.language,
-        fetched_at=fetched_at,
-        note=note,
-        terms=extraction.terms,
-    )
-
+from watcher.work import (  # noqa: E402, F401
+    PR_SET_PDEATHSIG,
+    _gazetteer,
+    exit_with_parent,
+    parse_for_poll,
+    read_article,
+)
 
 # --- scheduling arithmetic ------------------------------------------------------------------
 
@@ -179,6 +109,9 @@ def source_of(url: str) -> str:
 
 
 # --- the pipeline ---------------------------------------------------------------------------
+
+
+SWEEP_BUDGET = 60.0  # seconds an article re-check sweep may take; the rest waits for the next
 
 
 class StageTimeout(Exception):
@@ -255,9 +188,14 @@ class Pipeline:
         self.disk_full: DiskFull | None = None  # while the database cannot be written
         self.disk_full_pause_scale = 1.0  # the backoff's scale (tests shorten it)
         self.store.sync_feeds(config.feeds, w.interval)
+        self.store.defer_index_maintenance()  # merged and checkpointed in maintain()
+        self._stored = 0  # polls stored, for the checkpoints within a cycle
+        self._checkpointing: asyncio.Future | None = None
 
     async def aclose(self) -> None:
         await self.fetcher.aclose()
+        if self._checkpointing is not None:
+            await self._checkpointing
         if self._own_executor:  # joining workers blocks: not on the event loop
             await asyncio.to_thread(self.executor.shutdown, wait=True, cancel_futures=True)
 
@@ -328,7 +266,36 @@ class Pipeline:
             async with slots:
                 return await self.poll_feed(feed)
 
-        return list(await asyncio.gather(*(one(f) for f in feeds)))
+        reports = list(await asyncio.gather(*(one(f) for f in feeds)))
+        self.maintain()
+        return reports
+
+    CHECKPOINT_EVERY = 20  # stored polls between WAL checkpoints during a busy cycle
+
+    def _checkpoint_now_and_then(self) -> None:
+        """Within a long cycle, the WAL is checkpointed in a thread (its own connection), off
+        the event loop, every CHECKPOINT_EVERY stored polls, so it stays small."""
+        self._stored += 1
+        running = self._checkpointing
+        if self._stored % self.CHECKPOINT_EVERY or (running is not None and not running.done()):
+            return
+        self._checkpointing = asyncio.get_running_loop().run_in_executor(None, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        try:
+            self.store.checkpoint()
+        except Exception as err:  # the next one, or maintain(), tries again
+            log.info("database %s: checkpoint skipped: %s", self.store.path, err)
+
+    def maintain(self) -> None:
+        """Between polls: the full-text merging and WAL checkpoint kept out of each poll's
+        write (``Store.maintain``). A failure here loses nothing and is tried again next time."""
+        if self.disk_full is not None:
+            return
+        try:
+            self.store.maintain()
+        except Exception as err:
+            log.warning("database %s: index maintenance failed (tried again later): %s", self.store.path, err)
 
     def _storage_blocked(self) -> bool:
         """While the disk is full, nothing is fetched that could not be stored; one poll at
@@ -367,6 +334,7 @@ class Pipeline:
         try:
             summary = self.store.record_poll(record, next_check_at=started + timedelta(minutes=15))
             self._storage_ok()
+            self._checkpoint_now_and_then()
         except DatabaseReplaced:
             raise  # nothing can be stored any more: the daemon stops
         except Exception as err:
@@ -447,6 +415,8 @@ class Pipeline:
             )
 
         if res.not_modified:
+            if _was_rejected(feed):  # the body we could not read, unchanged: not read again
+                return self._rejected_again(feed, started, t0, res, state)
             state.consecutive_errors, state.success = 0, True
             state.next_poll_at = self._next(started, max(interval, server_interval(res, None)))
             return record("not_modified", error=None)
@@ -471,13 +441,18 @@ class Pipeline:
             state.consecutive_errors, state.success = 0, True
             state.next_poll_at = self._next(started, max(interval, server_interval(res, None)))
             return record("unchanged", error=None, note="same body as last time; not parsed again")
+        if _was_rejected(feed) and feed["last_body_hash"] == REJECTED + state.body_hash:
+            return self._rejected_again(feed, started, t0, res, state)
 
         topics = self._topics(feed)
         parsed, scored = await self._cpu(parse_for_poll, body, res.headers, res.final_url, topics)
         if parsed.rejected:
             failure = self._failure(feed, started, t0, res, parsed.problem or "not a feed")
             failure.outcome = "rejected"
-            failure.state.body_hash = None
+            # keep what identifies this body, marked as rejected: the same body again (a
+            # 304, or a 200 with the same hash) is rejected again without a parse
+            failure.state.etag, failure.state.last_modified = state.etag, state.last_modified
+            failure.state.body_hash = REJECTED + state.body_hash
             return failure
         state.consecutive_errors, state.success = 0, True
         state.title, state.site_url = parsed.title, parsed.link
@@ -498,6 +473,19 @@ class Pipeline:
         return record(
             outcome, error=error, entries=entries, entries_seen=len(scored), baseline=baseline, note=note,
         )
+
+    def _rejected_again(
+        self, feed: dict, started: datetime, t0: float, res: FetchResult, state: FeedState
+    ) -> PollRecord:
+        """The body last rejected came back unchanged: the same failure (backing off as
+        before), its validators and marked hash kept, nothing parsed or scored."""
+        failure = self._failure(feed, started, t0, res, feed["last_error"] or "not a feed")
+        failure.outcome = "rejected"
+        if not res.not_modified:
+            failure.state.etag, failure.state.last_modified = state.etag, state.last_modified
+        failure.state.body_hash = feed["last_body_hash"]
+        failure.note = "same body as last time; not parsed again"
+        return failure
 
     def _topics(self, feed: dict) -> list[Topic]:
         configured = self._feeds_by_url.get(feed["config_url"])
@@ -608,31 +596,62 @@ class Pipeline:
 
     # -- article re-checks ----------------------------------------------------------------
 
-    async def check_articles(self, *, limit: int = 200, force: bool = False) -> int:
+    async def check_articles(self, *, limit: int = 200, force: bool = False,
+                             budget: float = SWEEP_BUDGET) -> int:
         """Look at due articles again for edits; returns how many new versions were stored.
 
-        ``force`` checks every article still in its re-check window, due or not.
+        ``force`` checks every article still in its re-check window, due or not. ``budget``
+        (seconds) bounds the sweep like a poll: when it runs out, checks not yet done are
+        cancelled and stay due for the next sweep (after a long pause thousands are due, and
+        a name lookup per page must not hold `watcher poll` for minutes).
         """
         if self.disk_full is not None:
             return 0  # no page is fetched that could not be stored; polls probe the disk
         now = utcnow()
         due = self.store.articles_due_for_check(now + timedelta(days=3650) if force else now, limit)
-        results = await asyncio.gather(*(self._check_article(a, now) for a in due))
-        return sum(results)
+        if not due:
+            return 0
+        deadline = time.monotonic() + budget
+        slots = asyncio.Semaphore(max(2 * self.config.watcher.concurrency, 4))
+
+        async def one(article: dict) -> int:
+            async with slots:
+                if time.monotonic() >= deadline:
+                    return 0
+                return await self._check_article(article, now)
+
+        tasks = [asyncio.create_task(one(a)) for a in due]
+        done, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+            log.info("article re-checks: %d of %d left for the next sweep (time budget %s used up)",
+                     len(pending), len(due), format_duration(budget))
+        return sum(task.result() for task in tasks if task in done)
 
     async def _check_article(self, article: dict, now: datetime) -> int:
         first_seen = parse_ts(article["first_seen_at"]) or now
         delay = next_check_delay(now - first_seen, self.config.watcher.recheck_articles_for)
         next_at = now + timedelta(seconds=delay * random.uniform(0.9, 1.1)) if delay else None
-        draft, error = None, None
+        draft, error, page = None, None, None
+        known = article.get("page_hash") is not None  # validators are stored with the hash
         try:
-            res = await self.fetcher.get(article["url"], allow_private=self.config.watcher.allow_private)
-            if res.ok and res.body:
+            res = await self.fetcher.get(
+                article["url"], etag=article.get("page_etag") if known else None,
+                last_modified=article.get("page_last_modified") if known else None,
+                allow_private=self.config.watcher.allow_private,
+            )
+            body_hash = hashlib.sha256(res.body).hexdigest() if res.ok and res.body else None
+            if res.not_modified or (known and body_hash == article["page_hash"]):
+                pass  # the very page read last time: nothing to read or extract again
+            elif res.ok and res.body:
                 latest = self.store.latest_snapshot(article["id"])
                 draft = await self._cpu(
                     read_article, res.body, article["url"], (latest or {}).get("title") or article["title"] or "",
                     "", None, self._extension_key, now, story_time(article["published_at"], now),
                 )
+                page = (res.headers.get("etag") or None, res.headers.get("last-modified") or None, body_hash)
                 if draft is not None and draft.text_source != "page":
                     draft = None  # the page yields too little now: not an edit
                 elif draft is not None and latest is not None and latest["text_source"] == "feed":
@@ -647,7 +666,8 @@ class Pipeline:
             error = f"internal error: {type(err).__name__}: {err}"
         try:
             summary = self.store.record_check(
-                article["id"], draft, checked_at=now, next_check_at=next_at, error=error, source=article["source"]
+                article["id"], draft, checked_at=now, next_check_at=next_at, error=error,
+                source=article["source"], page=page,
             )
         except Exception as err:
             if not is_disk_full(err):
@@ -660,47 +680,49 @@ class Pipeline:
 
 
 def make_executor(workers: int) -> Executor:
-    """A process pool for CPU stages; ``workers=1`` keeps them in-process (one thread)."""
-    count = workers or os.cpu_count() or 1
-    if count == 1:
+    """The executor of the CPU stages. ``workers=1`` keeps them in-process (one thread);
+    ``workers=0`` (the default) is what won on the machine (bench/poll.py, 400 feeds, pinned
+    with taskset; docs/performance.md): on one core the thread (lower CPU and wall time than
+    a pool); on more, a pool of one worker fewer than the cores, the event loop keeping one
+    (on two shared cores one worker won CPU and wall time; with both cores free a second
+    shortens a first cycle by about a fifth: set ``workers = 2`` on a dedicated host)."""
+    cores = usable_cores()
+    if workers == 1 or (workers == 0 and cores == 1):
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="watcher-cpu")
+    return make_process_pool(workers or cores - 1)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (taskset, cgroups' cpusets), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def make_process_pool(count: int) -> ProcessPoolExecutor:
+    """Workers forked from a fork server that imported and warmed ``watcher.workwarm`` once
+    (the parser, trafilatura, the extractor, the compiled gazetteer): a worker starts in
+    milliseconds with all of it, where a spawned one paid 0.6-1.0 CPU-s. The server starts
+    with the first pool, lives as long as this process, and serves replaced pools too. Each
+    worker starts when a task first finds no idle one, so a cycle with nothing to parse
+    starts none; workers end with their parent (``exit_with_parent``)."""
     import multiprocessing
 
-    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=exit_with_parent, initargs=(os.getpid(),))
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["__main__", "watcher.workwarm"])
+    return ProcessPoolExecutor(max_workers=count, mp_context=ctx,
                                initializer=exit_with_parent, initargs=(os.getpid(),))
 
 
-PR_SET_PDEATHSIG = 1
+REJECTED = "rejected:"  # feeds.last_body_hash of a body that was not a feed: "rejected:<sha256>"
 
 
-def exit_with_parent(parent_pid: int) -> None:
-    """Pool worker initializer: the worker ends when the process that started it is gone.
-
-    A SIGKILLed daemon cannot stop its pool, and the workers (and with them multiprocessing's
-    resource tracker, which lives while any of them holds its pipe) would run forever. On
-    Linux the kernel sends SIGKILL at the parent's death (PR_SET_PDEATHSIG); everywhere a
-    thread watches for the parent's pid to change (reparented), for a worker busy in Python.
-    """
-    import signal
-    import sys
-    import threading
-
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent_pid:  # died before this worker got here
-        os._exit(0)
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(1.0)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="watcher-parent-watch", daemon=True).start()
+def _was_rejected(feed: dict) -> bool:
+    return (feed["last_body_hash"] or "").startswith(REJECTED)
 
 
 def _ms(t0: float) -> int:

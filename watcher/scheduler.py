@@ -108,6 +108,7 @@ class Daemon:
 
     async def _check_articles(self) -> None:
         await self._tracked(self.pipeline.check_articles())
+        self.pipeline.maintain()  # every few minutes, between polls: index merging, checkpoint
 
     async def _run_extra(self, func: Callable[[], Awaitable[object]]) -> None:
         await self._tracked(func())

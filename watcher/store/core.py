@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from watcher.models import Entry, Relevance, Term
+from watcher.models import Entry, Relevance, SnapshotDraft, Term
 from watcher.store.schema import MIGRATIONS
 
 
@@ -65,20 +65,6 @@ class FeedState:
     site_url: str | None = None
     success: bool = False
     baseline_backlog: bool | None = None  # None: leave as it is
-
-
-@dataclass
-class SnapshotDraft:
-    """A version of an article's text, not yet known to be new."""
-
-    title: str
-    text: str
-    content_hash: str
-    text_source: str  # page | feed
-    language: str | None
-    fetched_at: datetime
-    note: str | None = None
-    terms: list[Term] | None = None  # None: extraction did not run
 
 
 @dataclass
@@ -207,6 +193,48 @@ class CoreStore:
     def close(self) -> None:
         self.db.conn.close()
 
+    # -- index maintenance off the write path ---------------------------------------------
+
+    def defer_index_maintenance(self) -> None:
+        """For the long-running writer (the pipeline): no full-text merging and no WAL
+        checkpoint inside a poll's transaction; :meth:`maintain`, run between polls, does
+        both. At 1M term rows FTS5's automerge and the auto-checkpoint made one store in
+        ten take 5-60x longer (bench/store_scale.py). ``crisismerge`` still bounds the
+        segments if ``maintain`` never runs (FTS5 keeps these settings in the database)."""
+        from watcher.views import FTS_TABLES
+
+        for table in FTS_TABLES:
+            fts = f"{table}_fts"
+            if self.db[fts].exists():
+                self.db.execute(f"insert into [{fts}]([{fts}], rank) values ('automerge', 0)")
+                self.db.execute(f"insert into [{fts}]([{fts}], rank) values ('crisismerge', 64)")
+        self.db.execute("PRAGMA wal_autocheckpoint = 0")
+        # the WAL file shrinks back to this once checkpointed (it would keep its largest size)
+        self.db.execute("PRAGMA journal_size_limit = 16777216")
+
+    def checkpoint(self) -> None:
+        """A passive WAL checkpoint on a connection of its own: safe in another thread while
+        this connection writes (it copies what no reader needs and never waits)."""
+        if self.path is None:
+            return
+        conn = sqlite3.connect(str(self.path), timeout=1)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+
+    def maintain(self, pages: int = 500) -> None:
+        """The work :meth:`defer_index_maintenance` takes out of the polls: a bounded step of
+        full-text merging (at most ``pages`` pages per index, levels of 4+ segments, what
+        automerge would have done) and a passive WAL checkpoint (never waits for readers)."""
+        from watcher.views import FTS_TABLES
+
+        for table in FTS_TABLES:
+            fts = f"{table}_fts"
+            if self.db[fts].exists():
+                self.db.execute(f"insert into [{fts}]([{fts}], rank) values ('merge', ?)", [pages])
+        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def check_identity(self) -> None:
         """Raise DatabaseReplaced when the path no longer names the file this connection
         has open (deleted, or replaced by another file)."""
@@ -241,7 +269,10 @@ class CoreStore:
             self.check_identity()  # one stat: never write into a file nobody will read again
             yield self.db
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (SQLITE_FULL, SQLITE_IOERR do): keep the
+            # error that did it rather than raise "no transaction is active" instead
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         else:
             conn.execute("COMMIT")
@@ -287,6 +318,12 @@ class CoreStore:
             self.db.execute(
                 "update feeds set disabled_reason = null, consecutive_errors = 0, failing_since = null, "
                 "next_poll_at = null where id = ?",
+                [feed_id],
+            )
+            # a body kept as rejected (see Pipeline) is fetched and parsed afresh
+            self.db.execute(
+                "update feeds set last_body_hash = null, etag = null, last_modified = null "
+                "where id = ? and last_body_hash like 'rejected:%'",
                 [feed_id],
             )
 
@@ -499,8 +536,10 @@ class CoreStore:
         next_check_at: datetime | None,
         error: str | None = None,
         source: str | None = None,
+        page: tuple[str | None, str | None, str] | None = None,
     ) -> PollSummary:
-        """One re-check of an article page for edits, in one transaction."""
+        """One re-check of an article page for edits, in one transaction. ``page``: the
+        ETag, Last-Modified and body hash of the page read (None: keep what is stored)."""
         summary = PollSummary()
         with self.transaction():
             if draft is not None:
@@ -513,6 +552,11 @@ class CoreStore:
                 "last_check_error = ? where id = ?",
                 [ts(checked_at), ts(next_check_at), error, article_id],
             )
+            if page is not None:
+                self.db.execute(
+                    "update articles set page_etag = ?, page_last_modified = ?, page_hash = ? where id = ?",
+                    [*page, article_id],
+                )
         return summary
 
     # -- terms, ledger, changes ----------------------------------------------------------
@@ -537,19 +581,23 @@ class CoreStore:
             observed_at=snap["fetched_at"],
             previous_terms=self._snapshot_terms_before(article_id, snap["version"]) if snap["kind"] == "edit" else None,
         )
-        term_ids = []
-        for term in draft.terms:
-            cursor = self.db.execute(
-                'insert into terms (snapshot_id, article_id, source, observed_at, conflict, proposer, '
-                'category, stance, precondition, "values", responses, quote, span_start, span_end) '
-                "values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [snap["id"], article_id, source, snap["fetched_at"], term.conflict, term.proposer,
-                 term.category, term.stance, int(term.precondition), json.dumps(term.values, sort_keys=True),
-                 json.dumps(term.responses, sort_keys=True), term.quote, term.span[0], term.span[1]],
-            )
-            term_ids.append(cursor.lastrowid)
+        # one executemany for the snapshot's terms; their ids, in insertion order, are the
+        # rows of this snapshot above the largest id before it (the write is ours alone:
+        # BEGIN IMMEDIATE)
+        before = self.db.execute("select coalesce(max(id), 0) from terms").fetchone()[0]
+        self.db.conn.executemany(
+            'insert into terms (snapshot_id, article_id, source, observed_at, conflict, proposer, '
+            'category, stance, precondition, "values", responses, quote, span_start, span_end) '
+            "values (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(snap["id"], article_id, source, snap["fetched_at"], term.conflict, term.proposer,
+              term.category, term.stance, int(term.precondition), json.dumps(term.values, sort_keys=True),
+              json.dumps(term.responses, sort_keys=True), term.quote, term.span[0], term.span[1])
+             for term in draft.terms],
+        )
+        term_ids = [r[0] for r in self.db.execute(
+            "select id from terms where snapshot_id = ? and id > ? order by id", [snap["id"], before])]
         keys = {(t.conflict, t.proposer, t.category) for t in draft.terms}
-        current = {key: self.ledger_entry(*key) for key in keys}
+        current = self.ledger_entries(keys)
         result = ledger.fold(current, list(zip(term_ids, draft.terms, strict=True)), observation)
         for entry in result.ledger:
             self._write_ledger(entry)
@@ -575,6 +623,26 @@ class CoreStore:
         if prev is None:
             return None
         return [_term_row(r) for r in self.query("select * from terms where snapshot_id = ?", [prev["id"]])]
+
+    def ledger_entries(self, keys: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], dict | None]:
+        """``ledger_entry`` for several terms: the ledger rows in one query (a snapshot's
+        terms are read together), each with its last change."""
+        out: dict[tuple[str, str, str], dict | None] = dict.fromkeys(keys)
+        if not keys:
+            return out
+        wanted = sorted(keys)
+        rows = self.query(  # a join on the keys, so each is one primary-key lookup
+            "with k(c, p, g) as (values " + ", ".join(["(?, ?, ?)"] * len(wanted)) + ") "
+            "select l.* from k join ledger l on l.conflict = k.c and l.proposer = k.p and l.category = k.g",
+            [part for key in wanted for part in key])
+        for row in rows:
+            key = (row["conflict"], row["proposer"], row["category"])
+            row["values"] = json.loads(row["values"])
+            row["responses"] = json.loads(row["responses"])
+            row["sources"] = json.loads(row["sources"])
+            row["last_change"] = self._last_change(*key)
+            out[key] = row
+        return out
 
     def ledger_entry(self, conflict: str, proposer: str, category: str) -> dict | None:
         row = self._one(

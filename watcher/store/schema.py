@@ -241,7 +241,15 @@ def _migrate_v5(db: Database) -> None:
     db.execute("ALTER TABLE digests ADD COLUMN delivered_to TEXT NOT NULL DEFAULT '[]'")
 
 
-MIGRATIONS = [_migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4, _migrate_v5]
+def _migrate_v6(db: Database) -> None:
+    # what identifies the page last read at a re-check (its validators and a hash of its
+    # bytes): an unchanged page is neither read (trafilatura) nor extracted again
+    db.execute("ALTER TABLE articles ADD COLUMN page_etag TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN page_last_modified TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN page_hash TEXT")
+
+
+MIGRATIONS = [_migrate_v1, _migrate_v2, _migrate_v3, _migrate_v4, _migrate_v5, _migrate_v6]
 
 
 

@@ -1,0 +1,104 @@
+"""Fixed costs kept fixed: what a command and a pool worker import (never how long it takes:
+speed is measured in bench/startup.py). Real processes, real imports."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import click
+
+from watcher.cli import LAZY_COMMANDS, LAZY_FEEDS_SUBCOMMANDS, cli
+from watcher.work import exit_with_parent, parse_for_poll
+
+HEAVY = ("watcher.store", "sqlite_utils", "sqlite3", "asyncio", "httpx", "rich", "watcher.digest",
+         "watcher.history_cmd", "feedparser", "trafilatura", "apscheduler")
+
+
+def modules_after(argv: list[str], cwd: Path) -> set[str]:
+    """The modules a `watcher` command imported by the time it exited."""
+    code = (
+        "import atexit, json, sys\n"
+        "atexit.register(lambda: sys.__stderr__.write('MODULES' + json.dumps(sorted(sys.modules))))\n"
+        f"sys.argv = ['watcher', *{argv!r}]\n"
+        "from watcher.cli import main\n"
+        "main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=60)
+    return set(json.loads(proc.stderr.split("MODULES", 1)[1]))
+
+
+def test_help_imports_no_command_module(tmp_path: Path) -> None:
+    loaded = modules_after(["--help"], tmp_path)
+    assert not [m for m in HEAVY if m in loaded]
+
+
+def test_extract_of_a_text_file_imports_no_store_network_or_parser(tmp_path: Path) -> None:
+    text = tmp_path / "a.txt"
+    text.write_text("Russia demanded that Ukraine withdraw from Zaporizhzhia before a ceasefire.\n")
+    loaded = modules_after(["extract", "--json", str(text)], tmp_path)
+    assert "watcher.terms" in loaded
+    assert not [m for m in ("watcher.store", "sqlite_utils", "asyncio", "httpx", "feedparser",
+                            "trafilatura", "watcher.digest") if m in loaded]
+
+
+def test_lazy_commands_are_listed_with_their_own_help() -> None:
+    """The help lines recorded for lazy commands are the commands' own (no drift)."""
+    for group, table in ((cli, LAZY_COMMANDS), (cli.commands["feeds"], LAZY_FEEDS_SUBCOMMANDS)):
+        ctx = click.Context(group)
+        for name, (_, short_help) in table.items():
+            command = group.get_command(ctx, name)
+            assert command is not None and command.name == name
+            assert command.get_short_help_str(10_000) == short_help, name
+
+
+def test_every_command_still_runs_its_help(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    for name in [*LAZY_COMMANDS, "run", "poll", "extract", "feeds", "reprocess", "demo"]:
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+    for name in LAZY_FEEDS_SUBCOMMANDS:
+        assert runner.invoke(cli, ["feeds", name, "--help"]).exit_code == 0
+
+
+def test_a_pool_worker_imports_only_parsing_and_extraction() -> None:
+    """A worker of the pipeline's own pool (forked from a fork server that warmed
+    ``watcher.workwarm``) has the parser and the extractor, compiled, and has not imported
+    the network, the event loop or the database."""
+    from watcher.pipeline import make_process_pool
+    from watcher.relevance import default_topic
+
+    data = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><item><title>Ceasefire"
+            b" talks</title><link>http://a.example/1</link></item></channel></rss>")
+    pool = make_process_pool(1)
+    try:
+        parsed, scored = pool.submit(parse_for_poll, data, {}, "http://a.example/f.xml",
+                                     [default_topic()]).result(timeout=60)
+        assert scored
+        loaded = set(pool.submit(eval, "sorted(__import__('sys').modules)").result(timeout=60))
+    finally:
+        pool.shutdown()
+    assert {"watcher.feeds", "watcher.article", "watcher.terms", "watcher.workwarm"} <= loaded
+    assert not [m for m in ("watcher.store", "sqlite_utils", "sqlite3", "asyncio", "httpx",
+                            "watcher.pipeline", "watcher.fetch") if m in loaded]
+
+
+def test_a_spawned_worker_imports_only_the_slim_entry() -> None:
+    """Where there is no fork server: a spawned worker unpickling a stage imports
+    ``watcher.work`` and what the stage needs, not the pipeline."""
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=exit_with_parent, initargs=(os.getpid(),))
+    try:
+        loaded = set(pool.submit(eval, "sorted(__import__('sys').modules)").result(timeout=60))
+    finally:
+        pool.shutdown()
+    assert "watcher.work" in loaded
+    assert not [m for m in ("watcher.store", "sqlite_utils", "sqlite3", "asyncio", "httpx",
+                            "watcher.pipeline", "watcher.fetch", "click") if m in loaded]

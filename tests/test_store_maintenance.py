@@ -1,0 +1,73 @@
+"""Index maintenance off the write path: the pipeline's store merges full-text segments and
+checkpoints the WAL between polls, and search finds the same things (real SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from projection import STORIES, make_config, poll, publish
+
+from watcher.loopback import LoopbackServer
+from watcher.pipeline import Pipeline
+from watcher.store import Store
+
+
+def fts_setting(store: Store, fts: str, key: str) -> int | None:
+    row = store.db.execute(f"select v from [{fts}_config] where k = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def test_the_pipeline_defers_merging_and_checkpoints_and_search_still_finds(
+    loopback: LoopbackServer, tmp_path: Path
+) -> None:
+    publish(loopback, "/feed.xml", STORIES)
+    config = make_config(tmp_path / "w.db", [{"url": loopback.url("/feed.xml"), "name": "f"}])
+    store, reports = poll(config)
+    assert reports[0].outcome == "ok"
+    for fts in ("snapshots_fts", "terms_fts"):
+        assert fts_setting(store, fts, "automerge") == 0
+        assert fts_setting(store, fts, "crisismerge") == 64
+    assert store.db.execute("pragma wal_autocheckpoint").fetchone()[0] == 0
+    word = STORIES[0].title.split()[0]
+    found = store.search(word)
+    store.maintain()
+    assert store.search(word) == found and found
+    # many small writes, one segment each, then the merge step: search is unchanged
+    for i in range(30):
+        with store.transaction():
+            store.db.execute("update snapshots set title = title || ? where id = 1", [f" {i}"])
+    before = store.search(word)
+    store.maintain(pages=2000)
+    assert store.search(word) == before
+    store.close()
+
+
+def test_checkpoints_keep_the_wal_small(loopback: LoopbackServer, tmp_path: Path, monkeypatch) -> None:
+    publish(loopback, "/feed.xml", STORIES)
+    feeds = [{"url": loopback.url("/feed.xml") + f"?n={i}", "name": f"f{i}"} for i in range(12)]
+    config = make_config(tmp_path / "w.db", feeds)
+    monkeypatch.setattr(Pipeline, "CHECKPOINT_EVERY", 3)
+    store = Store.open(config.watcher.database)
+    calls = []
+    real = store.checkpoint
+
+    def counted() -> None:
+        calls.append(1)
+        real()
+
+    store.checkpoint = counted  # type: ignore[method-assign]
+
+    async def run() -> None:
+        async with Pipeline(config, store) as pipeline:
+            await pipeline.poll(all_feeds=True)
+            assert pipeline._stored == 12
+
+    asyncio.run(run())
+    assert 1 <= len(calls) <= 4  # in threads, every 3 stored polls (one at a time)
+    # everything stored was checkpointed into the database file: the WAL holds no frame
+    # that is not already there
+    busy, wal_frames, checkpointed = store.db.execute("pragma wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and wal_frames == checkpointed
+    assert Path(f"{config.watcher.database}-wal").stat().st_size <= 16 * 1024 * 1024
+    store.close()
