@@ -64,10 +64,10 @@ class LazyGroup(click.Group):
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "digest": ("watcher.digest.commands:digest_command",
                "Deliver the changes not yet delivered: unsent digests are retried first (same "
-               "Message-ID), then one new digest per channel."),
+               "Message-ID), then one new digest per channel, and per subscription and recipient."),
     "digests": ("watcher.digest.commands:digests_command",
                 "List digests: status (pending, sent, failed) with ×attempts when not 1, next "
-                "retry, last error."),
+                "retry, last error, and the subscription and recipient of subscription digests."),
     "history": ("watcher.history_cmd:history",
                 "The timeline of a position: every report of a term, oldest first by when it was "
                 "published (and when it was read, where that differs), with its outlet (the "
