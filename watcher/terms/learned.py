@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -117,11 +118,21 @@ class Model:
 
 @lru_cache(maxsize=1)
 def shipped() -> Model | None:
-    """The model that ships with the package (None where none was trained)."""
+    """The model extraction uses by default: the package's, or the file named by
+    $WATCHER_TERMS_MODEL (one you trained; "none" for the rules alone)."""
+    chosen = os.environ.get("WATCHER_TERMS_MODEL")
+    if chosen is not None:
+        return None if chosen.lower() in ("", "none") else load_model(chosen)
     res = resources.files("watcher.terms").joinpath("data").joinpath(MODEL_FILE)
     if not res.is_file():
         return None
     return Model.from_json(json.loads(gzip.decompress(res.read_bytes()).decode("utf-8")))
+
+
+def load_model(path: str | os.PathLike) -> Model:
+    """A model written by `python -m watcher.terms.train -o PATH`."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return Model.from_json(json.load(f))
 
 
 # ---- the story as the features see it ------------------------------------------------------
