@@ -169,7 +169,7 @@ def extract(
     if model == "shipped":
         model = shipped()
     if model is not None:
-        terms = apply(model, Story(text, title, sents, terms, g, main))
+        terms = apply(model, Story(text, title, sents, terms, g, main, plain=memo.get(_ACTORS)))
     conflicts = sorted({t.conflict for t in terms}, key=lambda c: (c != main, c))
     return Extraction(relevant=bool(terms), conflicts=conflicts or [main], terms=terms, language="en")
 

@@ -19,6 +19,7 @@ are `data/model.json.gz`, written by `python -m watcher.terms.train`.
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import json
 import math
@@ -172,10 +173,18 @@ class Story:
     g: Gazetteer
     conflict: str | None
     ments: list[Mention] = field(default_factory=list)
+    plain: list[Mention] | None = None  # the text's plain actor mentions, when already found
 
     def __post_init__(self) -> None:
         if self.conflict is not None:
-            self.ments = mentions(self.text, self.g, self.conflict)
+            self.ments = mentions(self.text, self.g, self.conflict, self.plain)
+        self.starts = [x.start for x in self.sents]
+        self._by_sent: dict[int, list[Mention]] = {}
+        for m in self.ments:
+            i = bisect.bisect_right(self.starts, m.start) - 1
+            if i >= 0 and m.end <= self.sents[i].end:
+                self._by_sent.setdefault(i, []).append(m)
+        self._sent_roles: dict[int, list] = {}
         self.body = [i for i, s in enumerate(self.sents) if not s.furniture]
         self.lead = set(self.body[:2])
         self.title_actors = {m.actor for m in mentions(self.title, self.g, self.conflict)} if self.title else set()
@@ -185,6 +194,14 @@ class Story:
             self.first.setdefault(m.actor, len(self.first))
         self.parties = set(self.g.conflicts.get(self.conflict or "", {}).get("parties", []))
         self._roles: Counter | None = None
+
+    def roles_in(self, i: int) -> list:
+        """The roles (who proposes, answers, speaks) of sentence i, read once."""
+        if i not in self._sent_roles:
+            s = self.sents[i]
+            ms = [Mention(m.start - s.start, m.end - s.start, m.actor) for m in self.in_sent(i)]
+            self._sent_roles[i] = roles(s.text, ms, self.g) if ms else []
+        return self._sent_roles[i]
 
     def role_table(self) -> Counter:
         """(actor, role kind, where) over the story: who proposes, owns, answers, speaks —
@@ -196,12 +213,8 @@ class Story:
                 for r in roles(self.title, tm, self.g):
                     table[(r.actor, r.kind, "title")] += 1
             for i in self.body:
-                s = self.sents[i]
-                ms = [Mention(m.start - s.start, m.end - s.start, m.actor) for m in self.in_sent(i)]
-                if not ms:
-                    continue
                 where = "lead" if i in self.lead else "body"
-                for r in roles(s.text, ms, self.g):
+                for r in self.roles_in(i):
                     table[(r.actor, r.kind, where)] += 1
             self._roles = table
         return self._roles
@@ -218,16 +231,10 @@ class Story:
         return term.span[0]
 
     def sent_of(self, pos: int) -> int:
-        for i, s in enumerate(self.sents):
-            if s.start <= pos < s.end:
-                return i
-        return 0
+        return max(0, bisect.bisect_right(self.starts, pos) - 1)
 
     def in_sent(self, i: int) -> list[Mention]:
-        if not 0 <= i < len(self.sents):
-            return []
-        s = self.sents[i]
-        return [m for m in self.ments if s.start <= m.start and m.end <= s.end]
+        return self._by_sent.get(i, [])
 
 
 def _pbucket(p: float) -> str:
@@ -398,13 +405,7 @@ def holder_features(st: Story, group: list[Term], cand: str) -> list[str]:
 
 
 def _roles_for(st: Story, group: list[Term], cand: str) -> set[str]:
-    out: set[str] = set()
-    for t in group:
-        i = st.sent_of(t.span[0])
-        s = st.sents[i]
-        ms = [Mention(m.start - s.start, m.end - s.start, m.actor) for m in st.in_sent(i)]
-        out |= {r.kind for r in roles(s.text, ms, st.g) if r.actor == cand}
-    return out
+    return {r.kind for t in group for r in st.roles_in(st.sent_of(t.span[0])) if r.actor == cand}
 
 
 def stance_features(st: Story, term: Term, holder: str) -> list[str]:
