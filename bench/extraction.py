@@ -49,11 +49,9 @@ def _f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 
 def _as_of(a: dict) -> dt.datetime | None:
-    """When the story was read: its publication day (the extractor's sense of 'now')."""
-    m = re.match(r"(\d{4})-(\d{2})(?:-(\d{2}))?", a.get("date") or "")
-    if not m:
-        return None
-    return dt.datetime(int(m[1]), int(m[2]), int(m[3] or 15), 12, tzinfo=dt.UTC)
+    from watcher.terms.train import story_date
+
+    return story_date(a)
 
 
 # --- extractor configurations: fit on training articles, predict the others ---------------

@@ -21,12 +21,8 @@ HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
 sys.path.insert(0, str(HERE.parent))
 
-from watcher.terms.vocabulary import CATEGORIES, STANCES  # noqa: E402
+from watcher.terms.vocabulary import CATEGORIES, STANCES, UNITS  # noqa: E402
 
-UNITS = {
-    "days", "hours", "weeks", "months", "years", "phases", "km", "km2", "meters", "miles",
-    "troops", "hostages", "prisoners", "detainees", "remains", "trucks", "percent", "usd",
-}
 GENRES = {"news", "live", "roundup", "oped", "analysis", "explainer", "press"}
 TAGS = {
     "no_terms", "passing_mention", "rejection", "counter_proposal", "deal", "in_effect",

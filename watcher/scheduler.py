@@ -133,22 +133,12 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._request_stop, sig)
         self._add_feed_jobs()
-        self.scheduler.add_job(
-            self._check_articles,
-            IntervalTrigger(seconds=ARTICLE_CHECK_EVERY, timezone="UTC"),
-            id="article-checks",
-            name="article re-checks",
-            coalesce=True,
-            max_instances=1,
-        )
-        self.scheduler.add_job(
-            self._check_database,
-            IntervalTrigger(seconds=DATABASE_CHECK_EVERY, timezone="UTC"),
-            id="database-check",
-            name="database file check",
-            coalesce=True,
-            max_instances=1,
-        )
+        for func, every, job_id, name in (
+            (self._check_articles, ARTICLE_CHECK_EVERY, "article-checks", "article re-checks"),
+            (self._check_database, DATABASE_CHECK_EVERY, "database-check", "database file check"),
+        ):
+            self.scheduler.add_job(func, IntervalTrigger(seconds=every, timezone="UTC"), id=job_id,
+                                   name=name, coalesce=True, max_instances=1)
         for job_id, trigger, func in self.extra_jobs:
             self.scheduler.add_job(self._run_extra, trigger, args=[func], id=job_id, name=job_id, coalesce=True,
                                    max_instances=1, misfire_grace_time=3600)

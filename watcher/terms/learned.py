@@ -35,7 +35,7 @@ from watcher.models import Term
 from watcher.terms.gazetteer import Gazetteer
 from watcher.terms.roles import Mention, mentions, roles
 from watcher.terms.textprep import Sentence
-from watcher.terms.vocabulary import AGREEMENT, STANCES
+from watcher.terms.vocabulary import AGREEMENT
 
 MODEL_FILE = "model.json.gz"
 PARTS = ("relevant", "keep", "holder", "stance", "category")
@@ -194,6 +194,7 @@ class Story:
             self.first.setdefault(m.actor, len(self.first))
         self.parties = set(self.g.conflicts.get(self.conflict or "", {}).get("parties", []))
         self._roles: Counter | None = None
+        self._categories = {c.id: c for c in self.g.categories}
 
     def roles_in(self, i: int) -> list:
         """The roles (who proposes, answers, speaks) of sentence i, read once."""
@@ -222,7 +223,7 @@ class Story:
     def trigger_at(self, term: Term) -> int:
         """Where in the text the term's category is named in its quote (its trigger), or the
         quote's start: the anchor the holder's position is read against."""
-        cat = next((c for c in self.g.categories if c.id == term.category), None)
+        cat = self._categories.get(term.category)
         if cat is not None and term.quote:
             low = term.quote.lower()
             m = cat.trigger.search(low) if len(low) == len(term.quote) else None
@@ -364,7 +365,6 @@ def holder_features(st: Story, group: list[Term], cand: str) -> list[str]:
         f += [f"agr_tw={m.group(0).lower()}" for m in _OFFER.finditer(st.title)]
         joint = sum(n for (a, k, _w), n in st.role_table().items() if k == "joint")
         f.append(f"agr_joint={_bucket(joint, (0, 1, 2))}")
-    rs = []
     for t in group:
         i = st.sent_of(t.span[0])
         s = st.sents[i]
@@ -392,7 +392,6 @@ def holder_features(st: Story, group: list[Term], cand: str) -> list[str]:
                     mine = abs((m.end if m.end <= trig else m.start) - trig)
                     f.append(f"nearest={sum(d < mine for d in others) if others else 0}")
                     f += _around(stext, a, b)
-                    rs.append(stext)
         if offer and cand in {m.actor for m in st.in_sent(i)}:
             f += [f"offer_in_sent={w}" for w in offer]
         if "both" in low or "two sides" in low:
@@ -511,5 +510,4 @@ def apply(model: Model, st: Story) -> list[Term]:
     return out
 
 
-STANCE_CLASSES = list(STANCES)
 STATUS = frozenset(("in_effect", "violated"))  # stances that report a deal's state, not a position

@@ -24,7 +24,6 @@ from watcher.terms.gazetteer import load_gazetteer
 from watcher.terms.learned import (
     MODEL_FILE,
     PARTS,
-    STANCE_CLASSES,
     Linear,
     Model,
     Story,
@@ -49,7 +48,9 @@ PRUNE = 0.05  # weights closer to zero are dropped: a small table that loads fas
 MIN_POSITIVES = 4  # a category with fewer labelled sentences is never added by the model  # inverse L2 strength
 
 
-def _as_of(a: dict) -> dt.datetime | None:
+def story_date(a: dict) -> dt.datetime | None:
+    """When a labelled story was published (its `date`; mid-month for YYYY-MM): the
+    extractor's sense of 'now' when it reads it."""
     m = re.match(r"(\d{4})-(\d{2})(?:-(\d{2}))?", a.get("date") or "")
     return dt.datetime(int(m[1]), int(m[2]), int(m[3] or 15), 12, tzinfo=dt.UTC) if m else None
 
@@ -69,7 +70,7 @@ def _story(a: dict) -> Story:
 def _read(a: dict) -> Story:
     text = f"{a['title']}\n\n{a['text']}" if a.get("title") else a["text"]
     g = load_gazetteer()
-    ex = extract(text, as_of=_as_of(a), model=None)
+    ex = extract(text, as_of=story_date(a), model=None)
     title = title_of(text)
     conflict = ex.conflicts[0] if ex.conflicts else None
     return Story(text, title, sentences(text, title), ex.terms, g, conflict)
@@ -170,16 +171,16 @@ def _matrix(feats: list[list[str]]):
     return x, vec.get_feature_names_out()
 
 
-def _fit_linear(feats: list[list[str]], y: list, c: float, classes: list | None = None) -> Linear:
+def _fit_linear(feats: list[list[str]], y: list, c: float, multiclass: bool = False) -> Linear:
     from sklearn.linear_model import LogisticRegression
 
     x, names = _matrix(feats)
     labels = sorted(set(y), key=str)
     if len(labels) < 2:  # one outcome only in these folds: a constant model
-        if classes is None:
+        if not multiclass:
             return Linear(["true"], [8.0 if labels and labels[0] else -8.0], {})
         return Linear([str(labels[0])], [0.0], {})
-    if classes is None:
+    if not multiclass:
         clf = LogisticRegression(C=c, solver="lbfgs", max_iter=3000)
         clf.fit(x, [bool(v) for v in y])
         coef = clf.coef_[0]
@@ -226,7 +227,7 @@ def fit(arts: list[dict]) -> Model:
         relevant=_fit_linear(*rows["relevant"], C["relevant"]),
         keep=_fit_linear(*rows["keep"], C["keep"]),
         holder=_fit_linear(*rows["holder"], C["holder"]),
-        stance=_fit_linear(*rows["stance"], C["stance"], classes=STANCE_CLASSES),
+        stance=_fit_linear(*rows["stance"], C["stance"], multiclass=True),
         category=_fit_ovr(*rows["category"], C["category"]),
         meta={"articles": len(arts), "ids_sha256": digest,
               "rows": {k: len(v[1]) for k, v in rows.items()}},
