@@ -259,3 +259,13 @@ def test_terminal_escapes_in_stored_text_reach_no_terminal(demo_db: Path, tmp_pa
         assert not any(c in out.stdout for c in "\x1b\x9b\x07"), repr(out.stdout[:200])
     assert "Truce" in page.stdout and " talks " in page.stdout
     assert json.loads(data.stdout)["reports"][0]["title"] == evil
+
+
+def test_a_malformed_stored_url_is_no_link_rather_than_a_crash() -> None:
+    """The report's links go through the digest's safe_url: "http://[::1/x" (an unclosed IPv6
+    bracket) made urlsplit raise inside `watcher report` before."""
+    from watcher.report import html as report_html
+
+    assert report_html.safe_url("http://[::1/x") is None
+    assert report_html.safe_url(" https://news.example/a ") == "https://news.example/a"
+    assert report_html.safe_url("javascript:alert(1)") is None

@@ -277,11 +277,6 @@ def reprocess(config: Config, db_path: Path | None) -> None:
     )
 
 
-def _register_commands() -> None:
-    """Commands that live beside the code they drive (digest, history) join the group
-    lazily, through `LAZY_COMMANDS` and `LAZY_FEEDS_SUBCOMMANDS`: nothing to import here."""
-
-
 def main() -> None:
     """The `watcher` command. An error that reached this far (a damaged or read-only
     database, a full disk) is one `error:` line and exit 1, never a traceback.
@@ -290,7 +285,6 @@ def main() -> None:
     opened the database (``--help``, ``extract``) does not pay for importing them."""
     from watcher import cliutil
 
-    _register_commands()
     try:
         cli(prog_name="watcher")
     except Exception as err:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from watcher.models import Topic
+from watcher.models import CHANGE_KINDS, Topic
 
 DEFAULT_CONFIG_NAME = "config.toml"
 
@@ -422,7 +422,6 @@ def _check_cron(expr: str, key: str, timezone: str, path: Path | None) -> None:
 
 
 _CHANNELS = ("console", "email", "apprise")
-_CHANGE_KINDS = ("new", "changed", "status", "withdrawn", "revised")
 
 
 def _load_digest(raw: Any, path: Path | None) -> DigestSettings:
@@ -461,13 +460,13 @@ def _load_digest(raw: Any, path: Path | None) -> DigestSettings:
     stances = sorted(set(STANCE_CLASS) | set(STANCE_CLASS.values()))
     for kind in settings.alert_kinds:
         base, colon, stance = kind.partition(":")
-        if base not in _CHANGE_KINDS:
-            close = difflib.get_close_matches(base, _CHANGE_KINDS, n=1)
+        if base not in CHANGE_KINDS:
+            close = difflib.get_close_matches(base, CHANGE_KINDS, n=1)
             hint = f"; did you mean {close[0] + colon + stance!r}?" if close else ""
             c.fail(
                 "digest.alert_kinds",
                 kind,
-                f"change kinds among {', '.join(_CHANGE_KINDS)}, optionally with :stance "
+                f"change kinds among {', '.join(CHANGE_KINDS)}, optionally with :stance "
                 f"(e.g. 'status:accepted'){hint}",
             )
         if colon and stance not in stances:

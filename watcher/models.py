@@ -148,3 +148,7 @@ class SnapshotDraft:
     fetched_at: datetime
     note: str | None = None
     terms: list[Term] | None = None  # None: extraction did not run
+
+
+# the kinds of a `changes` row (docs/database.md); config and the digest filters check against them
+CHANGE_KINDS: tuple[str, ...] = ("new", "changed", "status", "withdrawn", "revised")

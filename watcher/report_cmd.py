@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from watcher.cliutil import db_option, fail, with_config
+from watcher.cliutil import db_option, with_config
 from watcher.config import Config
-from watcher.history_cmd import parse_when
+from watcher.history_cmd import _open_existing, parse_when
 
 
 @click.command("report")
@@ -29,17 +29,9 @@ def report_command(config: Config, db_path: Path | None, conflict: str, since: s
     agreement's beside them, every change marked with before → after, quote and source."""
     from watcher.report import build, write_report
     from watcher.report.html import render_html
-    from watcher.store import Store, StoreError
 
     since_ts = parse_when(since) if since else None
-    path = Path(config.watcher.database)
-    if not path.exists():
-        fail(f"no database at {path}: nothing has been recorded yet (run `watcher poll` first)")
-    try:
-        store = Store.open(path)
-    except StoreError as err:
-        fail(str(err))
-        raise  # unreachable
+    store = _open_existing(config)
     try:
         known = store.timeline_conflicts()
         if conflict not in known:

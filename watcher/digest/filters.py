@@ -16,9 +16,8 @@ from importlib import resources
 from typing import Any
 
 from watcher.ledger import STANCE_CLASS
+from watcher.models import CHANGE_KINDS
 from watcher.terms.vocabulary import AGREEMENT, CATEGORIES, STANCES
-
-CHANGE_KINDS = ("new", "changed", "status", "withdrawn", "revised")
 
 
 @dataclass

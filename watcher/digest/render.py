@@ -341,9 +341,10 @@ def safe_url(url: str | None) -> str | None:
     """Only http(s) URLs become links: a feed could carry javascript: or data: URLs."""
     if not url:
         return None
+    url = url.strip()
     try:
         parts = urlsplit(url)
-    except ValueError:
+    except ValueError:  # "http://[::1/x": a malformed address is no link
         return None
     return url if parts.scheme in ("http", "https") and parts.netloc else None
 

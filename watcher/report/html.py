@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
-from urllib.parse import urlsplit
 
+from watcher.digest.render import safe_url
 from watcher.report.timeline import CategoryTimeline, ChangeMark, Report, State, Timeline, Track
 from watcher.safetext import printable
 
@@ -51,14 +51,6 @@ def _e(text: object) -> str:
     """Escaped for HTML, and without control characters: they have no place in a page, and
     ``-o -`` writes it to a terminal."""
     return escape(printable("" if text is None else str(text)), quote=True)
-
-
-def safe_url(url: str | None) -> str | None:
-    """Only http(s) links leave the page: a feed could carry ``javascript:`` or ``data:``."""
-    if not url:
-        return None
-    parts = urlsplit(url.strip())
-    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def _short(text: str, limit: int) -> str:

@@ -17,8 +17,6 @@ from watcher.ledger import STANCE_CLASS, responses_text, values_text
 from watcher.safetext import json_printable
 from watcher.terms.vocabulary import AGREEMENT, CATEGORIES
 
-CHANGE_KINDS = ("new", "changed", "status", "withdrawn", "revised")
-
 
 @dataclass
 class Report:
