@@ -189,16 +189,17 @@ def matches_alert(item: dict | ChangeItem, alert_kinds: list[str]) -> bool:
     proposed and demanded alike). Baseline changes never alert: they are not news.
     """
     get = item.get if isinstance(item, dict) else lambda k: getattr(item, k)
-    if get("baseline"):
-        return False
-    after = get("after")
+    return not get("baseline") and kind_matches(get("kind"), get("after"), alert_kinds)
+
+
+def kind_matches(kind: str, after: dict | str | None, specs: list[str]) -> bool:
+    """A kind spec is a change kind, optionally with the new stance or its class
+    ("status:accepted", "status:held" matches proposed and demanded alike)."""
     if isinstance(after, str):
         after = _loads(after)
     stance = (after or {}).get("stance")
-    for spec in alert_kinds:
-        kind, _, want = spec.partition(":")
-        if kind != get("kind"):
-            continue
-        if not want or want == stance or want == STANCE_CLASS.get(stance or ""):
+    for spec in specs:
+        want_kind, _, want = spec.partition(":")
+        if want_kind == kind and (not want or want == stance or want == STANCE_CLASS.get(stance or "")):
             return True
     return False

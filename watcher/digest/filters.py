@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from watcher.digest.collect import kind_matches
 from watcher.ledger import STANCE_CLASS
 from watcher.models import CHANGE_KINDS
 from watcher.terms.vocabulary import AGREEMENT, CATEGORIES, STANCES
@@ -46,7 +47,7 @@ class ChangeFilter:
             return False
         if self.categories and row["category"] not in self.categories:
             return False
-        if self.kinds and not kind_matches(row, self.kinds):
+        if self.kinds and not kind_matches(row["kind"], row.get("after"), self.kinds):  # baselines may match
             return False
         return self.min_outlets <= 1 or int(row.get("source_count") or 0) >= self.min_outlets
 
@@ -74,20 +75,6 @@ class ChangeFilter:
         if self.min_outlets > 1:
             parts.append(f"at least {self.min_outlets} outlets")
         return "; ".join(parts) or "every change"
-
-
-def kind_matches(row: dict[str, Any], specs: list[str]) -> bool:
-    """A kind spec is a change kind, optionally with the new stance or its class
-    ("status:accepted", "status:held"). Unlike alerts, baseline changes may match."""
-    after = row.get("after")
-    if isinstance(after, str):
-        after = json.loads(after) if after else None
-    stance = (after or {}).get("stance")
-    for spec in specs:
-        kind, _, want = spec.partition(":")
-        if kind == row["kind"] and (not want or want == stance or want == STANCE_CLASS.get(stance or "")):
-            return True
-    return False
 
 
 # --- the ids a filter may name -------------------------------------------------------------
