@@ -115,7 +115,7 @@ def deliver(
         include_feeds=alert_kinds is None, match=match, where=where,
     )
     if dry_run:
-        return _preview(config, store, channel, sel, fmt, console or default_console(), now)
+        return preview(store, channel, sel, fmt, console or default_console(), now, _subject_prefix(config))
     send = sender(config, channel, fmt=fmt, console=console)
     if not build_new:
         sel = None
@@ -125,8 +125,9 @@ def deliver(
     )
 
 
-def _preview(config: Config, store: Store, channel: str, sel: Selection, fmt: str, console: Any,
-             now: datetime) -> DeliveryResult:
+def preview(store: Store, channel: str, sel: Selection, fmt: str, console: Any, now: datetime,
+            prefix: str) -> DeliveryResult:
+    """What a dry run shows of an outbox lane: its unsent digests, then the one it would build."""
     from watcher.digest.render import subject
     from watcher.store import ts
 
@@ -137,7 +138,7 @@ def _preview(config: Config, store: Store, channel: str, sel: Selection, fmt: st
         result.change_count += row["change_count"]
     digest = outbox.collect(store, channel, sel, ts(now))
     if not digest.empty or not result.waiting:
-        print_digest(digest, fmt, console, subject(digest, _subject_prefix(config)))
+        print_digest(digest, fmt, console, subject(digest, prefix))
     result.change_count += len(digest.change_keys)
     return result
 

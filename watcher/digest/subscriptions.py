@@ -40,9 +40,9 @@ from watcher.digest.collect import Digest
 from watcher.digest.email import DeliveryError
 from watcher.digest.filters import ChangeFilter
 from watcher.digest.outbox import DeliveryResult, Selection
-from watcher.digest.render import render_markdown, subject
-from watcher.digest.service import ALERT_CRON, RETRY_CRON, default_console, print_digest
-from watcher.store import DatabaseReplaced, Store, ts, utcnow
+from watcher.digest.render import render_markdown
+from watcher.digest.service import ALERT_CRON, RETRY_CRON, default_console, preview, print_digest
+from watcher.store import DatabaseReplaced, Store, utcnow
 
 log = logging.getLogger("watcher")
 
@@ -161,7 +161,7 @@ def deliver_lane(
     )
     prefix = _subject_prefix(config, sub)
     if dry_run:
-        return _preview(store, lane, sel, fmt, console or default_console(), now, prefix)
+        return preview(store, lane.key, sel, fmt, console or default_console(), now, prefix)
     send = lane_sender(config, lane, fmt=fmt, console=console)
     settings = config.email if lane.channel == "email" else None
     return outbox.run(
@@ -169,20 +169,6 @@ def deliver_lane(
         retry_max=config.digest.retry_max, message_id=lambda: email_channel.new_message_id(settings),
         subject_prefix=prefix,
     )
-
-
-def _preview(store: Store, lane: Lane, sel: Selection, fmt: str, console: Any, now: datetime,
-             prefix: str) -> DeliveryResult:
-    result = DeliveryResult(lane.key, dry_run=True)
-    for row in store.unsent_digests(lane.key):
-        print_digest(Digest.from_json(row["payload"]), fmt, console, row["subject"])
-        result.waiting.append(row["id"])
-        result.change_count += row["change_count"]
-    digest = outbox.collect(store, lane.key, sel, ts(now))
-    if not digest.empty or not result.waiting:
-        print_digest(digest, fmt, console, subject(digest, prefix))
-    result.change_count += len(digest.change_keys)
-    return result
 
 
 def deliver_subscription(config: Config, store: Store, sub: SubscriptionSettings, *,
