@@ -84,3 +84,25 @@ def test_a_full_disk_pauses_polling_logs_once_and_resumes(loopback: LoopbackServ
             assert after == before + len(later)  # nothing lost
 
     asyncio.run(run())
+
+
+def test_only_sqlite_full_is_a_full_disk() -> None:
+    """Any SQLite error that mentions "full" used to count as a full disk and pause polling."""
+    import sqlite3
+
+    from watcher.pipeline import is_disk_full
+
+    db = sqlite3.connect(":memory:")
+    db.execute("create table x (a)")
+    try:
+        db.execute("select fullname from x")
+    except sqlite3.OperationalError as err:
+        assert not is_disk_full(err)
+    db.execute("pragma max_page_count = 1")
+    try:
+        db.execute("create table y (b)")
+        db.executemany("insert into x values (?)", [("z" * 4000,)] * 10)
+    except sqlite3.OperationalError as err:
+        assert is_disk_full(err), err
+    else:
+        raise AssertionError("a one-page database took the rows")

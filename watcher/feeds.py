@@ -58,20 +58,7 @@ from lxml import etree
 from watcher import feedxml
 from watcher.models import Entry, ParsedFeed
 from watcher.safetext import printable
-from watcher.urls import (  # noqa: F401  (re-exported: the URL helpers lived here)
-    _DEFAULT_PORTS,
-    _PCT,
-    _SAFE_PATH,
-    _SAFE_QUERY,
-    _TRACKING_PREFIXES,
-    _UNRESERVED,
-    TRACKING_PARAMS,
-    _idna_host,
-    _is_tracking,
-    _normalise_pct,
-    _remove_dot_segments,
-    canonical_url,
-)
+from watcher.urls import TRACKING_PARAMS, canonical_url  # noqa: F401  (re-exported: they lived here)
 
 __all__ = [
     "TRACKING_PARAMS",

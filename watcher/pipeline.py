@@ -81,8 +81,6 @@ def _count(n: int, one: str, many: str) -> str:
 # SQLite; re-exported here, where callers have always found them ---------------------------
 
 from watcher.work import (  # noqa: E402, F401
-    PR_SET_PDEATHSIG,
-    _gazetteer,
     exit_with_parent,
     parse_for_poll,
     read_article,
@@ -122,8 +120,7 @@ def is_disk_full(err: BaseException) -> bool:
     """SQLite's SQLITE_FULL: the disk (or the database's size limit) has no room left."""
     import sqlite3
 
-    return isinstance(err, sqlite3.OperationalError) and (
-        getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(err))
+    return isinstance(err, sqlite3.OperationalError) and err.sqlite_errorcode == sqlite3.SQLITE_FULL
 
 
 class DiskFull:

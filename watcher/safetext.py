@@ -29,10 +29,6 @@ def printable(text: str) -> str:
     return _CONTROL.sub("", _SEQUENCE.sub("", text))
 
 
-def printable_or_none(text: str | None) -> str | None:
-    return None if text is None else printable(text)
-
-
 # JSON escapes C0 controls (ESC is written \u001b) but not C1 ones (U+009B is CSI to many
 # terminals): written as \u escapes, the strings a JSON reader gets are the same.
 _C1_ESCAPES = {code: f"\\u{code:04x}" for code in range(0x80, 0xA0)}

@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from watcher.store.core import _chunks
+
 _JSON_COLUMNS = ("values", "responses", "sources", "before", "after")
 
 
@@ -133,7 +135,7 @@ class HistoryQueries:
         if rows:
             return rows[0]
         try:
-            from watcher.feeds import canonical_url
+            from watcher.urls import canonical_url
 
             canonical = canonical_url(ref)
         except Exception:  # not a URL at all
@@ -309,10 +311,6 @@ def _filters(**values: str | None) -> tuple[list[str], list[Any]]:
             where.append(f"{column} = ?")
             params.append(value)
     return where, params
-
-
-def _chunks(items: list, size: int) -> list[list]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _loads(value: str | None, default: Any) -> Any:
