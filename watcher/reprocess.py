@@ -25,14 +25,13 @@ CATCH_UP_ROUNDS = 3  # extraction passes outside the lock before the final one i
 def extract_snapshots(store: Store, gazetteer: Any, after_id: int = 0) -> list[Item]:
     """Every snapshot with an id above ``after_id`` and its terms as the current extractor
     reads them (reading texts one at a time)."""
-    published = {r["id"]: r["published_at"] for r in store.query("select id, published_at from articles")}
     items = []
     for snap in store.snapshots_in_order(after_id):
         if snap["text"] is None:
             terms = store.stored_terms(snap["id"])
         else:
             # as live processing read it: as of the story's time (models.story_time), not today
-            read_at = story_time(published.get(snap["article_id"]), parse_ts(snap["fetched_at"]))
+            read_at = story_time(snap["article_published_at"], parse_ts(snap["fetched_at"]))
             terms = extract(snap["text"], title=snap["title"], gazetteer=gazetteer, as_of=read_at).terms
         items.append(({k: v for k, v in snap.items() if k != "text"}, terms))
     return items

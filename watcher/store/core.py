@@ -700,7 +700,8 @@ class CoreStore:
         """Every snapshot (with an id above ``after_id``) in the order live processing folded
         them: ids follow commit order, and within one poll the feed's entry order."""
         yield from self.db.query(
-            "select s.*, a.source as article_source from snapshots s join articles a on a.id = s.article_id "
+            "select s.*, a.source as article_source, a.published_at as article_published_at "
+            "from snapshots s join articles a on a.id = s.article_id "
             "where s.id > ? order by s.id",
             [after_id],
         )
