@@ -48,7 +48,8 @@ def test_grouped_by_conflict_proposer_then_kind(demo_db: Path) -> None:
     assert f"      before: {before}\n      after: {after}\n" in changed
     assert "“Russia now wants Ukrainian forces to leave the Kharkiv region as well" in changed
     outlets = "2 outlets" if wire_host() != "127.0.0.1" else "1 outlet"  # seed 004's and the wire's
-    assert f"      {wire_host()} · seen " in changed and f" · {outlets} reported it\n" in changed
+    # the outlet is named by its feed, not its host (issue 13)
+    assert "      Demo Wire · seen " in changed and f" · {outlets} reported it\n" in changed
     assert "Kremlin widens its withdrawal demand to the Kharkiv region — http://" in changed
     assert changed.rstrip().endswith("/wire/wire-kharkiv.html")
     assert "“Earlier this month, Putin said" in text

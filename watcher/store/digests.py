@@ -11,16 +11,18 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-# What the digest shows of a change: the change, its article and snapshot, and how many
-# outlets reported the term (from the ledger).
+# What the digest shows of a change: the change, its article and snapshot, the outlet (the
+# feed's name, else its title, else the host) and how many outlets reported the term (from
+# the ledger).
 _CHANGE_SELECT = """
 select c.id, c.key, c.detected_at, c.conflict, c.proposer, c.category, c.kind, c.summary,
-       c.before, c.after, c.quote, c.source, c.url, c.baseline, c.snapshot_id,
+       c.before, c.after, c.quote, coalesce(f.name, f.title, c.source) as source, c.url, c.baseline, c.snapshot_id,
        a.title as title, s.version as version, s.diff as diff,
        coalesce(l.source_count, 0) as source_count
 from changes c
 left join articles a on a.id = c.article_id
 left join snapshots s on s.id = c.snapshot_id
+left join feeds f on f.id = a.first_feed_id
 left join ledger l on l.conflict = c.conflict and l.proposer = c.proposer and l.category = c.category
 """
 
