@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "eval"
 sys.path.insert(0, str(EVAL))
@@ -85,8 +87,9 @@ def test_the_bench_refuses_a_missing_or_empty_folder(tmp_path):
     assert out.returncode == 2 and "holds no labelled articles" in out.stderr
 
 
-def test_the_published_agreement_figures_are_what_the_scorer_gives():
-    out = _bench("--agreement", str(EVAL / "agreement" / "first"), str(EVAL / "agreement" / "second"))
+@pytest.mark.parametrize("first,second", [("first", "second"), ("round2/first", "round2/second")])
+def test_the_published_agreement_figures_are_what_the_scorer_gives(first: str, second: str):
+    out = _bench("--agreement", str(EVAL / "agreement" / first), str(EVAL / "agreement" / second))
     assert out.returncode == 0, out.stderr
     row = next(line for line in out.stdout.splitlines() if line.startswith("second vs first"))
     figures = row.split()[4:]  # n, then P R F1 strict proposer stance place no-term
