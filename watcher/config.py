@@ -13,7 +13,7 @@ import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -94,6 +94,7 @@ class WatcherSettings:
     workers: int = 0  # processes for parsing and extraction; 0 = cores - 1 (in-process on one core)
     max_articles_per_poll: int = 50  # article pages read per poll of one feed; the rest wait
     cpu_timeout: float = 120.0  # one parse or article read in a worker; past it the pool restarts
+    relevance_model: bool = True  # the learned feed-stage filter, for topics that use it
     log_level: str = "INFO"
 
 
@@ -343,6 +344,7 @@ def _load_watcher(raw: Any, base: Path, path: Path | None) -> WatcherSettings:
         workers=c.get("workers", "int", 0),
         max_articles_per_poll=c.get("max_articles_per_poll", "posint", 50),
         cpu_timeout=c.get("cpu_timeout", "duration", 120.0),
+        relevance_model=c.get("relevance_model", "bool", True),
         log_level=level,
     )
     c.done()
@@ -371,6 +373,7 @@ def _load_topics(raw: Any, path: Path | None) -> dict[str, Topic]:
             include=include,
             exclude=c.get("exclude", "strlist", []),
             min_score=c.get("min_score", "number", 1.0),
+            model=c.get("model", "bool", False),
         )
         c.done()
     return topics
@@ -639,6 +642,8 @@ def parse_config(data: dict[str, Any], *, base: Path, path: Path | None = None) 
             raise ConfigError(_unknown(name, name, _TOP_LEVEL), path)
     watcher = _load_watcher(data.get("watcher"), base, path)
     topics = _load_topics(data.get("topics"), path)
+    if not watcher.relevance_model:  # the switch: topic rules alone, for every topic
+        topics = {n: replace(t, model=False) for n, t in topics.items()}
     feeds = _load_feeds(data.get("feeds"), topics, path)
     digest = _load_digest(data.get("digest"), path)
     email = _load_email(data.get("email"), path)

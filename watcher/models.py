@@ -64,6 +64,7 @@ class Topic:
     include: list[str]
     exclude: list[str] = field(default_factory=list)
     min_score: float = 1.0
+    model: bool = False  # the learned filter (watcher.relevance_model) may also pass an entry
 
 
 @dataclass

@@ -24,6 +24,11 @@ Scoring (per topic; the entry's three fields are matched independently):
 - The entry is relevant when some topic reaches its `min_score`; the reported topic is the
   best-scoring one among those that pass (else the best-scoring one overall).
 
+- The learned filter: a topic with `model` set (the built-in topic has it) is also
+  relevant when its rules say no but `watcher.relevance_model` gives the title and summary
+  a probability at or above its threshold ("model:0.62" in `matched`, the score stays the
+  rules'). Rules OR model: the rules' recall is never lost; a vetoed topic stays vetoed.
+
 Cost: topic lists are compiled once (cached by their phrases) into a dictionary keyed by a
 phrase's first word; each field is tokenised once with one regex and looked up word by
 word, so a title and summary take a few microseconds whatever the number of phrases.
@@ -43,6 +48,7 @@ __all__ = [
     "DEFAULT_CEASEFIRE_EXCLUDES",
     "DEFAULT_CEASEFIRE_PHRASES",
     "FIELD_WEIGHTS",
+    "default_scores",
     "default_topic",
     "score_entries",
     "score_entry",
@@ -85,13 +91,15 @@ DEFAULT_CEASEFIRE_EXCLUDES: list[str] = [
 ]
 
 
-def default_topic(name: str = "ceasefire", min_score: float = 1.0) -> Topic:
-    """The built-in ceasefire / peace-proposal topic, for configs that name no phrases."""
+def default_topic(name: str = "ceasefire", min_score: float = 1.0, model: bool = True) -> Topic:
+    """The built-in ceasefire / peace-proposal topic, for configs that name no phrases; with
+    `model`, the learned filter also passes what its phrases miss."""
     return Topic(
         name=name,
         include=list(DEFAULT_CEASEFIRE_PHRASES),
         exclude=list(DEFAULT_CEASEFIRE_EXCLUDES),
         min_score=min_score,
+        model=model,
     )
 
 
@@ -148,7 +156,7 @@ def _variants(text: str) -> list[tuple[str, ...]]:
 
 
 @lru_cache(maxsize=64)
-def _compile(key: tuple[tuple[str, tuple[str, ...], tuple[str, ...], float], ...]) -> _Compiled:
+def _compile(key: tuple[tuple[str, tuple[str, ...], tuple[str, ...], float, bool], ...]) -> _Compiled:
     index: dict[str, list[tuple[tuple[frozenset[str], ...], int]]] = {}
     phrases: list[_Phrase] = []
     by_key: dict[tuple[str, bool, bool], int] = {}  # (closed words, context, exclude) -> id
@@ -175,10 +183,11 @@ def _compile(key: tuple[tuple[str, tuple[str, ...], tuple[str, ...], float], ...
         return pid
 
     topics = []
-    for name, include, exclude, min_score in key:
+    for name, include, exclude, min_score, model in key:
         inc = [pid for raw in include if (pid := add(raw, False)) is not None]
         exc = [pid for raw in exclude if (pid := add(raw, True)) is not None]
-        topic = Topic(name=name, include=list(include), exclude=list(exclude), min_score=min_score)
+        topic = Topic(name=name, include=list(include), exclude=list(exclude), min_score=min_score,
+                      model=model)
         topics.append((topic, frozenset(inc), list(dict.fromkeys(exc))))
     return _Compiled(index, phrases, topics)
 
@@ -229,7 +238,8 @@ def _find(text: str, index: dict[str, list[tuple[tuple[frozenset[str], ...], int
 
 def _compiled(topics: list[Topic]) -> _Compiled:
     return _compile(
-        tuple((t.name, tuple(t.include), tuple(t.exclude), float(t.min_score)) for t in topics)
+        tuple((t.name, tuple(t.include), tuple(t.exclude), float(t.min_score), bool(t.model))
+              for t in topics)
     )
 
 
@@ -238,6 +248,17 @@ def score_entry(title: str, summary: str, text: str, topics: list[Topic]) -> Rel
     if not topics:
         return Relevance(relevant=False, score=0.0, topic=None, matched=[])
     return _score(_compiled(topics), title, summary, text)
+
+
+@lru_cache(maxsize=1)
+def _default_compiled() -> _Compiled:
+    return _compiled([default_topic(model=False)])
+
+
+def default_scores(title: str, summary: str) -> Relevance:
+    """The built-in ceasefire topic's verdict on a title and summary (the learned model's
+    rule features: fixed, whatever topics the config lists)."""
+    return _score(_default_compiled(), title, summary, "")
 
 
 def score_entries(fields: list[tuple[str, str, str]], topics: list[Topic]) -> list[Relevance]:
@@ -260,6 +281,7 @@ def _score(compiled: _Compiled, title: str, summary: str, text: str) -> Relevanc
 
     best: tuple[float, Topic, list[str]] | None = None
     best_passing: tuple[float, Topic, list[str]] | None = None
+    best_model: tuple[float, Topic, list[str]] | None = None  # the model may pass this one
     vetoes: list[str] = []
     for topic, include, exclude in compiled.topics:
         hits = [pid for pid in exclude if pid in fields[0][1] or pid in fields[1][1]]
@@ -271,6 +293,8 @@ def _score(compiled: _Compiled, title: str, summary: str, text: str) -> Relevanc
             result = (0.0, topic, [])
             if best is None:
                 best = result
+            if topic.model and best_model is None:
+                best_model = result
             continue
         context = sorted(pid for pid in present if phrases[pid].context)
         has_context = bool(context) or any(phrases[pid].weight >= 1.0 for pid in present)
@@ -293,11 +317,21 @@ def _score(compiled: _Compiled, title: str, summary: str, text: str) -> Relevanc
         result = (score, topic, matched)
         if best is None or score > best[0]:
             best = result
+        if topic.model and (best_model is None or score > best_model[0]):
+            best_model = result
         if score > 0 and score >= topic.min_score and (
             best_passing is None or score > best_passing[0]
         ):
             best_passing = result
 
+    if best_passing is None and best_model is not None:
+        from watcher.relevance_model import load
+
+        passes, p = load().passes(title, summary or text)
+        if passes:
+            score, topic, matched = best_model
+            return Relevance(relevant=True, score=score, topic=topic.name,
+                             matched=[*matched, f"model:{p:.2f}"])
     chosen = best_passing or best
     if chosen is None or chosen[0] <= 0:
         return Relevance(relevant=False, score=0.0, topic=None, matched=vetoes)

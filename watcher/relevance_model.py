@@ -1,0 +1,164 @@
+"""The learned feed-stage relevance filter: is a feed item (headline and summary) worth
+fetching and reading, when the topic rules say no?
+
+The rules (`watcher.relevance`) list phrases; news states proposals in words no list holds
+("grain deal", "moratorium", "disarmament plan"), and a story the feed stage drops is never
+fetched, so it is lost for good. This model scores what the rules let drop: a logistic
+regression over sparse binary features of the item —
+
+- words of the headline (``t=``) and of headline and summary (``w=``), word pairs (``b=``);
+- the built-in ceasefire topic's matched phrases (``r=``) and its score band (``rs=``);
+- gazetteer hits: how many actors are named, whether two parties of one conflict are
+  (``g=``), a conflict's name (``g=conflict``), from a name table taken from
+  `watcher.terms.gazetteer` at training time (the gazetteer itself is not loaded here).
+
+An entry is relevant when the rules say so OR the model's probability reaches the shipped
+threshold (chosen inside the training folds, see `watcher.relevance_train`). The weights
+are a plain table (`watcher.terms.learned.Linear`) in ``data/relevance.json.gz``, loaded
+once per process; applying it is a tokenisation and a few dozen dictionary look-ups
+(microseconds), with no scikit-learn or numpy.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from watcher.terms.learned import Linear
+
+MODEL_FILE = "relevance.json.gz"
+SUMMARY_CHARS = 600  # the model was fitted on two-sentence summaries: a long one is cut
+
+_Index = dict[str, list[tuple[tuple[str, ...], str]]]
+
+
+@dataclass
+class RelevanceModel:
+    """The weight table, its threshold and the name tables its gazetteer features use."""
+
+    linear: Linear
+    threshold: float
+    actors: _Index = field(default_factory=dict)  # first word (as cased) -> [(rest, actor id)]
+    conflicts: _Index = field(default_factory=dict)  # first word (lower) -> [(rest, conflict id)]
+    parties: dict[str, list[str]] = field(default_factory=dict)  # actor id -> its conflicts
+    meta: dict = field(default_factory=dict)
+
+    def probability(self, title: str, summary: str) -> float:
+        return self.linear.prob(features(title, summary, self))
+
+    def passes(self, title: str, summary: str) -> tuple[bool, float]:
+        p = self.probability(title, summary)
+        return p >= self.threshold, p
+
+    def to_json(self) -> dict:
+        return {
+            "linear": self.linear.to_json(),
+            "threshold": round(self.threshold, 5),
+            "actors": _flat(self.actors),
+            "conflicts": _flat(self.conflicts),
+            "parties": self.parties,
+            "meta": self.meta,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> RelevanceModel:
+        return cls(
+            Linear.from_json(d["linear"]),
+            float(d["threshold"]),
+            _index(d["actors"]),
+            _index(d["conflicts"]),
+            d["parties"],
+            d.get("meta", {}),
+        )
+
+
+def name_index(names: dict[str, str], lower: bool) -> _Index:
+    """Names (e.g. "Vladimir Putin" -> russia) indexed by first word, as `features` scans."""
+    from watcher.relevance import _words
+
+    index: _Index = {}
+    for name, ident in sorted(names.items()):
+        words = _words(name.lower() if lower else name)
+        if words:
+            index.setdefault(words[0], []).append((tuple(words[1:]), ident))
+    return index
+
+
+def _flat(index: _Index) -> dict[str, str]:
+    return {" ".join((first, *rest)): ident for first, items in index.items() for rest, ident in items}
+
+
+def _index(flat: dict[str, str]) -> _Index:
+    index: _Index = {}
+    for name, ident in flat.items():
+        words = name.split(" ")
+        index.setdefault(words[0], []).append((tuple(words[1:]), ident))
+    return index
+
+
+def _hits(words: list[str], index: _Index) -> set[str]:
+    found: set[str] = set()
+    if index.keys().isdisjoint(words):
+        return found
+    n = len(words)
+    for i, w in enumerate(words):
+        for rest, ident in index.get(w, ()):
+            k = len(rest)
+            if k == 0 or (i + k < n and tuple(words[i + 1 : i + 1 + k]) == rest):
+                found.add(ident)
+    return found
+
+
+def _band(score: float) -> str:
+    if score <= 0:
+        return "rs=0"
+    return "rs=low" if score < 1.0 else "rs=pass"
+
+
+def features(title: str, summary: str, model: RelevanceModel | None = None) -> list[str]:
+    """The item's features (strings); `model` supplies the gazetteer name tables."""
+    from watcher.relevance import _words, default_scores
+
+    summary = summary[:SUMMARY_CHARS]
+    t_cased = _words(title)
+    s_cased = _words(summary)
+    t = [w.lower() for w in t_cased]
+    s = [w.lower() for w in s_cased]
+    out = {"bias"}
+    out.update("t=" + w for w in t)
+    out.update("w=" + w for w in t)
+    out.update("w=" + w for w in s)
+    for words in (t, s):
+        out.update(f"b={a}_{b}" for a, b in zip(words, words[1:], strict=False))
+    rel = default_scores(title, summary)
+    out.add(_band(rel.score))
+    for m in rel.matched:
+        out.add("r=" + m.split(":", 1)[1])
+    if model is not None:
+        actors = _hits(t_cased, model.actors)
+        actors_t = len(actors)
+        actors |= _hits(s_cased, model.actors)
+        if actors:
+            out.add("g=actor")
+            out.add("g=actors" + (str(len(actors)) if len(actors) < 3 else "3+"))
+            if actors_t:
+                out.add("g=actor_title")
+            seen: set[str] = set()
+            for a in actors:
+                for c in model.parties.get(a, ()):
+                    if c in seen:
+                        out.add("g=two_parties")
+                    seen.add(c)
+        if _hits(t, model.conflicts) or _hits(s, model.conflicts):
+            out.add("g=conflict")
+    return list(out)
+
+
+@lru_cache(maxsize=1)
+def load() -> RelevanceModel:
+    """The shipped model, read once per process (package data, never the network)."""
+    raw = resources.files("watcher").joinpath("data", MODEL_FILE).read_bytes()
+    return RelevanceModel.from_json(json.loads(gzip.decompress(raw)))
