@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import re
 import subprocess
 import sys
 import tempfile
@@ -301,11 +300,13 @@ def benchmark(name: str, sets: tuple[str, ...], show_errors: bool, quick: bool =
 
 
 def relevance(sets: tuple[str, ...]) -> dict:
-    """The feed-stage filter on the feed item alone: headline and a two-sentence summary."""
+    """The feed-stage filter on the feed item alone: headline and a two-sentence summary;
+    the topic rules here, then rules vs rules + the learned model held out (bench/relevance.py)."""
     from watcher.relevance import default_topic, score_entry
+    from watcher.relevance_train import feed_summary
 
     arts = load(sets)
-    topic = [default_topic()]
+    topic = [default_topic(model=False)]
     c: Counter = Counter()
     dropped = []
     for a in arts:
@@ -316,25 +317,15 @@ def relevance(sets: tuple[str, ...]) -> dict:
         if kind == "relevant" and not rel:
             dropped.append(f"{a['id']} {(a.get('title') or '')[:100]}")
     out = {k: c[f"{k}_through"] / c[k] if c[k] else None for k in ("relevant", "no_terms")}
-    print(f"relevant articles let through: {c['relevant_through']} of {c['relevant']}"
+    print(f"rules: relevant articles let through: {c['relevant_through']} of {c['relevant']}"
           f" ({_fmt(out['relevant'])}); no-term articles let through: "
           f"{c['no_terms_through']} of {c['no_terms']} ({_fmt(out['no_terms'])})")
-    print("dropped relevant articles:\n  " + "\n  ".join(dropped))
+    print("dropped by the rules:\n  " + "\n  ".join(dropped) + "\n")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from relevance import heldout
+
+    out["heldout"] = heldout()
     return out
-
-
-def feed_summary(a: dict, limit: int = 300) -> str:
-    """What a news feed's description carries: the lede's first two sentences.
-
-    The lede is the first paragraph of 12 words or more that ends a sentence; labelled
-    texts start with page furniture ("Skip to content", "22:45") no feed carries."""
-    paras = [" ".join(p.split()) for p in a["text"].splitlines() if p.strip()]
-    title = " ".join((a.get("title") or "").split()).lower()
-    paras = [p for p in paras if p.lower() != title]
-    lede = next((p for p in paras if len(p.split()) >= 12 and re.search(r"[.!?][\"'”’)]*$", p)),
-                paras[0] if paras else "")
-    text = " ".join(re.split(r"(?<=[.!?])\s+", lede)[:2])
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def agreement(first: Path, second: Path) -> dict:

@@ -21,6 +21,9 @@ _PAGE = (b"<html><head><title>Ceasefire</title></head><body><article><h1>Ceasefi
 def warm() -> None:
     """One feed parsed and one page read: every lazy import and cache filled."""
     from watcher.relevance import default_topic
+    from watcher.relevance_model import load
+
+    load()  # the learned feed filter's table: read once here, not in every worker
 
     work.parse_for_poll(_FEED, {"content-type": "application/rss+xml"}, "http://a.example/feed",
                         [default_topic()])
