@@ -63,8 +63,8 @@ def heldout(misses: bool = False) -> dict:
         out[label] = {"rules": a, "rules+model": b}
         print(f"{label:52} {_cell(*a):>18} {_cell(*b):>18}")
     print("per fold (chosen inside its training folds): " + "; ".join(
-        f"{s['fold']}: C {s['C']}, background {s['background']}, prefixes {s['prefixes']}, "
-        f"threshold {s['threshold']:.3f}" for s in settings))
+        f"{s['fold']}: C {s['c']}, background {s['background']}, prefixes {s['prefixes']}, "
+        f"focus {s['focus']}, threshold {s['threshold']:.3f}" for s in settings))
     if misses:
         print("\nrelevant stories still dropped (held-out probability):")
         for i, p, ok in zip(items, probs, passed, strict=True):

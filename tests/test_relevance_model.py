@@ -47,7 +47,7 @@ def test_the_model_loads_offline_without_scikit_learn_or_numpy() -> None:
         "def refuse(*a, **k): raise OSError('no network')\n"
         "socket.socket.connect = refuse\n"
         "from watcher.relevance import default_topic, score_entry\n"
-        "r = score_entry('Moscow pulls out of Black Sea grain deal', '', '', [default_topic()])\n"
+        f"r = score_entry(*{MISSED_BY_RULES[0]!r}, '', [default_topic()])\n"
         "print(r.relevant, r.matched[-1].startswith('model:'))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -19,7 +19,7 @@ inner cross-validation grouped by chain (the folds of `--folds`; a feed file's o
 then the threshold that lets through the most relevant stories while the no-term stories
 let through stay at most NO_TERM_FACTOR x the rules' share and the real-feed items
 let through grow by at most FEED_BUDGET of all items. The regularisation C is picked the
-same way (inner recall at the chosen threshold). Deterministic: same data, same weights.
+same way (inner recall at the chosen threshold), with the other settings of `SETTINGS`. Deterministic: same data, same weights.
 Needs scikit-learn (`pip install -e '.[train]'`); applying the model does not.
 """
 
@@ -34,12 +34,14 @@ import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from watcher.relevance_model import MODEL_FILE, RelevanceModel, features, name_index
 from watcher.terms.learned import Linear
 
 PREFIXES = (False, True)  # with or without the ``p=`` stem features (chosen inside)
-BACKGROUND_WEIGHTS = (0.5, 2.0)  # a real-feed item's weight as a negative (chosen inside)
+BACKGROUND_WEIGHTS = (0.5, 2.0)
+FOCUS = (False, True)  # fit on every item, or on those the rules drop only (chosen inside)  # a real-feed item's weight as a negative (chosen inside)
 NO_TERM_FACTOR = 2.0  # no-term stories let through: at most this times the rules' share
 FEED_BUDGET = 0.02  # real-feed items let through: at most this share more than the rules
 C_GRID = (0.3, 1.0, 3.0)
@@ -147,16 +149,31 @@ def _without_prefixes(feats: list[list[str]]) -> list[list[str]]:
     return [[f for f in row if not f.startswith("p=")] for row in feats]
 
 
-def _trainable(i: Item) -> bool:
+class Setting(NamedTuple):
+    """What the inner cross-validation chooses besides the threshold."""
+
+    prefixes: bool  # with the ``p=`` stem features
+    c: float  # inverse L2 strength
+    background: float  # a real-feed item's weight as a negative
+    focus: bool  # fit on the items the rules drop only (the only ones the model decides)
+
+
+SETTINGS = [Setting(p, c, bg, f) for p in PREFIXES for c in C_GRID for bg in BACKGROUND_WEIGHTS
+            for f in FOCUS]
+
+
+def _trainable(i: Item, focus: bool) -> bool:
+    if focus:
+        return not i.rules
     return not (i.kind == "feed" and i.rules)  # a feed item the rules pass: label unknown
 
 
-def fit_linear(feats: list[list[str]], items: list[Item], c: float, background: float) -> Linear:
+def fit_linear(feats: list[list[str]], items: list[Item], setting: Setting) -> Linear:
     import numpy as np
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    rows = [(f, i) for f, i in zip(feats, items, strict=True) if _trainable(i)]
+    rows = [(f, i) for f, i in zip(feats, items, strict=True) if _trainable(i, setting.focus)]
     counts: dict[str, int] = {}
     for f, _ in rows:
         for x in f:
@@ -165,8 +182,8 @@ def fit_linear(feats: list[list[str]], items: list[Item], c: float, background: 
     vec = DictVectorizer(sort=True)
     x = vec.fit_transform([dict.fromkeys(sorted(set(f) & keep), 1) for f, _ in rows]).tocsr()
     y = np.array([i.label for _, i in rows])
-    w = np.array([background if i.kind == "feed" else 1.0 for _, i in rows])
-    clf = LogisticRegression(C=c, solver="lbfgs", max_iter=5000)
+    w = np.array([setting.background if i.kind == "feed" else 1.0 for _, i in rows])
+    clf = LogisticRegression(C=setting.c, solver="lbfgs", max_iter=5000)
     clf.fit(x, y, sample_weight=w)
     names = vec.get_feature_names_out()
     weights = {str(n): [(0, float(v))] for n, v in zip(names, clf.coef_[0], strict=True) if abs(v) > PRUNE}
@@ -205,12 +222,12 @@ def choose_threshold(items: list[Item], probs: list[float]) -> tuple[float, dict
     return best[0], best[2]
 
 
-def out_of_fold(items: list[Item], feats: list[list[str]], c: float, background: float) -> list[float]:
+def out_of_fold(items: list[Item], feats: list[list[str]], setting: Setting) -> list[float]:
     """Each item's probability from a model fitted on the other folds of `items`."""
     probs = [0.0] * len(items)
     for k in sorted({i.fold for i in items}):
         train = [j for j, i in enumerate(items) if i.fold != k]
-        lin = fit_linear([feats[j] for j in train], [items[j] for j in train], c, background)
+        lin = fit_linear([feats[j] for j in train], [items[j] for j in train], setting)
         for j, i in enumerate(items):
             if i.fold == k:
                 probs[j] = lin.prob(feats[j])
@@ -218,24 +235,20 @@ def out_of_fold(items: list[Item], feats: list[list[str]], c: float, background:
 
 
 def fit(items: list[Item], tables: tuple[dict, dict, dict]) -> RelevanceModel:
-    """C and threshold by inner cross-validation over the folds of `items`, then the weights
-    on all of `items`."""
+    """Setting and threshold by inner cross-validation over the folds of `items`, then the
+    weights on all of `items`."""
     with_prefixes = _feats(items, _shell(tables))
     by_prefix = {True: with_prefixes, False: _without_prefixes(with_prefixes)}
     best = None
-    for prefixes in PREFIXES:
-        for c in C_GRID:
-            for bg in BACKGROUND_WEIGHTS:
-                probs = out_of_fold(items, by_prefix[prefixes], c, bg)
-                t, rates = choose_threshold(items, probs)
-                key = (rates["relevant"], -rates["feed"], -rates["no_terms"])
-                if best is None or key > best[0]:
-                    best = (key, prefixes, c, bg, t, rates)
-    _, prefixes, c, bg, t, rates = best
-    model = RelevanceModel(fit_linear(by_prefix[prefixes], items, c, bg), t, *tables,
-                           prefixes=prefixes)
-    model.meta = {"C": c, "background": bg, "prefixes": prefixes,
-                  "inner": {k: round(v, 4) for k, v in rates.items()},
+    for setting in SETTINGS:
+        t, rates = choose_threshold(items, out_of_fold(items, by_prefix[setting.prefixes], setting))
+        key = (rates["relevant"], -rates["feed"], -rates["no_terms"])
+        if best is None or key > best[0]:
+            best = (key, setting, t, rates)
+    _, setting, t, rates = best
+    model = RelevanceModel(fit_linear(by_prefix[setting.prefixes], items, setting), t, *tables,
+                           prefixes=setting.prefixes)
+    model.meta = {**setting._asdict(), "inner": {k: round(v, 4) for k, v in rates.items()},
                   "rows": {k: sum(i.kind == k for i in items) for k in ("relevant", "no_terms", "feed")}}
     return model
 
@@ -251,7 +264,7 @@ def heldout(items: list[Item], tables: tuple[dict, dict, dict]) -> tuple[list[fl
         train = [i for i in items if i.fold != k]
         model = fit(train, tables)
         settings.append({"fold": k, "threshold": model.threshold,
-                         **{x: model.meta[x] for x in ("C", "background", "prefixes")}})
+                         **{x: model.meta[x] for x in Setting._fields}})
         for j, i in enumerate(items):
             if i.fold == k:
                 probs[j] = model.probability(i.title, i.summary)
@@ -287,9 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     items = load_items(args.folders, args.folds, args.feeds)
     model = fit(items, gazetteer_tables())
     save(model, args.out)
-    print(f"fitted on {model.meta['rows']}: C {model.meta['C']}, threshold "
-          f"{model.threshold:.4f}, inner {model.meta['inner']}, "
-          f"{len(model.linear.weights)} weights -> {args.out}")
+    chosen = ", ".join(f"{k} {model.meta[k]}" for k in Setting._fields)
+    print(f"fitted on {model.meta['rows']}: {chosen}, threshold {model.threshold:.4f}, "
+          f"inner {model.meta['inner']}, {len(model.linear.weights)} weights -> {args.out}")
     return 0
 
 
