@@ -19,7 +19,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from watcher.cliutil import db_option, fail, with_config
+from watcher.cli.common import db_option, fail, with_config
 from watcher.config import Config, ConfigError, format_duration, parse_duration
 from watcher.ledger import responses_text, values_text
 from watcher.store import Store, StoreError, ts
@@ -93,7 +93,7 @@ def _echo_json_lines(rows: list[dict]) -> None:
 
 
 def _print(renderable: Any) -> None:
-    from watcher.render import console
+    from watcher.cli.tables import console
 
     console.print(renderable)
 
@@ -163,7 +163,7 @@ def history(
 def _history_text(rows: list[dict], filtered: dict[str, str | None], limit: int) -> Text:
     """The timeline as cards, one a report: when, what and how it stood, then the sentence
     and where it was read. A table of eight columns is unreadable below 200 columns."""
-    from watcher.render import indented
+    from watcher.cli.tables import indented
 
     keys = [k for k, v in filtered.items() if not v]  # a filtered field says the same on every row
     title = f"{len(rows)} term reports" + (f" (the newest {limit})" if limit and len(rows) == limit else "")
@@ -258,7 +258,7 @@ def _ledger_text(rows: list[dict]) -> Text:
 def _ledger_line(head: str, body: Text, meta: Text) -> Text:
     """head + body + meta on one line when it fits; else the body wraps under its own
     column and the meta follows it, never split across lines."""
-    from watcher.render import console, indented
+    from watcher.cli.tables import console, indented
 
     width, indent = console.width, len(head)
     if len(head) + body.cell_len + 2 + meta.cell_len <= width:
@@ -306,11 +306,11 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
         if v["diff"]:
             _print(Text(v["diff"]))
         if v["terms"]:
-            from watcher.render import print_terms
+            from watcher.cli.tables import print_terms
 
             print_terms(v["terms"], f"{len(v['terms'])} terms read from version {v['version']}")
     if detail["changes"]:
-        from watcher.render import hanging
+        from watcher.cli.tables import hanging
 
         out = Text(f"\n{len(detail['changes'])} term changes from this article (times UTC)", style="bold")
         for c in detail["changes"]:
@@ -352,7 +352,7 @@ def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bo
     if not rows:
         click.echo("nothing matches", err=True)
         return
-    from watcher.render import indented
+    from watcher.cli.tables import indented
 
     out = Text(f"{len(rows)} matches for “{query}”", style="bold")
     for r in rows:
@@ -376,7 +376,7 @@ def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bo
 
 def _snippet(snippet: str, indent: int) -> Text:
     """The snippet wrapped, the «matched words» in bold."""
-    from watcher.render import indented
+    from watcher.cli.tables import indented
 
     text = indented(" ".join(snippet.split()), indent)
     text.highlight_regex(r"«[^»]*»", "bold yellow")

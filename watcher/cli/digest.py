@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from watcher.cliutil import db_option, fail, open_store, with_config
+from watcher.cli.common import db_option, fail, open_store, with_config
 from watcher.config import Config, SubscriptionSettings
 from watcher.digest.filters import ChangeFilter
 from watcher.digest.outbox import DeliveryResult
