@@ -274,6 +274,16 @@ def _ledger_line(head: str, body: Text, meta: Text) -> Text:
 # --- show, search ------------------------------------------------------------------------
 
 
+def _canonical(ref: str) -> str | None:
+    """The URL as a feed gave it, in the form the store keeps (None: not a URL)."""
+    from watcher.urls import canonical_url
+
+    try:
+        return canonical_url(ref.strip())
+    except Exception:  # not a URL at all
+        return None
+
+
 @click.command()
 @with_config
 @db_option
@@ -283,7 +293,7 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
     """One article: every stored version, the diff from the one before, the terms read
     from each, and the changes it caused. ARTICLE is its id or URL."""
     store = _open_existing(config)
-    row = store.find_article(article)
+    row = store.find_article(article, _canonical(article))
     if row is None:
         fail(f"no article with id or URL {article!r} (try `watcher search`)")
     detail = store.article_history(row["id"])

@@ -124,24 +124,19 @@ class HistoryQueries:
 
     # -- articles -----------------------------------------------------------------------
 
-    def find_article(self, ref: str) -> dict | None:
-        """An article by id, by its stored (canonical) URL, or by the URL as a feed gave it."""
+    def find_article(self, ref: str, canonical: str | None = None) -> dict | None:
+        """An article by id, by its stored (canonical) URL, or by ``canonical``: the URL as
+        a feed gave it, canonicalised by the caller (the store knows no URL rules)."""
         ref = ref.strip()
         if ref.isdigit() and len(ref) < 19:  # a SQLite integer holds at most 19 digits
             rows = self.query("select * from articles where id = ?", [int(ref)])
             if rows:
                 return rows[0]
-        rows = self.query("select * from articles where url = ?", [ref])
-        if rows:
-            return rows[0]
-        try:
-            from watcher.urls import canonical_url
-
-            canonical = canonical_url(ref)
-        except Exception:  # not a URL at all
-            return None
-        rows = self.query("select * from articles where url = ?", [canonical])
-        return rows[0] if rows else None
+        for url in dict.fromkeys(u for u in (ref, canonical) if u):
+            rows = self.query("select * from articles where url = ?", [url])
+            if rows:
+                return rows[0]
+        return None
 
     def article_history(self, article_id: int) -> dict:
         """An article, each of its versions (with diff and terms) and the changes it caused."""
