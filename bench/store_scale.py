@@ -73,7 +73,7 @@ VARIANTS = {  # name: (FTS5 automerge, crisismerge, PRAGMA wal_autocheckpoint)
 
 
 def apply(store, automerge: int, crisismerge: int, autocheckpoint: int) -> None:
-    from watcher.views import FTS_TABLES
+    from watcher.store.views import FTS_TABLES
 
     for table in FTS_TABLES:
         fts = f"{table}_fts"
@@ -84,7 +84,7 @@ def apply(store, automerge: int, crisismerge: int, autocheckpoint: int) -> None:
 
 def between_polls(store, pages: int = 500) -> None:
     """The deferred work: FTS merge steps and a passive checkpoint."""
-    from watcher.views import FTS_TABLES
+    from watcher.store.views import FTS_TABLES
 
     for table in FTS_TABLES:
         fts = f"{table}_fts"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from watcher import views
+from watcher.store import views
 from watcher.demo import WIRE_STORY
 from watcher.store import Store
 

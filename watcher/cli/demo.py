@@ -50,20 +50,18 @@ def run_demo(db_path: Path | None = None, *, show_digest: bool = True, report_pa
 def show_store(store: Store) -> None:
     from watcher.cli.tables import console, print_changes, print_terms
 
-    articles = store.query("select id, title, source, latest_version from articles order by id")
+    articles = store.article_rows()
     console.print(f"\n[bold]Stored {len(articles)} articles[/]")
     for a in articles:
         console.print(f"  #{a['id']} {a['title']} ({a['source']}), {a['latest_version']} version(s)")
-        for snap in store.query(
-            "select id, version, text_source, diff from snapshots where article_id = ? order by version", [a["id"]]
-        ):
-            terms = store.query("select * from terms where snapshot_id = ? order by span_start", [snap["id"]])
+        for snap in store.article_history(a["id"])["versions"]:
+            terms = snap["terms"]
             print_terms(terms, f"article #{a['id']} version {snap['version']}: "
                                f"{len(terms)} terms (text from the {snap['text_source']})")
             if snap["diff"]:
                 console.print("[bold]diff from the previous version[/]")
                 console.print(snap["diff"], markup=False, highlight=False)
-    changes = store.query("select * from changes order by id")
+    changes = store.changes_in_order()
     console.print()
     print_changes(changes, f"{len(changes)} term changes")
 

@@ -347,14 +347,14 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
 def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bool, as_json: bool) -> None:
     """Full-text search over article versions (titles and text) and term quotes, with
     the matching words marked «like this»."""
-    import sqlite3
+    from watcher.store import BadQuery
 
     if not raw and not any(ch.isalnum() for ch in query):
         fail(f"nothing to search for in {query!r}: give a word (or --raw for FTS5 syntax)", 2)
     store = _open_existing(config)
     try:
         rows = store.search(query, limit=limit, raw=raw)
-    except sqlite3.OperationalError as err:
+    except BadQuery as err:
         fail(f"bad search query {query!r}: {err}", 2)
     if as_json:
         _echo_json_lines(rows)

@@ -12,6 +12,7 @@ commands; ``timeline`` those of the timeline report. :class:`Store` combines the
 
 from watcher.models import EntryRecord, FeedState, PollRecord, PollSummary, SnapshotDraft
 from watcher.store.core import (
+    BadQuery,
     CoreStore,
     DatabaseReplaced,
     StoreError,
@@ -30,6 +31,7 @@ class Store(DigestQueries, HistoryQueries, TimelineQueries, CoreStore):
 
 
 __all__ = [
+    "BadQuery",
     "DatabaseReplaced",
     "EntryRecord",
     "FeedState",

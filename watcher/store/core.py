@@ -57,6 +57,10 @@ class StoreError(Exception):
     """The database cannot be opened or written; the message says which file and why."""
 
 
+class BadQuery(StoreError):
+    """A search query the full-text index cannot read (FTS5 syntax given with --raw)."""
+
+
 class DatabaseReplaced(StoreError):
     """The file at the database's path is no longer the one this connection writes: it was
     deleted or replaced, and whatever is written now would be lost."""
@@ -152,7 +156,7 @@ class CoreStore:
         both. At 1M term rows FTS5's automerge and the auto-checkpoint made one store in
         ten take 5-60x longer (bench/store_scale.py). ``crisismerge`` still bounds the
         segments if ``maintain`` never runs (FTS5 keeps these settings in the database)."""
-        from watcher.views import FTS_TABLES
+        from watcher.store.views import FTS_TABLES
 
         for table in FTS_TABLES:
             fts = f"{table}_fts"
@@ -178,7 +182,7 @@ class CoreStore:
         """The work :meth:`defer_index_maintenance` takes out of the polls: a bounded step of
         full-text merging (at most ``pages`` pages per index, levels of 4+ segments, what
         automerge would have done) and a passive WAL checkpoint (never waits for readers)."""
-        from watcher.views import FTS_TABLES
+        from watcher.store.views import FTS_TABLES
 
         for table in FTS_TABLES:
             fts = f"{table}_fts"
@@ -207,7 +211,7 @@ class CoreStore:
             with self.transaction():
                 MIGRATIONS[version](self.db)
                 self.db.execute(f"PRAGMA user_version = {version + 1}")
-        from watcher import views
+        from watcher.store import views
 
         views.ensure(self.db)
 
