@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from watcher.errors import WatcherError
 from watcher.models import CHANGE_KINDS, Topic
 
 DEFAULT_CONFIG_NAME = "config.toml"
 
 
-class ConfigError(Exception):
+class ConfigError(WatcherError):
     """A config problem, phrased for the user: where, what, and what was expected."""
+
+    exit_code = 2
 
     def __init__(self, message: str, path: Path | None = None) -> None:
         self.path = path
@@ -421,10 +424,9 @@ def _check_cron(expr: str, key: str, timezone: str, path: Path | None) -> None:
         ) from None
 
 
-_CHANNELS = ("console", "email", "apprise")
-
-
 def _load_digest(raw: Any, path: Path | None) -> DigestSettings:
+    from watcher.digest.channels import NAMES as _CHANNELS  # the one list of channel names
+
     c = _Checker(raw if raw is not None else {}, "digest", path)
     settings = DigestSettings(
         channels=c.get("channels", "strlist", ["console"]),
@@ -643,10 +645,13 @@ def parse_config(data: dict[str, Any], *, base: Path, path: Path | None = None) 
     digest = _load_digest(data.get("digest"), path)
     email = _load_email(data.get("email"), path)
     apprise = _load_apprise(data.get("apprise"), path)
-    if "email" in digest.channels and email is None:
-        raise ConfigError("digest.channels includes 'email' but there is no [email] table", path)
-    if "apprise" in digest.channels and apprise is None:
-        raise ConfigError("digest.channels includes 'apprise' but there is no [apprise] table", path)
+    from watcher.digest import channels
+
+    tables = {"email": email, "apprise": apprise}
+    for name in digest.channels:
+        table = channels.get(name).table
+        if table is not None and tables.get(table) is None:
+            raise ConfigError(f"digest.channels includes {name!r} but there is no [{table}] table", path)
     extension = _load_extension(data.get("gazetteer"), data.get("triggers"), path)
     subscriptions = _load_subscriptions(data.get("subscriptions"), digest, email, extension, path)
     return Config(path, watcher, topics, feeds, digest, email, apprise, extension, subscriptions)

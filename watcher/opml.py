@@ -24,11 +24,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from watcher.config import Config, ConfigError, parse_config
+from watcher.errors import WatcherError
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
-class OpmlError(Exception):
+class OpmlError(WatcherError):
     """The OPML file cannot be read; the message says why."""
 
 

@@ -23,6 +23,7 @@ from watcher.cli.common import (
     with_config,
 )
 from watcher.config import Config, ConfigError, default_config_path, load_config
+from watcher.errors import WatcherError
 
 
 class LazyGroup(click.Group):
@@ -285,20 +286,20 @@ def reprocess(config: Config, db_path: Path | None) -> None:
 
 
 def main() -> None:
-    """The `watcher` command. An error that reached this far (a damaged or read-only
-    database, a full disk) is one `error:` line and exit 1, never a traceback.
+    """The `watcher` command. An error that reached this far (the library's
+    :class:`~watcher.errors.WatcherError`, a damaged or read-only database, a full disk) is
+    one `error:` line and exit 1 (2 for bad input), never a traceback.
 
-    The store and sqlite3 are looked up only when an error came: a command that never
-    opened the database (``--help``, ``extract``) does not pay for importing them."""
+    sqlite3 is looked up only when an error came: a command that never opened the
+    database (``--help``, ``extract``) does not pay for importing it."""
     from watcher.cli import common
 
     try:
         cli(prog_name="watcher")
+    except WatcherError as err:
+        fail(err.message, err.exit_code)
     except Exception as err:
-        store = sys.modules.get("watcher.store")
         sqlite3 = sys.modules.get("sqlite3")
-        if store is not None and isinstance(err, store.StoreError):
-            fail(str(err), 1)
         if sqlite3 is not None and isinstance(err, sqlite3.Error):
             fail(common.database_error(err, common.current_database), 1)
         if isinstance(err, OSError):

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from watcher.errors import WatcherError
 from watcher.models import (
     Entry,
     EntryRecord,
@@ -53,12 +54,14 @@ def parse_ts(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-class StoreError(Exception):
+class StoreError(WatcherError):
     """The database cannot be opened or written; the message says which file and why."""
 
 
 class BadQuery(StoreError):
     """A search query the full-text index cannot read (FTS5 syntax given with --raw)."""
+
+    exit_code = 2
 
 
 class DatabaseReplaced(StoreError):
