@@ -178,9 +178,6 @@ class Config:
             return list(self.topics.values())
         return [self.topics[name] for name in feed.topics]
 
-    def feed_interval(self, feed: FeedConfig) -> float:
-        return feed.interval or self.watcher.interval
-
 
 # --- validation helpers ------------------------------------------------------------------
 
