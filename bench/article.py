@@ -88,7 +88,7 @@ def texts(corpus: Path | None) -> list[tuple[str, str, list[str]]]:
     if corpus and (corpus / "feeds").is_dir():
         import feedparser
 
-        from watcher.feeds import html_to_text
+        from watcher.feeds.text import html_to_text
 
         for f in sorted((corpus / "feeds").iterdir()):
             if f.name in ("INDEX.tsv", "LICENSES") or not f.is_file():

@@ -294,7 +294,7 @@ def test_parse_for_poll_is_parse_and_score_without_unused_text(tmp_path: Path) -
     its page)."""
     import sys
 
-    from watcher.feeds import parse_feed
+    from watcher.feeds.parse import parse_feed
     from watcher.pipeline import parse_for_poll
     from watcher.relevance import default_topic, score_entry
 

@@ -303,7 +303,7 @@ def url_problem(value: Any) -> str | None:
 def feed_key(url: str) -> str:
     """One spelling per feed, to find the same feed written twice (case, default port,
     tracking parameters, fragment): the pipeline's canonical URL."""
-    from watcher.urls import canonical_url
+    from watcher.feeds.urls import canonical_url
 
     return canonical_url(url)
 

@@ -97,7 +97,7 @@ def _text(value: str | None) -> str | None:
 def _key(url: str) -> str:
     """Compare feed URLs as the pipeline does (canonical form), falling back to the text."""
     try:
-        from watcher.urls import canonical_url
+        from watcher.feeds.urls import canonical_url
 
         return canonical_url(url)
     except Exception:

@@ -276,7 +276,7 @@ def _ledger_line(head: str, body: Text, meta: Text) -> Text:
 
 def _canonical(ref: str) -> str | None:
     """The URL as a feed gave it, in the form the store keeps (None: not a URL)."""
-    from watcher.urls import canonical_url
+    from watcher.feeds.urls import canonical_url
 
     try:
         return canonical_url(ref.strip())
