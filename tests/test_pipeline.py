@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from faults import LoopbackServer
 from projection import STORIES, good_feeds, make_config, poll, projection, publish, publish_good
 
 from watcher.demo import Story, article_page, edited, rss_feed
-from watcher.loopback import LoopbackServer
 from watcher.pipeline import Pipeline
 
 pytestmark = pytest.mark.timeout(60)
