@@ -77,6 +77,15 @@ def test_the_library_never_imports_the_command_line() -> None:
     assert not wrong
 
 
+def test_only_the_store_talks_to_sqlite() -> None:
+    """sqlite3 and sqlite-utils are the store's (the command line may name sqlite3's errors)."""
+    wrong = {
+        name: sorted(m for m in imports(path) if within(m, ("sqlite3", "sqlite_utils")))
+        for name, path in modules().items() if not within(name, ("watcher.store", "watcher.cli"))
+    }
+    assert not {k: v for k, v in wrong.items() if v}
+
+
 def test_the_layering_test_sees_imports() -> None:
     """The rule tests would pass on an empty reading: check the reader on known imports."""
     found = imports(PACKAGE / "cli" / "__init__.py", top_level_only=True)

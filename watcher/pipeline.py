@@ -36,7 +36,7 @@ from watcher.models import (
     story_time,
 )
 from watcher.record import oldest_first, record_check, record_poll
-from watcher.store import DatabaseReplaced, Store, parse_ts, utcnow
+from watcher.store import DatabaseReplaced, Store, is_disk_full, parse_ts, utcnow
 
 log = logging.getLogger("watcher")
 
@@ -131,13 +131,6 @@ SWEEP_BUDGET = 60.0  # seconds an article re-check sweep may take; the rest wait
 
 class StageTimeout(Exception):
     """A parse or article read ran past `watcher.cpu_timeout`; its worker was stopped."""
-
-
-def is_disk_full(err: BaseException) -> bool:
-    """SQLite's SQLITE_FULL: the disk (or the database's size limit) has no room left."""
-    import sqlite3
-
-    return isinstance(err, sqlite3.OperationalError) and err.sqlite_errorcode == sqlite3.SQLITE_FULL
 
 
 class DiskFull:

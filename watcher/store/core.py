@@ -69,6 +69,11 @@ class DatabaseReplaced(StoreError):
     deleted or replaced, and whatever is written now would be lost."""
 
 
+def is_disk_full(err: BaseException) -> bool:
+    """SQLite's SQLITE_FULL: the disk (or the database's size limit) has no room left."""
+    return isinstance(err, sqlite3.OperationalError) and err.sqlite_errorcode == sqlite3.SQLITE_FULL
+
+
 def file_identity(path: Path) -> tuple[int, int] | None:
     """(device, inode) of the file at ``path``; None when there is none."""
     try:
