@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from watcher.errors import WatcherError
-from watcher.models import CHANGE_KINDS, Topic
+from watcher.models import CHANGE_KINDS, CHANNELS, Topic
 
 DEFAULT_CONFIG_NAME = "config.toml"
 
@@ -422,8 +422,6 @@ def _check_cron(expr: str, key: str, timezone: str, path: Path | None) -> None:
 
 
 def _load_digest(raw: Any, path: Path | None) -> DigestSettings:
-    from watcher.digest.channels import NAMES as _CHANNELS  # the one list of channel names
-
     c = _Checker(raw if raw is not None else {}, "digest", path)
     settings = DigestSettings(
         channels=c.get("channels", "strlist", ["console"]),
@@ -438,8 +436,8 @@ def _load_digest(raw: Any, path: Path | None) -> DigestSettings:
     c.seen.add("schedules")
     c.done()
     for channel in settings.channels:
-        if channel not in _CHANNELS:
-            c.fail("digest.channels", settings.channels, f"channels among {', '.join(_CHANNELS)}")
+        if channel not in CHANNELS:
+            c.fail("digest.channels", settings.channels, f"channels among {', '.join(CHANNELS)}")
     try:
         from zoneinfo import ZoneInfo
 
@@ -448,12 +446,12 @@ def _load_digest(raw: Any, path: Path | None) -> DigestSettings:
         c.fail("digest.timezone", settings.timezone, "an IANA time zone such as 'Europe/London'")
     _check_cron(settings.schedule, "digest.schedule", settings.timezone, path)
     sc = _Checker(schedules, "digest.schedules", path)
-    for channel in _CHANNELS:
+    for channel in CHANNELS:
         expr = sc.get(channel, "str")
         if expr:
             _check_cron(expr, f"digest.schedules.{channel}", settings.timezone, path)
             settings.schedules[channel] = expr
-    sc.done(list(_CHANNELS))
+    sc.done(list(CHANNELS))
     from watcher.ledger import STANCE_CLASS
 
     stances = sorted(set(STANCE_CLASS) | set(STANCE_CLASS.values()))
@@ -642,13 +640,10 @@ def parse_config(data: dict[str, Any], *, base: Path, path: Path | None = None) 
     digest = _load_digest(data.get("digest"), path)
     email = _load_email(data.get("email"), path)
     apprise = _load_apprise(data.get("apprise"), path)
-    from watcher.digest import channels
-
-    tables = {"email": email, "apprise": apprise}
+    tables = {"email": email, "apprise": apprise}  # a channel named as a table needs it
     for name in digest.channels:
-        table = channels.get(name).table
-        if table is not None and tables.get(table) is None:
-            raise ConfigError(f"digest.channels includes {name!r} but there is no [{table}] table", path)
+        if name in tables and tables[name] is None:
+            raise ConfigError(f"digest.channels includes {name!r} but there is no [{name}] table", path)
     extension = _load_extension(data.get("gazetteer"), data.get("triggers"), path)
     subscriptions = _load_subscriptions(data.get("subscriptions"), digest, email, extension, path)
     return Config(path, watcher, topics, feeds, digest, email, apprise, extension, subscriptions)

@@ -152,6 +152,9 @@ class SnapshotDraft:
 
 # the kinds of a `changes` row (docs/database.md); config and the digest filters check against them
 CHANGE_KINDS: tuple[str, ...] = ("new", "changed", "status", "withdrawn", "revised")
+# digest channels: each is a module of watcher/digest/channels/ by this name; a channel
+# whose name is also a config table ([email], [apprise]) needs that table
+CHANNELS: tuple[str, ...] = ("console", "email", "apprise")
 
 
 @dataclass

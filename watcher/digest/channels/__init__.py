@@ -1,11 +1,12 @@
 """Digest channels, by name: a channel is one module of this package.
 
-Each module defines ``CHANNEL = Channel(...)``: its name, the config table it needs, whether
-its sends can fail (then the daemon runs a retry sweep for it) and how it makes a sender
-for the ``[digest]`` lane or for one subscription recipient. :data:`NAMES` is the one list
-of channel names (config validation, the command's choices, the outbox all read it);
-adding a channel is adding its module and its name there. Modules are imported when a
-channel is used, so validating a config loads none of smtplib, apprise or rich.
+Each module defines ``CHANNEL = Channel(...)``: its name, whether its sends can fail (then
+the daemon runs a retry sweep for it), how it makes a sender for the ``[digest]`` lane or
+for one subscription recipient, and how a recipient is shown. :data:`NAMES` is
+``models.CHANNELS``, the one list of channel names (config validation, the command's
+choices and the daemon's jobs read it); adding a channel is adding its module and its name
+there. Modules are imported when a channel is used, so nothing loads smtplib, apprise or
+rich before a digest is sent.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from email.utils import make_msgid
 from typing import TYPE_CHECKING, Any
 
 from watcher.errors import WatcherError
+from watcher.models import CHANNELS
 
 if TYPE_CHECKING:
     from watcher.config import Config
 
-NAMES: tuple[str, ...] = ("console", "email", "apprise")
+NAMES: tuple[str, ...] = CHANNELS
 
 Sender = Callable[[dict], None]  # sends one outbox row; raises DeliveryError
 
@@ -42,7 +44,6 @@ class Channel:
     name: str
     # (config, recipient, fmt, console) -> Sender; recipient None: the [digest] lane
     make_sender: Callable[[Config, str | None, str, Any], Sender]
-    table: str | None = None  # the config table it needs ([email], [apprise]); None: none
     retried: bool = True  # a send can fail: a retry sweep runs for it
     sender_address: Callable[[Config], str | None] = lambda config: None  # for Message-IDs
     label: Callable[[str], str] = lambda recipient: recipient  # a recipient as stored and shown

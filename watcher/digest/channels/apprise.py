@@ -49,4 +49,4 @@ def label(url: str) -> str:
     return f"{scheme}#{hashlib.sha256(url.encode()).hexdigest()[:10]}"
 
 
-CHANNEL = Channel("apprise", _sender, table="apprise", label=label)
+CHANNEL = Channel("apprise", _sender, label=label)

@@ -96,5 +96,5 @@ def _sender(config: Config, recipient: str | None, fmt: str, console: Any) -> Se
     return send_email
 
 
-CHANNEL = Channel("email", _sender, table="email",
+CHANNEL = Channel("email", _sender,
                   sender_address=lambda config: config.email.from_addr if config.email else None)
