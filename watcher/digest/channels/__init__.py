@@ -55,7 +55,7 @@ class Channel:
 
     def new_message_id(self, config: Config) -> str:
         """A Message-ID, made once and stored with the digest before its first send."""
-        return new_message_id(self.sender_address(config))
+        return message_id_from(self.sender_address(config))
 
 
 def get(name: str) -> Channel:
@@ -70,6 +70,6 @@ def domain_of(address: str) -> str:
     return domain or "localhost"
 
 
-def new_message_id(address: str | None) -> str:
+def message_id_from(address: str | None) -> str:
     """A Message-ID in the sender's domain (a placeholder domain without one)."""
     return make_msgid("digest", domain=domain_of(address) if address else "ceasefire-watcher.invalid")
