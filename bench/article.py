@@ -12,7 +12,7 @@ in nested wrappers). For each page, ``extract_main_text`` as the pipeline calls 
 normalisation), and the CPU per page of each, min/median/max over ``--repeat`` passes.
 
 End to end, per relevant article (the seed stories' pages): trafilatura, term extraction
-and storing (``Store.record_poll`` of one entry with its snapshot and terms into a fresh
+and storing (``watcher.record.record_poll`` of one entry with its snapshot and terms into a fresh
 database), beside the floor of each: lxml's HTML parse of the same page, a regex pass over
 the text, and an empty ``record_poll``.
 
@@ -88,7 +88,7 @@ def texts(corpus: Path | None) -> list[tuple[str, str, list[str]]]:
     if corpus and (corpus / "feeds").is_dir():
         import feedparser
 
-        from watcher.feeds import html_to_text
+        from watcher.feeds.text import html_to_text
 
         for f in sorted((corpus / "feeds").iterdir()):
             if f.name in ("INDEX.tsv", "LICENSES") or not f.is_file():
@@ -147,8 +147,9 @@ def end_to_end(repeat: int) -> dict:
     from lxml import html as lxml_html
 
     from watcher.demo import article_page, seed_stories
-    from watcher.models import Entry, Relevance
-    from watcher.store import EntryRecord, FeedState, PollRecord, Store
+    from watcher.models import Entry, EntryRecord, FeedState, PollRecord, Relevance
+    from watcher.record import record_poll
+    from watcher.store import Store
     from watcher.work import read_article
 
     pages = [(f"http://news.example/world/{s.slug}.html", article_page(s).encode()) for s in seed_stories()]
@@ -201,11 +202,11 @@ def end_to_end(repeat: int) -> dict:
 
         t0 = time.process_time()
         for i, d in enumerate(drafts * 5):
-            store.record_poll(record(i, d))
+            record_poll(store, record(i, d))
         parts["store"].append((time.process_time() - t0) / (len(drafts) * 5))
         t0 = time.process_time()
         for i in range(len(drafts) * 5):
-            store.record_poll(record(i, None))
+            record_poll(store, record(i, None))
         parts["store_floor"].append((time.process_time() - t0) / (len(drafts) * 5))
         store.close()
     return {k: _mmm(v) for k, v in parts.items()} | {

@@ -1,4 +1,4 @@
-"""Peak memory of one poll per bad feed: every fault of `watcher.loopback.fault_zoo`, each
+"""Peak memory of one poll per bad feed: every fault of `tests/faults.py`'s `fault_zoo`, each
 polled by a fresh subprocess (so one fault's high-water mark cannot hide another's).
 
     .venv/bin/python bench/faults_memory.py            # table, worst first
@@ -67,8 +67,10 @@ def measure(url: str, workdir: Path, name: str, timeout: str = "2s") -> dict:
 
 
 def measure_all(names: list[str] | None = None) -> list[dict]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/faults.py
+    from faults import LoopbackServer, fault_zoo
+
     from watcher.demo import article_page, rss_feed, seed_stories
-    from watcher.loopback import LoopbackServer, fault_zoo
 
     with LoopbackServer() as server, tempfile.TemporaryDirectory() as tmp:
         stories = seed_stories()

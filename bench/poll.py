@@ -18,7 +18,7 @@
    calls it (sanitising off) and with feedparser's defaults, and the pipeline's parse stage
    (``parse_for_poll`` + pickling its result); the first cycle is compared with floor / cores.
    For context, the reader the pipeline uses instead of feedparser on well-formed RSS/Atom
-   (``watcher.feedxml``: cost per feed and how many bench feeds it took) and the bare lxml
+   (``watcher.feeds.fastxml``: cost per feed and how many bench feeds it took) and the bare lxml
    parse under it.
    The floor of what parsing can cost: fastfeedparser (pip, lxml-based, not feedparser's
    rules) on the same bytes. Per cycle the CPU is also given as a ratio to both floors.
@@ -334,7 +334,7 @@ def floor(data_dir: Path, base_url: str, sample: int | None, corpus: Path | None
     except ImportError:  # pip install -e '.[bench]'
         fastfeedparser = None
 
-    from watcher import feedxml
+    from watcher.feeds import fastxml as feedxml
     from watcher.pipeline import parse_for_poll
     from watcher.relevance import default_topic
 
@@ -367,7 +367,7 @@ def floor(data_dir: Path, base_url: str, sample: int | None, corpus: Path | None
     ffp_cpu = timed(ffp)
     out["fastfeedparser_failed"] = ffp_failed
     default = timed(lambda b: feedparser.parse(io.BytesIO(b)))
-    # what the pipeline runs instead for well-formed RSS/Atom (watcher.feedxml), and the bare
+    # what the pipeline runs instead for well-formed RSS/Atom (watcher.feeds.fastxml), and the bare
     # XML parse under it: context for the floor, not the floor the issue defines
     headers = {"content-type": "application/rss+xml"}
     def read(b: bytes) -> None:

@@ -1,4 +1,4 @@
-"""Storing one article at scale: ``Store.record_poll`` of one relevant article (snapshot,
+"""Storing one article at scale: ``watcher.record.record_poll`` of one relevant article (snapshot,
 terms, ledger, changes) into a database of ~1M term rows, beside the same into an empty one.
 
     python bench/scale.py --db /tmp/watcher-scale/scale.db     # builds the big database once
@@ -49,8 +49,7 @@ def drafts() -> list:
 
 
 def record(i: int, draft, tag: str):
-    from watcher.models import Entry, Relevance
-    from watcher.store import EntryRecord, FeedState, PollRecord
+    from watcher.models import Entry, EntryRecord, FeedState, PollRecord, Relevance
 
     now = datetime.now(UTC)
     url = f"http://news.example/{tag}/{i}"
@@ -74,7 +73,7 @@ VARIANTS = {  # name: (FTS5 automerge, crisismerge, PRAGMA wal_autocheckpoint)
 
 
 def apply(store, automerge: int, crisismerge: int, autocheckpoint: int) -> None:
-    from watcher.views import FTS_TABLES
+    from watcher.store.views import FTS_TABLES
 
     for table in FTS_TABLES:
         fts = f"{table}_fts"
@@ -85,7 +84,7 @@ def apply(store, automerge: int, crisismerge: int, autocheckpoint: int) -> None:
 
 def between_polls(store, pages: int = 500) -> None:
     """The deferred work: FTS merge steps and a passive checkpoint."""
-    from watcher.views import FTS_TABLES
+    from watcher.store.views import FTS_TABLES
 
     for table in FTS_TABLES:
         fts = f"{table}_fts"
@@ -107,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
+    from watcher.record import record_poll
     from watcher.store import Store
 
     tmp = Path(tempfile.mkdtemp(prefix="watcher-store-scale-", dir=args.db.parent))
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                 rec = record(n, ds[n % len(ds)], str(n))
                 n += 1
                 t0 = time.perf_counter()
-                store.record_poll(rec)
+                record_poll(store, rec)
                 times[name].append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             between_polls(store)  # every setting ends its block clean; timed for those that defer

@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from faults import LoopbackServer
 from hypothesis import settings
-
-from watcher.loopback import LoopbackServer
 
 # CI (CI=true) replays the same examples every run, so a submission lands or fails on its
 # own merits; on a developer's machine hypothesis keeps exploring new inputs, and what it

@@ -12,7 +12,6 @@ from watcher.article import (
     MIN_TEXT_CHARS,
     content_hash,
     extract_main_text,
-    from_feed,
     normalise_for_hash,
     text_diff,
 )
@@ -87,12 +86,6 @@ def test_little_or_nothing() -> None:
         "<html><body><nav><a href='/'>Home</a> <a href='/w'>World</a></nav></body></html>"
     )
     assert nav_only is None or len(nav_only.text) < MIN_TEXT_CHARS
-
-
-def test_from_feed_fallback() -> None:
-    art = from_feed("T", "", "<p>not html-parsed here</p>", note="page blocked")
-    assert art is not None and art.source == "feed" and art.note == "page blocked"
-    assert from_feed("T", "", "", note="x") is None
 
 
 # --- normalisation and hashing ----------------------------------------------------------

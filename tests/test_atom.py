@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from watcher.atom import ATOM_NS, changes_feed, entry_id, rfc3339
 from watcher.cli import cli
-from watcher.history_cmd import COMMANDS
+from watcher.cli.history import COMMANDS
 
 for _command in COMMANDS:
     cli.add_command(_command)

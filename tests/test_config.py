@@ -50,7 +50,7 @@ def test_defaults_and_relative_database(tmp_path: Path) -> None:
     assert config.watcher.interval == 900
     assert config.feeds[0].enabled is True
     assert config.topics["ceasefire"].include  # a default topic exists
-    assert config.feed_interval(config.feeds[0]) == 900
+    assert config.feeds[0].interval is None  # the feed takes [watcher].interval
 
 
 def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:

@@ -32,8 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
-from watcher.loopback import LoopbackServer, closed_port, fault_zoo
+from faults import LoopbackServer, closed_port, fault_zoo
 
 VENV_BIN = Path(sys.executable).parent
 CONFLICT_TEXT = [

@@ -190,7 +190,7 @@ def test_crash_after_the_server_accepted_resends_the_same_message(demo_db: Path,
     with smtp_server() as (server, port):
         server.on_data = kill
         config = write_config(tmp_path, demo_db, channels=["email"], email=email_config(port))
-        code = ("import click, sys; from watcher.digest.commands import COMMANDS; "
+        code = ("import click, sys; from watcher.cli.digest import COMMANDS; "
                 "click.Group('watcher', commands={c.name: c for c in COMMANDS})(sys.argv[1:])")
         proc["p"] = subprocess.Popen([sys.executable, "-c", code, "digest", "--config", str(config)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -16,7 +16,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from watcher.digest.commands import COMMANDS
+from watcher.cli.digest import COMMANDS
 from watcher.store import Store
 
 HOSTILE_TITLE = "<script>alert(1)</script>"

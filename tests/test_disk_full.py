@@ -90,7 +90,7 @@ def test_only_sqlite_full_is_a_full_disk() -> None:
     """Any SQLite error that mentions "full" used to count as a full disk and pause polling."""
     import sqlite3
 
-    from watcher.pipeline import is_disk_full
+    from watcher.store import is_disk_full
 
     db = sqlite3.connect(":memory:")
     db.execute("create table x (a)")

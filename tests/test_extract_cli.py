@@ -189,6 +189,7 @@ def test_reprocess_beside_a_poll_keeps_the_snapshots_stored_meanwhile(seed_db: P
     changes after the rebuild (it used to end with none)."""
     import shutil
 
+    from watcher.record import record_check
     from watcher.reprocess import extract_snapshots, rebuild
     from watcher.store import SnapshotDraft, utcnow
     from watcher.terms import extract, load_gazetteer
@@ -206,7 +207,7 @@ def test_reprocess_beside_a_poll_keeps_the_snapshots_stored_meanwhile(seed_db: P
     assert terms
     draft = SnapshotDraft(title="Kremlin demands pullout", text=text, content_hash="late-edit", text_source="page",
                           language="en", fetched_at=utcnow(), terms=terms)
-    assert daemon.record_check(1, draft, checked_at=utcnow(), next_check_at=None).snapshots_new == 1
+    assert record_check(daemon, 1, draft, checked_at=utcnow(), next_check_at=None).snapshots_new == 1
     [late] = daemon.query("select id from snapshots where content_hash = 'late-edit'")
     daemon.close()
     rebuild(store, items, gazetteer)

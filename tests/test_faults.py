@@ -1,4 +1,4 @@
-"""Faults on the wire: every misbehaviour of `watcher.loopback.fault_zoo`, one per URL, polled
+"""Faults on the wire: every misbehaviour of `faults.fault_zoo` (tests/faults.py), one per URL, polled
 beside two good feeds on a real loopback server into a real SQLite file.
 
 For each bad feed: the poll completes, its poll row says in words what went wrong, and the
@@ -16,11 +16,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from faults import FAULTS, LoopbackServer, fault_zoo
 from projection import GOOD, poll, projection, publish_good
 from projection import make_config as shared_make_config
 
 from watcher.config import Config
-from watcher.loopback import FAULTS, LoopbackServer, fault_zoo
 from watcher.store import Store
 
 pytestmark = pytest.mark.timeout(120)

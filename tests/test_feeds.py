@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watcher import feeds as feeds_mod
 from watcher.feeds import canonical_url, html_to_text, parse_feed, strip_internal_subset
+from watcher.feeds import parse as feeds_parse
+from watcher.feeds import text as feeds_text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus" / "feeds"
@@ -490,7 +491,7 @@ _FRAGMENTS = st.one_of(
 
 def _lxml_or_error(value: str, paragraphs: bool) -> object:
     try:
-        return feeds_mod._lxml_text(value, paragraphs)
+        return feeds_text._lxml_text(value, paragraphs)
     except ValueError as err:  # lxml refuses some control characters; the fast path declines them
         return type(err)
 
@@ -507,12 +508,12 @@ def _same_text(value: str) -> bool:
     gives for any fragment with markup; reports whether the fast path answered."""
     answered = False
     for paragraphs in (True, False):
-        fast = feeds_mod._fast_text(value, paragraphs)
+        fast = feeds_text._fast_text(value, paragraphs)
         expected = _lxml_or_error(value, paragraphs)
         if fast is not None:
             answered = True
             assert fast == expected, (value, paragraphs)
-        if feeds_mod._MARKUP_HINT.search(value):
+        if feeds_text._MARKUP_HINT.search(value):
             assert _html_to_text_or_error(value, paragraphs) == expected, (value, paragraphs)
     return answered
 
@@ -552,15 +553,15 @@ def test_html_fast_path_takes_common_summaries(value: str) -> None:
     ],
 )
 def test_html_fast_path_declines_what_it_cannot_know(value: str) -> None:
-    assert feeds_mod._fast_text(value, True) is None
-    assert html_to_text(value) == feeds_mod._lxml_text(value, True)
+    assert feeds_text._fast_text(value, True) is None
+    assert html_to_text(value) == feeds_text._lxml_text(value, True)
 
 
 @settings(max_examples=3000, deadline=None)
 @given(st.lists(st.sampled_from([" ", "\n", "\r", "\t", "\xa0", "a", "b", "\x0b", "\x0c", "\x1c",
                                  "\u2028", "\x85", "  ", "\n\n", " \n "]), max_size=20).map("".join))
 def test_paragraphs_matches_reference(text: str) -> None:
-    assert feeds_mod._paragraphs(text) == _paragraphs_reference(text)
+    assert feeds_text._paragraphs(text) == _paragraphs_reference(text)
 
 
 def _paragraphs_reference(text: str) -> str:
@@ -583,7 +584,7 @@ def _corpus_texts() -> list[str]:
         for e in result.entries:
             values += [e.get(k) or "" for k in ("summary", "title", "author")]
             values += [c.get("value") or "" for c in e.get("content") or []]
-    return [v for v in values if feeds_mod._MARKUP_HINT.search(v)]
+    return [v for v in values if feeds_text._MARKUP_HINT.search(v)]
 
 
 @needs_corpus
@@ -628,7 +629,7 @@ def test_absolute_shortcut_matches_urljoin(scheme: str, rest: str, base: str) ->
         expected = urljoin(base, link)
     except ValueError:
         expected = link
-    assert feeds_mod._absolute(link, base) == expected
+    assert feeds_parse._absolute(link, base) == expected
 
 
 def test_html_with_control_characters_does_not_fail_the_poll() -> None:

@@ -1,4 +1,4 @@
-"""The fast feed reader (watcher.feedxml) must give what feedparser gives, or step aside.
+"""The fast feed reader (watcher.feeds.fastxml) must give what feedparser gives, or step aside.
 
 Three sources of feeds, each compared at two levels — the raw fields parse_feed reads
 (feed title/link/ttl; entry id, link, title, summary, content, author, dates, with their
@@ -29,8 +29,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from watcher import feedxml
-from watcher.feeds import _strip_subset_ascii, parse_feed
+from watcher.feeds import fastxml as feedxml
+from watcher.feeds.parse import parse_feed
+from watcher.feeds.xmlsafety import _strip_subset_ascii
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import synth  # noqa: E402

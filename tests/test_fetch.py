@@ -14,10 +14,10 @@ from email.utils import format_datetime
 from typing import Any, TypeVar
 
 import pytest
+from faults import LoopbackServer
 
 from watcher import netguard
 from watcher.fetch import Fetcher, parse_retry_after
-from watcher.loopback import LoopbackServer
 from watcher.models import FetchResult
 
 pytestmark = pytest.mark.timeout(15)

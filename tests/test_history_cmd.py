@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from watcher.cli import cli, feeds
-from watcher.history_cmd import COMMANDS, FEEDS_SUBCOMMANDS, parse_when
+from watcher.cli.history import COMMANDS, FEEDS_SUBCOMMANDS, parse_when
 from watcher.store import Store
 
 for _command in COMMANDS:

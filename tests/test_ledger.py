@@ -381,6 +381,7 @@ def test_what_is_not_a_flip_flop() -> None:
 def test_the_store_reads_the_flip_flop_rule_from_the_changes_table(tmp_path) -> None:
     """The store rebuilds the latest change from the changes table (live and reprocess);
     the result must equal the pure fold's, which carries it in the ledger row."""
+    from watcher.record import replay
     from watcher.store import Store
 
     key = ("russia-ukraine", "agreement", "hostage_release")
@@ -400,7 +401,7 @@ def test_the_store_reads_the_flip_flop_rule_from_the_changes_table(tmp_path) -> 
                            "on a.id = s.article_id where s.id = ?", [i])[0]
         items.append((snap, [terms[i - 1]]))
     store.db.conn.commit()
-    store.replay(items)
+    replay(store, items)
     stored = [r["summary"] for r in store.query("select summary from changes order by id")]
     store.close()
     assert stored == pure

@@ -11,8 +11,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
-from watcher.loopback import FAULTS, LoopbackServer, bomb_bytes
+from faults import FAULTS, LoopbackServer, bomb_bytes
 
 pytestmark = pytest.mark.timeout(15)
 

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from watcher.cli import cli, feeds
+from watcher.cli.history import FEEDS_SUBCOMMANDS
 from watcher.config import ConfigError, load_config
-from watcher.history_cmd import FEEDS_SUBCOMMANDS
 from watcher.opml import OpmlError, export_opml, import_opml, parse_opml
 
 for _command in FEEDS_SUBCOMMANDS:

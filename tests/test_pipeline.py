@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from faults import LoopbackServer
 from projection import STORIES, good_feeds, make_config, poll, projection, publish, publish_good
 
 from watcher.demo import Story, article_page, edited, rss_feed
-from watcher.loopback import LoopbackServer
 from watcher.pipeline import Pipeline
 
 pytestmark = pytest.mark.timeout(60)
@@ -294,7 +294,7 @@ def test_parse_for_poll_is_parse_and_score_without_unused_text(tmp_path: Path) -
     its page)."""
     import sys
 
-    from watcher.feeds import parse_feed
+    from watcher.feeds.parse import parse_feed
     from watcher.pipeline import parse_for_poll
     from watcher.relevance import default_topic, score_entry
 

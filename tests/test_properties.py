@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from watcher.config import ConfigError, load_config, parse_config, parse_duration
-from watcher.feeds import TRACKING_PARAMS, canonical_url
+from watcher.feeds.urls import TRACKING_PARAMS, canonical_url
 from watcher.ledger import merged_values, normalise_values, value_differences
 from watcher.textnorm import content_hash, normalise_for_hash, split_sentences, text_diff
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from lxml import html as lxml_html
 from test_digest_support import HOSTILE_TITLE, add_hostile_change, demo_db, write_config  # noqa: F401
 
-from watcher.report_cmd import COMMANDS
+from watcher.cli.report import COMMANDS
 from watcher.store import Store
 
 pytestmark = pytest.mark.timeout(90)
@@ -118,7 +118,7 @@ def test_unknown_conflict_and_missing_database(demo_db: Path, tmp_path: Path) ->
 
 
 def test_demo_ends_with_its_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from watcher.demo import run_demo
+    from watcher.cli.demo import run_demo
 
     out = tmp_path / "demo-report.html"
     run_demo(tmp_path / "demo.db", show_digest=False, report_path=out)

@@ -22,12 +22,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from faults import LoopbackServer, closed_port
 from projection import poll
 
 from watcher import netguard
 from watcher.config import Config, parse_config
 from watcher.fetch import Fetcher
-from watcher.loopback import LoopbackServer, closed_port
 from watcher.store import Store
 
 pytestmark = pytest.mark.timeout(60)

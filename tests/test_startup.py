@@ -17,7 +17,7 @@ from watcher.cli import LAZY_COMMANDS, LAZY_FEEDS_SUBCOMMANDS, cli
 from watcher.work import exit_with_parent, parse_for_poll
 
 HEAVY = ("watcher.store", "sqlite_utils", "sqlite3", "asyncio", "httpx", "rich", "watcher.digest",
-         "watcher.history_cmd", "feedparser", "trafilatura", "apscheduler")
+         "watcher.cli.history", "feedparser", "trafilatura", "apscheduler")
 
 
 def modules_after(argv: list[str], cwd: Path) -> set[str]:

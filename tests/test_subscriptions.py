@@ -245,7 +245,7 @@ def test_overlapping_subscriptions_exactly_once_through_a_sigkill(tmp_path: Path
         server.on_data = kill_on_third
         config = _with_subs(write_config(tmp_path, demo_db, email=email_config(port)), SUBS)
         config.write_text(config.read_text().replace('channels = ["console"]', "channels = []"))
-        code = ("import click, sys; from watcher.digest.commands import COMMANDS; "
+        code = ("import click, sys; from watcher.cli.digest import COMMANDS; "
                 "click.Group('watcher', commands={c.name: c for c in COMMANDS})(sys.argv[1:])")
         proc["p"] = subprocess.Popen([sys.executable, "-c", code, "digest", "--config", str(config)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -387,7 +387,7 @@ def test_a_lane_being_sent_is_not_sent_again_by_another_job(tmp_path: Path, demo
         ("email/desk/a@desk.example", "sent", 1, None), ("email/desk/b@desk.example", "sent", 1, None)]
     assert other["result"].busy == [rows[0]["id"]] and not other["result"].sent and not other["result"].created
     assert [m.rcpt_tos for m in messages] == [["a@desk.example"], ["b@desk.example"]]
-    from watcher.digest.commands import _report
+    from watcher.cli.digest import _report
 
     capsys.readouterr()
     assert _report("desk email → a@desk.example", other["result"], dry_run=False) is False

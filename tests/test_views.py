@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from watcher import views
 from watcher.demo import WIRE_STORY
-from watcher.store import Store
+from watcher.store import Store, views
 
 SQLITE_UTILS = Path(sys.executable).with_name("sqlite-utils")
 

@@ -4,7 +4,7 @@ pipeline has one module to import for "page to stored text".
 
 `extract_main_text` returns None when the page yields no text at all, and an ArticleText
 whose text may be short otherwise; callers compare `len(text)` with MIN_TEXT_CHARS and fall
-back to the feed's own text below it (see `from_feed`).
+back to the feed's own text below it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ __all__ = [
     "MIN_TEXT_CHARS",
     "content_hash",
     "extract_main_text",
-    "from_feed",
     "normalise_for_hash",
     "split_sentences",
     "text_diff",
@@ -114,11 +113,3 @@ def extract_main_text(html: str | bytes, url: str | None = None) -> ArticleText 
         return None
     title = " ".join((doc.title or "").split())
     return ArticleText(title=title, text=text, source="page", language=language or doc.language)
-
-
-def from_feed(title: str, content: str, summary: str, note: str) -> ArticleText | None:
-    """The fallback snapshot from the feed entry (its content, else its summary)."""
-    text = printable(_plain_text(content) or _plain_text(summary))
-    if not text:
-        return None
-    return ArticleText(title=title, text=text, source="feed", note=note)

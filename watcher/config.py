@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from watcher.models import CHANGE_KINDS, Topic
+from watcher.errors import WatcherError
+from watcher.models import CHANGE_KINDS, CHANNELS, Topic
 
 DEFAULT_CONFIG_NAME = "config.toml"
 
 
-class ConfigError(Exception):
+class ConfigError(WatcherError):
     """A config problem, phrased for the user: where, what, and what was expected."""
+
+    exit_code = 2
 
     def __init__(self, message: str, path: Path | None = None) -> None:
         self.path = path
@@ -176,9 +179,6 @@ class Config:
             return list(self.topics.values())
         return [self.topics[name] for name in feed.topics]
 
-    def feed_interval(self, feed: FeedConfig) -> float:
-        return feed.interval or self.watcher.interval
-
 
 # --- validation helpers ------------------------------------------------------------------
 
@@ -304,7 +304,7 @@ def url_problem(value: Any) -> str | None:
 def feed_key(url: str) -> str:
     """One spelling per feed, to find the same feed written twice (case, default port,
     tracking parameters, fragment): the pipeline's canonical URL."""
-    from watcher.urls import canonical_url
+    from watcher.feeds.urls import canonical_url
 
     return canonical_url(url)
 
@@ -424,9 +424,6 @@ def _check_cron(expr: str, key: str, timezone: str, path: Path | None) -> None:
         ) from None
 
 
-_CHANNELS = ("console", "email", "apprise")
-
-
 def _load_digest(raw: Any, path: Path | None) -> DigestSettings:
     c = _Checker(raw if raw is not None else {}, "digest", path)
     settings = DigestSettings(
@@ -442,8 +439,8 @@ def _load_digest(raw: Any, path: Path | None) -> DigestSettings:
     c.seen.add("schedules")
     c.done()
     for channel in settings.channels:
-        if channel not in _CHANNELS:
-            c.fail("digest.channels", settings.channels, f"channels among {', '.join(_CHANNELS)}")
+        if channel not in CHANNELS:
+            c.fail("digest.channels", settings.channels, f"channels among {', '.join(CHANNELS)}")
     try:
         from zoneinfo import ZoneInfo
 
@@ -452,12 +449,12 @@ def _load_digest(raw: Any, path: Path | None) -> DigestSettings:
         c.fail("digest.timezone", settings.timezone, "an IANA time zone such as 'Europe/London'")
     _check_cron(settings.schedule, "digest.schedule", settings.timezone, path)
     sc = _Checker(schedules, "digest.schedules", path)
-    for channel in _CHANNELS:
+    for channel in CHANNELS:
         expr = sc.get(channel, "str")
         if expr:
             _check_cron(expr, f"digest.schedules.{channel}", settings.timezone, path)
             settings.schedules[channel] = expr
-    sc.done(list(_CHANNELS))
+    sc.done(list(CHANNELS))
     from watcher.ledger import STANCE_CLASS
 
     stances = sorted(set(STANCE_CLASS) | set(STANCE_CLASS.values()))
@@ -648,10 +645,10 @@ def parse_config(data: dict[str, Any], *, base: Path, path: Path | None = None) 
     digest = _load_digest(data.get("digest"), path)
     email = _load_email(data.get("email"), path)
     apprise = _load_apprise(data.get("apprise"), path)
-    if "email" in digest.channels and email is None:
-        raise ConfigError("digest.channels includes 'email' but there is no [email] table", path)
-    if "apprise" in digest.channels and apprise is None:
-        raise ConfigError("digest.channels includes 'apprise' but there is no [apprise] table", path)
+    tables = {"email": email, "apprise": apprise}  # a channel named as a table needs it
+    for name in digest.channels:
+        if name in tables and tables[name] is None:
+            raise ConfigError(f"digest.channels includes {name!r} but there is no [{name}] table", path)
     extension = _load_extension(data.get("gazetteer"), data.get("triggers"), path)
     subscriptions = _load_subscriptions(data.get("subscriptions"), digest, email, extension, path)
     return Config(path, watcher, topics, feeds, digest, email, apprise, extension, subscriptions)

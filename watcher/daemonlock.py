@@ -11,8 +11,10 @@ import fcntl
 import os
 from pathlib import Path
 
+from watcher.errors import WatcherError
 
-class DaemonRunning(Exception):
+
+class DaemonRunning(WatcherError):
     """Another daemon holds the database; the message names it and the file."""
 
 

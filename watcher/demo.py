@@ -1,9 +1,9 @@
-"""``watcher demo``: the whole pipeline on the two seed articles, over loopback.
+"""The demo's news site and rounds: the whole pipeline on the two seed articles, over loopback.
 
 A loopback HTTP server plays a news site: an RSS feed and article pages (with navigation,
 related links and a footer, as real pages have). Round one publishes seed 000, round two
-adds seed 004, round three edits seed 004's page so the re-check stores version 2. After
-each round the demo prints what the watcher stored; at the end, the change digest.
+adds seed 004, round three a second outlet's follow-up, round four edits seed 004's page so
+the re-check stores version 2. ``watcher.cli.demo`` prints what each round stored.
 
 The same builders serve the tests and benchmarks, so the demo is exercised by CI.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -24,7 +23,6 @@ from watcher.config import Config, parse_config
 
 if TYPE_CHECKING:
     from watcher.loopback import LoopbackServer
-    from watcher.store import Store
 
 
 @dataclass
@@ -190,74 +188,3 @@ def _second_host() -> LoopbackServer:
         return LoopbackServer(host="127.0.0.2").start()
     except OSError:  # systems where only 127.0.0.1 is configured
         return LoopbackServer().start()
-
-
-def run_demo(db_path: Path | None = None, *, show_digest: bool = True, report_path: Path | None = None) -> Path:
-    """Run the demo and print what it stored; returns the database path (kept when given).
-
-    With ``report_path``, ends by writing the timeline report of the run there."""
-    from watcher.render import console
-    from watcher.store import Store
-
-    tmp = None
-    if db_path is None:
-        tmp = tempfile.TemporaryDirectory(prefix="watcher-demo-")
-        db_path = Path(tmp.name) / "demo.db"
-    config, rounds = build_demo_db(db_path)
-
-    store = Store.open(db_path)
-    console.rule("[bold]ceasefire watcher demo[/]")
-    console.print(f"Two loopback news sites: {config.feeds[0].url} and {config.feeds[1].url}; database {db_path}\n")
-    for heading, reports, versions in rounds:
-        console.print(f"[bold]{heading}[/]")
-        for r in reports:
-            console.print("  " + r.line())
-        if versions is not None:
-            console.print(f"  {versions} new article version(s) stored")
-    show_store(store)
-    if show_digest:
-        show_demo_digest(config, store)
-    if report_path is not None:
-        write_demo_report(store, report_path)
-    store.close()
-    if tmp is not None:
-        tmp.cleanup()
-    return db_path
-
-
-def show_store(store: Store) -> None:
-    from watcher.render import console, print_changes, print_terms
-
-    articles = store.query("select id, title, source, latest_version from articles order by id")
-    console.print(f"\n[bold]Stored {len(articles)} articles[/]")
-    for a in articles:
-        console.print(f"  #{a['id']} {a['title']} ({a['source']}), {a['latest_version']} version(s)")
-        for snap in store.query(
-            "select id, version, text_source, diff from snapshots where article_id = ? order by version", [a["id"]]
-        ):
-            terms = store.query("select * from terms where snapshot_id = ? order by span_start", [snap["id"]])
-            print_terms(terms, f"article #{a['id']} version {snap['version']}: "
-                               f"{len(terms)} terms (text from the {snap['text_source']})")
-            if snap["diff"]:
-                console.print("[bold]diff from the previous version[/]")
-                console.print(snap["diff"], markup=False, highlight=False)
-    changes = store.query("select * from changes order by id")
-    console.print()
-    print_changes(changes, f"{len(changes)} term changes")
-
-
-def write_demo_report(store: Store, path: Path) -> Path:
-    """The timeline report of the demo's conflict, and where it is."""
-    from watcher.render import console
-    from watcher.report import write_report
-
-    written = write_report(store, "russia-ukraine", path)
-    console.print(f"\n[bold]Timeline report:[/] {written.resolve()} "
-                  "(open it in a browser; `watcher report --conflict russia-ukraine` makes it from any database)")
-    return written
-
-
-def show_demo_digest(config: Config, store: Store) -> None:
-    from watcher.digest.service import preview_console
-
-    preview_console(config, store)

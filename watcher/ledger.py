@@ -434,7 +434,7 @@ def _point_text(state: dict, point: str) -> str:
 def last_change(kinds: list[str], summary: str, term_id: int | None, source: str | None,
                 before: dict | None, after: dict | None) -> dict:
     """What the flip-flop rule keeps of a term's latest change, from the change rows one
-    report wrote for it: the fold carries it in the ledger row it returns, the store
+    report wrote for it: the fold carries it in the ledger row it returns, the write stage
     rebuilds it from the ``changes`` table, so both read the same. Only a report that
     changed the term against the ledger can be flipped back, and a correction is not
     corrected again (a ping-pong of outlets gets one correction, not one per report)."""

@@ -153,3 +153,60 @@ class SnapshotDraft:
 
 # the kinds of a `changes` row (docs/database.md); config and the digest filters check against them
 CHANGE_KINDS: tuple[str, ...] = ("new", "changed", "status", "withdrawn", "revised")
+# digest channels: each is a module of watcher/digest/channels/ by this name; a channel
+# whose name is also a config table ([email], [apprise]) needs that table
+CHANNELS: tuple[str, ...] = ("console", "email", "apprise")
+
+
+@dataclass
+class FeedState:
+    """A feed's fetch state after a poll, as the pipeline computed it."""
+
+    url: str  # the URL to fetch next time (changed by a permanent redirect)
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    consecutive_errors: int
+    next_poll_at: datetime
+    last_status: int | None
+    last_error: str | None
+    disabled_reason: str | None = None
+    title: str | None = None
+    site_url: str | None = None
+    success: bool = False
+    baseline_backlog: bool | None = None  # None: leave as it is
+
+
+@dataclass
+class EntryRecord:
+    entry: Entry
+    relevance: Relevance
+    snapshot: SnapshotDraft | None = None  # only for relevant entries whose text was read
+    source: str | None = None  # the outlet (host of the article URL)
+    too_costly: str | None = None  # reading it ran past cpu_timeout: why it is not re-checked
+
+
+@dataclass
+class PollRecord:
+    feed_id: int
+    started_at: datetime
+    duration_ms: int
+    outcome: str  # ok | not_modified | unchanged | malformed | rejected | error | rate_limited | blocked
+    http_status: int | None
+    bytes: int
+    error: str | None
+    state: FeedState
+    entries: list[EntryRecord] = field(default_factory=list)
+    entries_seen: int = 0
+    note: str | None = None
+    baseline: bool = False  # the feed's first successful poll: its terms are the starting point
+
+
+@dataclass
+class PollSummary:
+    """What record_poll wrote, for the log line and tests."""
+
+    entries_new: int = 0
+    articles_new: int = 0
+    snapshots_new: int = 0
+    changes_new: int = 0

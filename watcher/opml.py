@@ -24,11 +24,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from watcher.config import Config, ConfigError, parse_config
+from watcher.errors import WatcherError
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
-class OpmlError(Exception):
+class OpmlError(WatcherError):
     """The OPML file cannot be read; the message says why."""
 
 
@@ -96,7 +97,7 @@ def _text(value: str | None) -> str | None:
 def _key(url: str) -> str:
     """Compare feed URLs as the pipeline does (canonical form), falling back to the text."""
     try:
-        from watcher.urls import canonical_url
+        from watcher.feeds.urls import canonical_url
 
         return canonical_url(url)
     except Exception:

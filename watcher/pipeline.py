@@ -3,7 +3,7 @@ terms, store.
 
 Network waits run on the event loop; parsing and extraction are CPU work and run in an
 executor (a process pool by default) so many feeds can be in flight at once. Everything a
-poll learns is written by :meth:`Store.record_poll` in one transaction.
+poll learns is written by :func:`watcher.record.record_poll` in one transaction.
 """
 
 from __future__ import annotations
@@ -24,20 +24,19 @@ from urllib.parse import urlsplit
 
 from watcher.config import Config, format_duration
 from watcher.fetch import Fetcher
-from watcher.models import Entry, FetchResult, Relevance, Topic, story_time
-from watcher.store import (
-    DatabaseReplaced,
+from watcher.models import (
+    Entry,
     EntryRecord,
     FeedState,
+    FetchResult,
     PollRecord,
     PollSummary,
-    Store,
-    backoff_delay,
-    next_check_delay,
-    oldest_first,
-    parse_ts,
-    utcnow,
+    Relevance,
+    Topic,
+    story_time,
 )
+from watcher.record import oldest_first, record_check, record_poll
+from watcher.store import DatabaseReplaced, Store, is_disk_full, parse_ts, utcnow
 
 log = logging.getLogger("watcher")
 
@@ -91,6 +90,24 @@ from watcher.work import (  # noqa: E402, F401
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*(\d+)", re.I)
 
 
+def backoff_delay(consecutive_errors: int, interval: float, cap: float) -> float:
+    """Exponential backoff from the feed's interval: 2x, 4x, 8x ... capped."""
+    return min(cap, interval * (2 ** max(0, consecutive_errors)))
+
+
+def next_check_delay(age: timedelta, recheck_for: float) -> float | None:
+    """How soon to look at an article again for edits: often while it is new, then less,
+    then never (None) once it is older than ``recheck_for``."""
+    seconds = age.total_seconds()
+    if seconds >= recheck_for:
+        return None
+    if seconds < 6 * 3600:
+        return 15 * 60
+    if seconds < 48 * 3600:
+        return 3600
+    return 86400
+
+
 def server_interval(res: FetchResult, ttl_seconds: int | None) -> float:
     """What the server asks for (RSS ttl, Cache-Control max-age); may lengthen, never shorten,
     the configured interval."""
@@ -114,13 +131,6 @@ SWEEP_BUDGET = 60.0  # seconds an article re-check sweep may take; the rest wait
 
 class StageTimeout(Exception):
     """A parse or article read ran past `watcher.cpu_timeout`; its worker was stopped."""
-
-
-def is_disk_full(err: BaseException) -> bool:
-    """SQLite's SQLITE_FULL: the disk (or the database's size limit) has no room left."""
-    import sqlite3
-
-    return isinstance(err, sqlite3.OperationalError) and err.sqlite_errorcode == sqlite3.SQLITE_FULL
 
 
 class DiskFull:
@@ -329,7 +339,7 @@ class Pipeline:
             log.exception("feed %s: poll failed: %s", label, err)
             record = self._failure(feed, started, t0, None, f"internal error: {type(err).__name__}: {err}")
         try:
-            summary = self.store.record_poll(record, next_check_at=started + timedelta(minutes=15))
+            summary = record_poll(self.store, record, next_check_at=started + timedelta(minutes=15))
             self._storage_ok()
             self._checkpoint_now_and_then()
         except DatabaseReplaced:
@@ -346,7 +356,7 @@ class Pipeline:
             log.exception("feed %s: could not store the poll: %s", label, err)
             record = self._failure(feed, started, t0, None, f"could not store the poll: {type(err).__name__}: {err}")
             try:
-                summary = self.store.record_poll(record)
+                summary = record_poll(self.store, record)
             except Exception:
                 log.exception("feed %s: could not store the failure either", label)
                 summary = PollSummary()
@@ -662,8 +672,8 @@ class Pipeline:
             log.exception("article %s: re-check failed", article["url"])
             error = f"internal error: {type(err).__name__}: {err}"
         try:
-            summary = self.store.record_check(
-                article["id"], draft, checked_at=now, next_check_at=next_at, error=error,
+            summary = record_check(
+                self.store, article["id"], draft, checked_at=now, next_check_at=next_at, error=error,
                 source=article["source"], page=page,
             )
         except Exception as err:

@@ -1,7 +1,7 @@
 """Rebuild terms, ledger and changes from stored snapshots with the current extractor.
 
 Snapshots are replayed in the order live processing folded them (snapshot id order),
-through the same store code live polling uses, so the result equals what live processing
+through the same write stage (``watcher.record``) live polling uses, so the result equals what live processing
 would have produced. A snapshot whose text was pruned (`watcher prune`) cannot be read
 again, so its stored terms are replayed as they are.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from watcher.models import Term, story_time
+from watcher.record import replay
 from watcher.store import Store, parse_ts
 from watcher.terms import extract, load_gazetteer
 
@@ -40,7 +41,7 @@ def extract_snapshots(store: Store, gazetteer: Any, after_id: int = 0) -> list[I
 def rebuild(store: Store, items: list[Item], gazetteer: Any) -> int:
     """Fold ``items`` and, under the same write lock, every snapshot stored after them;
     returns the number of changes."""
-    return store.replay(items, late=lambda after_id: extract_snapshots(store, gazetteer, after_id))
+    return replay(store, items, late=lambda after_id: extract_snapshots(store, gazetteer, after_id))
 
 
 def reprocess_all(store: Store, extension: dict[str, Any] | None = None) -> dict[str, int]:
@@ -54,10 +55,4 @@ def reprocess_all(store: Store, extension: dict[str, Any] | None = None) -> dict
             break
         items += more
     changes = rebuild(store, items, gazetteer)
-    count = store.db.execute
-    return {
-        "snapshots": count("select count(*) from snapshots").fetchone()[0],
-        "terms": count("select count(*) from terms").fetchone()[0],
-        "ledger": count("select count(*) from ledger").fetchone()[0],
-        "changes": changes,
-    }
+    return {**store.counts("snapshots", "terms", "ledger"), "changes": changes}

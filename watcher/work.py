@@ -31,7 +31,7 @@ def parse_for_poll(
     The whole result is pickled by the worker and unpickled on the event loop, so every byte
     saved is saved twice.
     """
-    from watcher.feeds import parse_feed
+    from watcher.feeds.parse import parse_feed
     from watcher.relevance import score_entries
 
     parsed = parse_feed(body, headers, base_url)

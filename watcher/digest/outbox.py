@@ -27,8 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from watcher.digest.channels import DeliveryError
 from watcher.digest.collect import Digest, FeedNotice, build_digest, feed_notices, matches_alert
-from watcher.digest.email import DeliveryError
 from watcher.digest.render import render_html, render_text, subject
 from watcher.store import Store, ts
 

@@ -90,11 +90,6 @@ def _plain(segments: Segments) -> str:
     return "".join(text for text, _ in segments)
 
 
-def state_text(state: dict | None) -> str:
-    """A term's state (stance, values, responses) in one line."""
-    return _plain(state_segments(state))
-
-
 def _detail(item: ChangeItem) -> str:
     """The summary without its leading "proposer: "."""
     prefix = f"{item.proposer}: "

@@ -8,7 +8,6 @@ channels that can fail, and the immediate alerts of ``digest.alert_kinds``.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -18,65 +17,22 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 
 from watcher.config import Config
-from watcher.digest import apprise as apprise_channel
-from watcher.digest import email as email_channel
-from watcher.digest import outbox
+from watcher.digest import channels, outbox
+from watcher.digest.channels import DeliveryError
+from watcher.digest.channels.console import default_console, print_digest
 from watcher.digest.collect import Digest
-from watcher.digest.email import DeliveryError
 from watcher.digest.outbox import DeliveryResult, Selection
-from watcher.digest.render import print_console, render, render_markdown
 from watcher.store import DatabaseReplaced, Store, utcnow
 
 log = logging.getLogger("watcher")
 
-CHANNELS = ("console", "email", "apprise")
 ALERT_CRON = "* * * * *"  # immediate alerts: checked every minute
 RETRY_CRON = "*/5 * * * *"  # failed digests: retried when their backoff is over
 
 
-def print_digest(digest: Digest, fmt: str, console: Any, subject: str | None = None) -> None:
-    """A digest on a console: rich text, or the markdown/plain rendering as it is."""
-    if fmt == "text":
-        print_console(digest, console)
-    else:
-        console.print(render(digest, fmt, subject), markup=False, highlight=False, soft_wrap=True, end="")
-
-
-def default_console() -> Any:
-    from rich.console import Console
-
-    return Console(soft_wrap=True)
-
-
 def sender(config: Config, channel: str, *, fmt: str = "text", console: Any = None) -> Callable[[dict], None]:
     """The function that hands one outbox row to the channel; raises DeliveryError."""
-    if channel == "console":
-        def send_console(row: dict) -> None:
-            print_digest(Digest.from_json(row["payload"]), fmt, console or default_console(), row["subject"])
-        return send_console
-    if channel == "email":
-        settings = config.email
-        if settings is None:
-            raise DeliveryError("the email channel needs an [email] table in the config")
-
-        def send_email(row: dict) -> None:
-            delivered = json.loads(row.get("delivered_to") or "[]")
-            email_channel.send(settings, email_channel.build_message(settings, row), delivered)
-        return send_email
-    if channel == "apprise":
-        apprise_settings = config.apprise
-        if apprise_settings is None:
-            raise DeliveryError("the apprise channel needs an [apprise] table with urls")
-
-        def send_apprise(row: dict) -> None:
-            apprise_channel.send(apprise_settings, row["subject"], render_markdown(Digest.from_json(row["payload"])))
-        return send_apprise
-    raise DeliveryError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
-
-
-def _message_id_factory(config: Config, channel: str) -> Callable[[], str]:
-    settings = config.email if channel == "email" else None
-    return lambda: email_channel.new_message_id(settings)
+    return channels.get(channel).sender(config, fmt=fmt, console=console)
 
 
 def _subject_prefix(config: Config) -> str:
@@ -121,7 +77,7 @@ def deliver(
         sel = None
     return outbox.run(
         store, channel, send, sel, now=now, retry_all=retry_all, retry_max=config.digest.retry_max,
-        message_id=_message_id_factory(config, channel), subject_prefix=_subject_prefix(config),
+        message_id=lambda: channels.get(channel).new_message_id(config), subject_prefix=_subject_prefix(config),
     )
 
 
@@ -194,7 +150,7 @@ def scheduled_jobs(config: Config, store: Store) -> list[tuple[str, CronTrigger,
     for channel in config.digest.channels:
         expr = config.digest.schedules.get(channel, config.digest.schedule)
         jobs.append((f"digest-{channel}", CronTrigger.from_crontab(expr, timezone=tz), _job(config, store, channel)))
-        if channel != "console":
+        if channels.get(channel).retried:
             jobs.append((f"digest-retry-{channel}", CronTrigger.from_crontab(RETRY_CRON, timezone=tz),
                          _job(config, store, channel, build_new=False)))
         if config.digest.alert_kinds:

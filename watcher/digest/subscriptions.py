@@ -20,9 +20,6 @@ The plain ``console``/``email``/``apprise`` lanes of ``[digest]`` are unchanged.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import hashlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,16 +29,13 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
-from watcher.config import AppriseSettings, Config, SubscriptionSettings
-from watcher.digest import apprise as apprise_channel
-from watcher.digest import email as email_channel
-from watcher.digest import outbox
-from watcher.digest.collect import Digest
-from watcher.digest.email import DeliveryError
+from watcher.config import Config, SubscriptionSettings
+from watcher.digest import channels, outbox
+from watcher.digest.channels import DeliveryError
+from watcher.digest.channels.console import default_console
 from watcher.digest.filters import ChangeFilter
 from watcher.digest.outbox import DeliveryResult, Selection
-from watcher.digest.render import render_markdown
-from watcher.digest.service import ALERT_CRON, RETRY_CRON, default_console, preview, print_digest
+from watcher.digest.service import ALERT_CRON, RETRY_CRON, preview
 from watcher.store import DatabaseReplaced, Store, utcnow
 
 log = logging.getLogger("watcher")
@@ -60,10 +54,7 @@ class Lane:
         """The recipient as stored and shown: an address, or an Apprise URL's scheme and hash."""
         if self.recipient is None:
             return None
-        if self.channel == "apprise":
-            scheme = self.recipient.partition("://")[0] or "apprise"
-            return f"{scheme}#{hashlib.sha256(self.recipient.encode()).hexdigest()[:10]}"
-        return self.recipient
+        return channels.get(self.channel).label(self.recipient)
 
     @property
     def key(self) -> str:
@@ -105,28 +96,7 @@ def _subject_prefix(config: Config, sub: SubscriptionSettings) -> str:
 
 def lane_sender(config: Config, lane: Lane, *, fmt: str = "text", console: Any = None) -> Callable[[dict], None]:
     """Sends one outbox row to the lane's one recipient; raises DeliveryError."""
-    if lane.channel == "console":
-        def send_console(row: dict) -> None:
-            print_digest(Digest.from_json(row["payload"]), fmt, console or default_console(), row["subject"])
-        return send_console
-    if lane.channel == "email":
-        if config.email is None:
-            raise DeliveryError("subscription email needs an [email] table (the server)")
-        settings = dataclasses.replace(config.email, to=[lane.recipient or ""])
-
-        def send_email(row: dict) -> None:
-            # as on the [digest] email channel: a recipient the server already accepted
-            # (``delivered_to``) is not sent it again; a lane has one, so it is all or none
-            delivered = json.loads(row.get("delivered_to") or "[]")
-            email_channel.send(settings, email_channel.build_message(settings, row), delivered)
-        return send_email
-    if lane.channel == "apprise":
-        target = AppriseSettings(urls=[lane.recipient or ""])
-
-        def send_apprise(row: dict) -> None:
-            apprise_channel.send(target, row["subject"], render_markdown(Digest.from_json(row["payload"])))
-        return send_apprise
-    raise DeliveryError(f"unknown channel {lane.channel!r}")
+    return channels.get(lane.channel).sender(config, lane.recipient, fmt=fmt, console=console)
 
 
 def deliver_lane(
@@ -163,10 +133,10 @@ def deliver_lane(
     if dry_run:
         return preview(store, lane.key, sel, fmt, console or default_console(), now, prefix)
     send = lane_sender(config, lane, fmt=fmt, console=console)
-    settings = config.email if lane.channel == "email" else None
+    channel = channels.get(lane.channel)
     return outbox.run(
         store, lane.key, send, sel if build_new else None, now=now, retry_all=retry_all,
-        retry_max=config.digest.retry_max, message_id=lambda: email_channel.new_message_id(settings),
+        retry_max=config.digest.retry_max, message_id=lambda: channel.new_message_id(config),
         subject_prefix=prefix,
     )
 
@@ -238,7 +208,7 @@ def subscription_jobs(config: Config, store: Store) -> list[tuple[str, CronTrigg
         for lane in lanes(sub):
             jobs.append((f"subscription-{lane.key}", CronTrigger.from_crontab(sub.schedule, timezone=tz),
                          _job(config, store, sub.name, lane)))
-            if lane.channel != "console":
+            if channels.get(lane.channel).retried:
                 jobs.append((f"subscription-retry-{lane.key}", CronTrigger.from_crontab(RETRY_CRON, timezone=tz),
                              _job(config, store, sub.name, lane, build_new=False)))
             if sub.alert_kinds:

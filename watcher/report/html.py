@@ -15,6 +15,7 @@ from datetime import datetime
 from html import escape
 
 from watcher.digest.render import safe_url
+from watcher.models import CHANGE_KINDS
 from watcher.report.timeline import CategoryTimeline, ChangeMark, Report, State, Timeline, Track
 from watcher.safetext import printable
 
@@ -37,9 +38,8 @@ STANCE_WORDS = {
     "withdrawn": "withdrawn",
     "violated": "violated",
 }
-KIND_LETTERS = {"new": "N", "changed": "C", "status": "S", "withdrawn": "W", "revised": "R"}
-KIND_COLOURS = {"new": "#2f6db5", "changed": "#6b46c1", "status": "#c05621", "withdrawn": "#4a5568",
-                "revised": "#b83280"}
+KIND_LETTERS = {kind: kind[0].upper() for kind in CHANGE_KINDS}  # N C S W R
+KIND_COLOURS = dict(zip(CHANGE_KINDS, ("#2f6db5", "#6b46c1", "#c05621", "#4a5568", "#b83280"), strict=True))
 
 LEFT = 128  # the holders' names
 RIGHT = 230  # where each term stands now, and its outlets

@@ -1,23 +1,23 @@
 """The one place that talks to SQLite: schema, migrations and every query.
 
+The store keeps rows, queries, schema and migrations and decides nothing: what a poll
+writes, how versions and the ledger fold, is the pipeline's write stage (``watcher.record``),
+which calls these methods inside one transaction. The store imports nothing above
+``watcher.models`` (tests/test_layering.py).
+
 ``core`` holds opening, migrations, feeds, polls, articles, snapshots, terms, ledger and
 changes; ``digests`` the digest outbox; ``history`` the read-side queries of the history
 commands; ``timeline`` those of the timeline report. :class:`Store` combines them.
 """
 
+from watcher.models import EntryRecord, FeedState, PollRecord, PollSummary, SnapshotDraft
 from watcher.store.core import (
+    BadQuery,
     CoreStore,
     DatabaseReplaced,
-    EntryRecord,
-    FeedState,
-    PollRecord,
-    PollSummary,
-    SnapshotDraft,
     StoreError,
-    backoff_delay,
     change_key,
-    next_check_delay,
-    oldest_first,
+    is_disk_full,
     parse_ts,
     ts,
     utcnow,
@@ -32,6 +32,7 @@ class Store(DigestQueries, HistoryQueries, TimelineQueries, CoreStore):
 
 
 __all__ = [
+    "BadQuery",
     "DatabaseReplaced",
     "EntryRecord",
     "FeedState",
@@ -40,10 +41,8 @@ __all__ = [
     "SnapshotDraft",
     "Store",
     "StoreError",
-    "backoff_delay",
     "change_key",
-    "next_check_delay",
-    "oldest_first",
+    "is_disk_full",
     "parse_ts",
     "ts",
     "utcnow",

@@ -14,16 +14,25 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from watcher.models import Entry, Relevance, SnapshotDraft, Term
+from watcher.errors import WatcherError
+from watcher.models import (
+    Entry,
+    EntryRecord,
+    FeedState,
+    PollRecord,
+    PollSummary,
+    Relevance,
+    SnapshotDraft,
+    Term,
+)
 from watcher.store.schema import MIGRATIONS
 
 
@@ -45,70 +54,24 @@ def parse_ts(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-# --- records the pipeline hands to the store ---------------------------------------------
-
-
-@dataclass
-class FeedState:
-    """A feed's fetch state after a poll, as the pipeline computed it."""
-
-    url: str  # the URL to fetch next time (changed by a permanent redirect)
-    etag: str | None
-    last_modified: str | None
-    body_hash: str | None
-    consecutive_errors: int
-    next_poll_at: datetime
-    last_status: int | None
-    last_error: str | None
-    disabled_reason: str | None = None
-    title: str | None = None
-    site_url: str | None = None
-    success: bool = False
-    baseline_backlog: bool | None = None  # None: leave as it is
-
-
-@dataclass
-class EntryRecord:
-    entry: Entry
-    relevance: Relevance
-    snapshot: SnapshotDraft | None = None  # only for relevant entries whose text was read
-    source: str | None = None  # the outlet (host of the article URL)
-    too_costly: str | None = None  # reading it ran past cpu_timeout: why it is not re-checked
-
-
-@dataclass
-class PollRecord:
-    feed_id: int
-    started_at: datetime
-    duration_ms: int
-    outcome: str  # ok | not_modified | unchanged | malformed | rejected | error | rate_limited | blocked
-    http_status: int | None
-    bytes: int
-    error: str | None
-    state: FeedState
-    entries: list[EntryRecord] = field(default_factory=list)
-    entries_seen: int = 0
-    note: str | None = None
-    baseline: bool = False  # the feed's first successful poll: its terms are the starting point
-
-
-@dataclass
-class PollSummary:
-    """What record_poll wrote, for the log line and tests."""
-
-    entries_new: int = 0
-    articles_new: int = 0
-    snapshots_new: int = 0
-    changes_new: int = 0
-
-
-class StoreError(Exception):
+class StoreError(WatcherError):
     """The database cannot be opened or written; the message says which file and why."""
+
+
+class BadQuery(StoreError):
+    """A search query the full-text index cannot read (FTS5 syntax given with --raw)."""
+
+    exit_code = 2
 
 
 class DatabaseReplaced(StoreError):
     """The file at the database's path is no longer the one this connection writes: it was
     deleted or replaced, and whatever is written now would be lost."""
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """SQLite's SQLITE_FULL: the disk (or the database's size limit) has no room left."""
+    return isinstance(err, sqlite3.OperationalError) and err.sqlite_errorcode == sqlite3.SQLITE_FULL
 
 
 def file_identity(path: Path) -> tuple[int, int] | None:
@@ -201,7 +164,7 @@ class CoreStore:
         both. At 1M term rows FTS5's automerge and the auto-checkpoint made one store in
         ten take 5-60x longer (bench/store_scale.py). ``crisismerge`` still bounds the
         segments if ``maintain`` never runs (FTS5 keeps these settings in the database)."""
-        from watcher.views import FTS_TABLES
+        from watcher.store.views import FTS_TABLES
 
         for table in FTS_TABLES:
             fts = f"{table}_fts"
@@ -227,7 +190,7 @@ class CoreStore:
         """The work :meth:`defer_index_maintenance` takes out of the polls: a bounded step of
         full-text merging (at most ``pages`` pages per index, levels of 4+ segments, what
         automerge would have done) and a passive WAL checkpoint (never waits for readers)."""
-        from watcher.views import FTS_TABLES
+        from watcher.store.views import FTS_TABLES
 
         for table in FTS_TABLES:
             fts = f"{table}_fts"
@@ -256,7 +219,7 @@ class CoreStore:
             with self.transaction():
                 MIGRATIONS[version](self.db)
                 self.db.execute(f"PRAGMA user_version = {version + 1}")
-        from watcher import views
+        from watcher.store import views
 
         views.ensure(self.db)
 
@@ -399,121 +362,55 @@ class CoreStore:
             [ts(now), limit],
         )
 
-    # -- the one write per poll ----------------------------------------------------------
+    # -- rows one poll writes ---------------------------------------------------------
+    # The pipeline's write stage (watcher/record.py) decides what to write and calls these
+    # inside one transaction(); each writes rows and nothing else.
 
-    def record_poll(self, record: PollRecord, *, next_check_at: datetime | None = None) -> PollSummary:
-        """Everything one poll learned, in one transaction."""
-        summary = PollSummary()
-        with self.transaction():
-            baseline = record.baseline
-            now = ts(record.started_at)
-            ordered = _oldest_first(record.entries)
-            seen = self.seen_entry_urls(record.feed_id, [r.entry.url for r in record.entries])
-            # New entries in one executemany (a first poll has 50 of them), in the same order
-            # as before; nothing else is written to `entries`, so the rows are the same.
-            new_rows = []
-            for item in ordered:
-                entry = item.entry
-                if entry.url not in seen:
-                    seen.add(entry.url)
-                    new_rows.append(
-                        (record.feed_id, entry.url, entry.guid, entry.title, _iso_to_ts(entry.published_at),
-                         now, item.relevance.score, int(item.relevance.relevant))
-                    )
-            if new_rows:
-                summary.entries_new = len(new_rows)
-                self.db.conn.executemany(
-                    "insert or ignore into entries (feed_id, url, guid, title, published_at, "
-                    "first_seen_at, relevance_score, relevant) values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    new_rows,
-                )
-            for item in ordered:
-                if not item.relevance.relevant:
-                    continue
-                article_id, created = self._upsert_article(item, record.feed_id, now, next_check_at)
-                summary.articles_new += int(created)
-                if item.snapshot is not None:
-                    snap = self._add_snapshot(article_id, item.snapshot, baseline=baseline)
-                    if snap is not None:
-                        summary.snapshots_new += 1
-                        summary.changes_new += self._record_terms(article_id, snap, item.snapshot, item.source)
-            self._write_feed_state(record, now)
-            self.db.execute(
-                "insert into polls (feed_id, started_at, duration_ms, outcome, http_status, bytes, "
-                "entries_seen, entries_new, articles_new, error, note) values (?,?,?,?,?,?,?,?,?,?,?)",
-                [record.feed_id, now, record.duration_ms, record.outcome, record.http_status,
-                 record.bytes, record.entries_seen, summary.entries_new, summary.articles_new,
-                 record.error, record.note],
-            )
-        return summary
-
-    def _write_feed_state(self, record: PollRecord, now: str) -> None:
-        s = record.state
-        self.db.execute(
-            """update feeds set url = ?, etag = ?, last_modified = ?, last_body_hash = ?,
-                 consecutive_errors = ?, next_poll_at = ?, last_status = ?, last_error = ?,
-                 disabled_reason = coalesce(?, disabled_reason), last_polled_at = ?,
-                 title = coalesce(?, title), site_url = coalesce(?, site_url),
-                 last_success_at = case when ? then ? else last_success_at end,
-                 failing_since = case when ? = 0 then null else coalesce(failing_since, ?) end,
-                 baseline_backlog = coalesce(?, baseline_backlog)
-               where id = ?""",
-            [s.url, s.etag, s.last_modified, s.body_hash, s.consecutive_errors, ts(s.next_poll_at),
-             s.last_status, s.last_error, s.disabled_reason, now, s.title, s.site_url,
-             int(s.success), now, s.consecutive_errors, now,
-             None if s.baseline_backlog is None else int(s.baseline_backlog), record.feed_id],
+    def insert_entries(self, feed_id: int, items: list[tuple[Entry, Relevance]], now: str) -> None:
+        """New feed entries in one executemany (a first poll has 50 of them)."""
+        self.db.conn.executemany(
+            "insert or ignore into entries (feed_id, url, guid, title, published_at, "
+            "first_seen_at, relevance_score, relevant) values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(feed_id, entry.url, entry.guid, entry.title, _iso_to_ts(entry.published_at), now,
+              rel.score, int(rel.relevant)) for entry, rel in items],
         )
 
-    def _upsert_article(
-        self, item: EntryRecord, feed_id: int, now: str, next_check_at: datetime | None
-    ) -> tuple[int, bool]:
+    def article_id_by_url(self, url: str) -> int | None:
+        row = self._one("select id from articles where url = ?", [url])
+        return row["id"] if row else None
+
+    def article_id_by_text(self, feed_id: int, content_hash: str) -> int | None:
+        """The article of this feed whose latest version has this text hash, if any."""
+        row = self._one(
+            "select a.id from snapshots s join articles a on a.id = s.article_id join article_feeds f "
+            "on f.article_id = a.id and f.feed_id = ? where s.content_hash = ? "
+            "and s.version = a.latest_version order by a.id limit 1",
+            [feed_id, content_hash],
+        )
+        return row["id"] if row else None
+
+    def insert_article(self, item: EntryRecord, feed_id: int, now: str, next_check_at: datetime | None) -> int:
         entry, rel = item.entry, item.relevance
-        if item.too_costly:
-            next_check_at = None  # it would only stop the worker pool again at every re-check
-        row = self._one("select id from articles where url = ?", [entry.url])
-        if row is None and item.snapshot is not None:
-            # no guid to go by: the same text from the same feed under another link is the
-            # same story (a link with a parameter that changes at every poll)
-            row = self._one(
-                "select a.id from snapshots s join articles a on a.id = s.article_id join article_feeds f "
-                "on f.article_id = a.id and f.feed_id = ? where s.content_hash = ? "
-                "and s.version = a.latest_version order by a.id limit 1",
-                [feed_id, item.snapshot.content_hash],
-            )
-        created = row is None
-        if created:
-            cursor = self.db.execute(
-                "insert into articles (url, guid, title, source, published_at, first_seen_at, "
-                "first_feed_id, relevance_topic, relevance_score, relevance_matched, next_check_at, "
-                "last_check_error) values (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [entry.url, entry.guid, entry.title, item.source, _iso_to_ts(entry.published_at), now,
-                 feed_id, rel.topic, rel.score, json.dumps(rel.matched), ts(next_check_at), item.too_costly],
-            )
-            article_id = cursor.lastrowid
-        else:
-            article_id = row["id"]
+        cursor = self.db.execute(
+            "insert into articles (url, guid, title, source, published_at, first_seen_at, "
+            "first_feed_id, relevance_topic, relevance_score, relevance_matched, next_check_at, "
+            "last_check_error) values (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [entry.url, entry.guid, entry.title, item.source, _iso_to_ts(entry.published_at), now,
+             feed_id, rel.topic, rel.score, json.dumps(rel.matched), ts(next_check_at), item.too_costly],
+        )
+        return cursor.lastrowid
+
+    def link_article_feed(self, article_id: int, feed_id: int, now: str) -> None:
         self.db.execute(
             "insert or ignore into article_feeds (article_id, feed_id, first_seen_at) values (?,?,?)",
             [article_id, feed_id, now],
         )
-        return article_id, created
 
-    def _add_snapshot(self, article_id: int, draft: SnapshotDraft, *, baseline: bool = False) -> dict | None:
-        """Store the draft as version N+1 unless it matches version N. Returns the row."""
-        latest = self.latest_snapshot(article_id)
-        if latest is not None and latest["content_hash"] == draft.content_hash:
-            return None
-        from watcher.article import text_diff
-
-        version = (latest["version"] if latest else 0) + 1
-        kind = "first"
-        if latest is not None:
-            upgrade = latest["text_source"] == "feed" and draft.text_source == "page"
-            kind = "full_text" if upgrade else "edit"
-            baseline = bool(latest["baseline"]) if upgrade else baseline
-        diff = None
-        if latest is not None and latest["text"] is not None:
-            diff = text_diff(latest["text"], draft.text, f"v{latest['version']}", f"v{version}")
+    def insert_snapshot(
+        self, article_id: int, version: int, draft: SnapshotDraft, *, diff: str | None, baseline: bool, kind: str
+    ) -> dict:
+        """Version ``version`` of the article; the article row points at it. Returns the
+        snapshot's id, version, fetched_at, kind and baseline."""
         cursor = self.db.execute(
             "insert into snapshots (article_id, version, fetched_at, content_hash, title, text, "
             "text_source, note, diff, baseline, kind) values (?,?,?,?,?,?,?,?,?,?,?)",
@@ -527,63 +424,63 @@ class CoreStore:
         return {"id": cursor.lastrowid, "version": version, "fetched_at": ts(draft.fetched_at),
                 "kind": kind, "baseline": baseline}
 
-    def record_check(
+    def write_feed_state(self, feed_id: int, s: FeedState, now: str) -> None:
+        self.db.execute(
+            """update feeds set url = ?, etag = ?, last_modified = ?, last_body_hash = ?,
+                 consecutive_errors = ?, next_poll_at = ?, last_status = ?, last_error = ?,
+                 disabled_reason = coalesce(?, disabled_reason), last_polled_at = ?,
+                 title = coalesce(?, title), site_url = coalesce(?, site_url),
+                 last_success_at = case when ? then ? else last_success_at end,
+                 failing_since = case when ? = 0 then null else coalesce(failing_since, ?) end,
+                 baseline_backlog = coalesce(?, baseline_backlog)
+               where id = ?""",
+            [s.url, s.etag, s.last_modified, s.body_hash, s.consecutive_errors, ts(s.next_poll_at),
+             s.last_status, s.last_error, s.disabled_reason, now, s.title, s.site_url,
+             int(s.success), now, s.consecutive_errors, now,
+             None if s.baseline_backlog is None else int(s.baseline_backlog), feed_id],
+        )
+
+    def insert_poll(self, record: PollRecord, summary: PollSummary, now: str) -> None:
+        self.db.execute(
+            "insert into polls (feed_id, started_at, duration_ms, outcome, http_status, bytes, "
+            "entries_seen, entries_new, articles_new, error, note) values (?,?,?,?,?,?,?,?,?,?,?)",
+            [record.feed_id, now, record.duration_ms, record.outcome, record.http_status,
+             record.bytes, record.entries_seen, summary.entries_new, summary.articles_new,
+             record.error, record.note],
+        )
+
+    def mark_checked(
         self,
         article_id: int,
-        draft: SnapshotDraft | None,
         *,
         checked_at: datetime,
         next_check_at: datetime | None,
-        error: str | None = None,
-        source: str | None = None,
-        page: tuple[str | None, str | None, str] | None = None,
-    ) -> PollSummary:
-        """One re-check of an article page for edits, in one transaction. ``page``: the
-        ETag, Last-Modified and body hash of the page read (None: keep what is stored)."""
-        summary = PollSummary()
-        with self.transaction():
-            if draft is not None:
-                snap = self._add_snapshot(article_id, draft)
-                if snap is not None:
-                    summary.snapshots_new = 1
-                    summary.changes_new = self._record_terms(article_id, snap, draft, source)
+        error: str | None,
+        page: tuple[str | None, str | None, str] | None,
+    ) -> None:
+        """A re-check happened. ``page``: the ETag, Last-Modified and body hash of the page
+        read (None: keep what is stored)."""
+        self.db.execute(
+            "update articles set last_checked_at = ?, next_check_at = ?, check_count = check_count + 1, "
+            "last_check_error = ? where id = ?",
+            [ts(checked_at), ts(next_check_at), error, article_id],
+        )
+        if page is not None:
             self.db.execute(
-                "update articles set last_checked_at = ?, next_check_at = ?, check_count = check_count + 1, "
-                "last_check_error = ? where id = ?",
-                [ts(checked_at), ts(next_check_at), error, article_id],
+                "update articles set page_etag = ?, page_last_modified = ?, page_hash = ? where id = ?",
+                [*page, article_id],
             )
-            if page is not None:
-                self.db.execute(
-                    "update articles set page_etag = ?, page_last_modified = ?, page_hash = ? where id = ?",
-                    [*page, article_id],
-                )
-        return summary
 
     # -- terms, ledger, changes ----------------------------------------------------------
 
-    def _record_terms(self, article_id: int, snap: dict, draft: SnapshotDraft, source: str | None) -> int:
-        """Store the snapshot's terms and fold them into the ledger; returns changes made.
+    def article_ref(self, article_id: int) -> dict:
+        """The article's url and source (outlet)."""
+        return self._one("select url, source from articles where id = ?", [article_id])
 
-        ``snap`` carries id, version, fetched_at, kind and baseline. Only an edit is judged
-        against the article's previous version (changes of kind ``revised``)."""
-        if draft.terms is None:
-            return 0
-        from watcher import ledger
-
-        article = self._one("select url, source from articles where id = ?", [article_id])
-        source = source or article["source"]
-        observation = ledger.Observation(
-            article_id=article_id,
-            snapshot_id=snap["id"],
-            version=snap["version"],
-            url=article["url"],
-            source=source,
-            observed_at=snap["fetched_at"],
-            previous_terms=self._snapshot_terms_before(article_id, snap["version"]) if snap["kind"] == "edit" else None,
-        )
-        # one executemany for the snapshot's terms; their ids, in insertion order, are the
-        # rows of this snapshot above the largest id before it (the write is ours alone:
-        # BEGIN IMMEDIATE)
+    def insert_terms(self, snap: dict, article_id: int, source: str | None, terms: list[Term]) -> list[int]:
+        """The snapshot's terms in one executemany; returns their ids in order."""
+        # their ids, in insertion order, are the rows of this snapshot above the largest id
+        # before it (the write is ours alone: BEGIN IMMEDIATE)
         before = self.db.execute("select coalesce(max(id), 0) from terms").fetchone()[0]
         self.db.conn.executemany(
             'insert into terms (snapshot_id, article_id, source, observed_at, conflict, proposer, '
@@ -592,41 +489,37 @@ class CoreStore:
             [(snap["id"], article_id, source, snap["fetched_at"], term.conflict, term.proposer,
               term.category, term.stance, int(term.precondition), json.dumps(term.values, sort_keys=True),
               json.dumps(term.responses, sort_keys=True), term.quote, term.span[0], term.span[1])
-             for term in draft.terms],
+             for term in terms],
         )
-        term_ids = [r[0] for r in self.db.execute(
+        return [r[0] for r in self.db.execute(
             "select id from terms where snapshot_id = ? and id > ? order by id", [snap["id"], before])]
-        keys = {(t.conflict, t.proposer, t.category) for t in draft.terms}
-        current = self.ledger_entries(keys)
-        result = ledger.fold(current, list(zip(term_ids, draft.terms, strict=True)), observation)
-        for entry in result.ledger:
-            self._write_ledger(entry)
-        for change in result.changes:
-            self.db.execute(
-                "insert or ignore into changes (detected_at, conflict, proposer, category, kind, summary, "
-                "before, after, quote, source, url, article_id, snapshot_id, term_id, baseline, key) "
-                "values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [snap["fetched_at"], change.conflict, change.proposer, change.category, change.kind,
-                 change.summary, _json_or_none(change.before), _json_or_none(change.after), change.quote,
-                 source, article["url"], article_id, snap["id"], change.term_id, int(snap["baseline"]),
-                 change_key(snap["id"], change.conflict, change.proposer, change.category, change.kind)],
-            )
-        return len(result.changes)
 
-    def _snapshot_terms_before(self, article_id: int, version: int) -> list[dict] | None:
-        """The terms of the article's previous version, for 'revised' changes."""
-        if version <= 1:
+    def insert_change(self, change: Any, snap: dict, article_id: int, source: str | None, url: str) -> None:
+        """One ``ledger.Change`` of this snapshot (ignored when its key is there already)."""
+        self.db.execute(
+            "insert or ignore into changes (detected_at, conflict, proposer, category, kind, summary, "
+            "before, after, quote, source, url, article_id, snapshot_id, term_id, baseline, key) "
+            "values (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [snap["fetched_at"], change.conflict, change.proposer, change.category, change.kind,
+             change.summary, _json_or_none(change.before), _json_or_none(change.after), change.quote,
+             source, url, article_id, snap["id"], change.term_id, int(snap["baseline"]),
+             change_key(snap["id"], change.conflict, change.proposer, change.category, change.kind)],
+        )
+
+    def snapshot_terms(self, article_id: int, version: int) -> list[dict] | None:
+        """The terms of the article's version ``version`` (None when there is none)."""
+        if version < 1:
             return None
         prev = self._one(
-            "select id from snapshots where article_id = ? and version = ?", [article_id, version - 1]
+            "select id from snapshots where article_id = ? and version = ?", [article_id, version]
         )
         if prev is None:
             return None
         return [_term_row(r) for r in self.query("select * from terms where snapshot_id = ?", [prev["id"]])]
 
     def ledger_entries(self, keys: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], dict | None]:
-        """``ledger_entry`` for several terms: the ledger rows in one query (a snapshot's
-        terms are read together), each with its last change."""
+        """The ledger rows of several terms in one query (a snapshot's terms are read
+        together), each with ``last_change_rows``: the change rows of its latest report."""
         out: dict[tuple[str, str, str], dict | None] = dict.fromkeys(keys)
         if not keys:
             return out
@@ -637,10 +530,8 @@ class CoreStore:
             [part for key in wanted for part in key])
         for row in rows:
             key = (row["conflict"], row["proposer"], row["category"])
-            row["values"] = json.loads(row["values"])
-            row["responses"] = json.loads(row["responses"])
-            row["sources"] = json.loads(row["sources"])
-            row["last_change"] = self._last_change(*key)
+            _decode_ledger(row)
+            row["last_change_rows"] = self.latest_change_rows(*key)
             out[key] = row
         return out
 
@@ -649,33 +540,22 @@ class CoreStore:
             "select * from ledger where conflict = ? and proposer = ? and category = ?",
             [conflict, proposer, category],
         )
-        if row is None:
-            return None
-        row["values"] = json.loads(row["values"])
-        row["responses"] = json.loads(row["responses"])
-        row["sources"] = json.loads(row["sources"])
-        row["last_change"] = self._last_change(conflict, proposer, category)
-        return row
+        return _decode_ledger(row) if row is not None else None
 
-    def _last_change(self, conflict: str, proposer: str, category: str) -> dict | None:
-        """The change rows the term's latest report wrote, as the ledger's flip-flop rule
-        reads them (see ``ledger.last_change``)."""
+    def latest_change_rows(self, conflict: str, proposer: str, category: str) -> list[dict]:
+        """The change rows the term's latest report wrote, oldest first, JSON decoded."""
         rows = self.query(
             "select kind, summary, term_id, source, before, after from changes where snapshot_id = ("
             "select snapshot_id from changes where conflict = ? and proposer = ? and category = ? "
             "order by id desc limit 1) and conflict = ? and proposer = ? and category = ? order by id",
             [conflict, proposer, category] * 2,
         )
-        if not rows:
-            return None
-        from watcher import ledger
+        for r in rows:
+            r["before"] = json.loads(r["before"]) if r["before"] else None
+            r["after"] = json.loads(r["after"]) if r["after"] else None
+        return rows
 
-        first = rows[0]
-        return ledger.last_change([r["kind"] for r in rows], first["summary"], first["term_id"], first["source"],
-                                  json.loads(first["before"]) if first["before"] else None,
-                                  json.loads(first["after"]) if first["after"] else None)
-
-    def _write_ledger(self, entry: dict) -> None:
+    def write_ledger(self, entry: dict) -> None:
         self.db.execute(
             'insert or replace into ledger (conflict, proposer, category, stance, precondition, "values", '
             "responses, first_seen_at, last_seen_at, sources, source_count, observations, last_term_id, "
@@ -686,6 +566,15 @@ class CoreStore:
              json.dumps(entry["sources"]), len(entry["sources"]), entry["observations"],
              entry["last_term_id"], entry["last_quote"]],
         )
+
+    def clear_ledger(self) -> None:
+        """Forget every term, ledger row and change (inside the caller's transaction)."""
+        for table in ("changes", "ledger", "terms"):
+            self.db.execute(f"delete from {table}")
+
+    def counts(self, *tables: str) -> dict[str, int]:
+        """Rows in each of these tables."""
+        return {t: self.db.execute(f"select count(*) from [{t}]").fetchone()[0] for t in tables}
 
     def stored_terms(self, snapshot_id: int) -> list[Term]:
         """A snapshot's terms as stored (reprocess keeps them for snapshots whose text was pruned)."""
@@ -706,48 +595,6 @@ class CoreStore:
             [after_id],
         )
 
-    def replay(
-        self,
-        items: Iterable[tuple[dict, list[Term]]],
-        late: Callable[[int], Iterable[tuple[dict, list[Term]]]] | None = None,
-    ) -> int:
-        """Forget every term, ledger row and change and fold ``(snapshot, terms)`` again, in
-        one transaction: a crash or a concurrent poll never sees a half-rebuilt ledger.
-        ``late(last_id)`` gives, under the write lock, the snapshots stored after the last
-        of ``items`` (a daemon's polls meanwhile), folded too so none is left without terms.
-        Returns the number of changes."""
-        changes = 0
-        with self.transaction():
-            for table in ("changes", "ledger", "terms"):
-                self.db.execute(f"delete from {table}")
-            last_id = 0
-            for snap, terms in items:
-                last_id = snap["id"]
-                changes += self._replay_one(snap, terms)
-            for snap, terms in late(last_id) if late is not None else ():
-                changes += self._replay_one(snap, terms)
-        return changes
-
-    def _replay_one(self, snap: dict, terms: list[Term]) -> int:
-        draft = SnapshotDraft(
-            title=snap["title"] or "", text="", content_hash=snap["content_hash"],
-            text_source=snap["text_source"], language=None, fetched_at=parse_ts(snap["fetched_at"]),
-            terms=terms,
-        )
-        return self._record_terms(snap["article_id"], snap, draft, snap["article_source"])
-
-
-def _oldest_first(entries: list[EntryRecord]) -> list[EntryRecord]:
-    """Feeds list the newest story first; terms must be folded in the order they were
-    reported, so a later report is compared with an earlier one and not the reverse."""
-    return oldest_first(entries, lambda r: r.entry)
-
-
-def oldest_first(items: list, entry_of: Callable[[Any], Entry]) -> list:
-    """``items`` in publication order: by ``published_at``, undated ones last, and feed
-    order reversed among equals (feeds list the newest first)."""
-    return sorted(reversed(items), key=lambda item: entry_of(item).published_at or "9999")
-
 
 def change_key(snapshot_id: int, conflict: str, proposer: str, category: str, kind: str) -> str:
     """A change's natural key: the same after `watcher reprocess` rebuilds the table, so
@@ -759,6 +606,12 @@ def _term_row(row: dict) -> dict:
     row = dict(row)
     row["values"] = json.loads(row["values"])
     row["responses"] = json.loads(row["responses"])
+    return row
+
+
+def _decode_ledger(row: dict) -> dict:
+    for name in ("values", "responses", "sources"):
+        row[name] = json.loads(row[name])
     return row
 
 
@@ -774,21 +627,3 @@ def _iso_to_ts(value: str | None) -> str | None:
 def _chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def backoff_delay(consecutive_errors: int, interval: float, cap: float) -> float:
-    """Exponential backoff from the feed's interval: 2x, 4x, 8x ... capped."""
-    return min(cap, interval * (2 ** max(0, consecutive_errors)))
-
-
-def next_check_delay(age: timedelta, recheck_for: float) -> float | None:
-    """How soon to look at an article again for edits: often while it is new, then less,
-    then never (None) once it is older than ``recheck_for``."""
-    seconds = age.total_seconds()
-    if seconds >= recheck_for:
-        return None
-    if seconds < 6 * 3600:
-        return 15 * 60
-    if seconds < 48 * 3600:
-        return 3600
-    return 86400

@@ -1,6 +1,6 @@
 """Read-side queries for the history commands (history, terms, show, search, export, prune).
 
-They read the views of :mod:`watcher.views`, so the commands show exactly what a user gets
+They read the views of :mod:`watcher.store.views`, so the commands show exactly what a user gets
 from ``sqlite-utils query`` or Datasette; JSON columns come back decoded.
 """
 
@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
-from watcher.store.core import _chunks
+from watcher.store.core import BadQuery, _chunks
 
 _JSON_COLUMNS = ("values", "responses", "sources", "before", "after")
 
@@ -124,24 +125,23 @@ class HistoryQueries:
 
     # -- articles -----------------------------------------------------------------------
 
-    def find_article(self, ref: str) -> dict | None:
-        """An article by id, by its stored (canonical) URL, or by the URL as a feed gave it."""
+    def find_article(self, ref: str, canonical: str | None = None) -> dict | None:
+        """An article by id, by its stored (canonical) URL, or by ``canonical``: the URL as
+        a feed gave it, canonicalised by the caller (the store knows no URL rules)."""
         ref = ref.strip()
         if ref.isdigit() and len(ref) < 19:  # a SQLite integer holds at most 19 digits
             rows = self.query("select * from articles where id = ?", [int(ref)])
             if rows:
                 return rows[0]
-        rows = self.query("select * from articles where url = ?", [ref])
-        if rows:
-            return rows[0]
-        try:
-            from watcher.urls import canonical_url
+        for url in dict.fromkeys(u for u in (ref, canonical) if u):
+            rows = self.query("select * from articles where url = ?", [url])
+            if rows:
+                return rows[0]
+        return None
 
-            canonical = canonical_url(ref)
-        except Exception:  # not a URL at all
-            return None
-        rows = self.query("select * from articles where url = ?", [canonical])
-        return rows[0] if rows else None
+    def article_rows(self) -> list[dict]:
+        """Every article (id, url, title, source, latest_version), in the order first seen."""
+        return self.query("select id, url, title, source, latest_version from articles order by id")
 
     def article_history(self, article_id: int) -> dict:
         """An article, each of its versions (with diff and terms) and the changes it caused."""
@@ -184,6 +184,12 @@ class HistoryQueries:
         proposers and categories comma-joined). The query is quoted word by word unless ``raw`` (then FTS5 syntax: AND, OR, NEAR,
         "phrases", prefix*), so punctuation in a plain query never raises a syntax error."""
         match = text if raw else self.db.quote_fts(text)
+        try:
+            return self._search(match, limit)
+        except sqlite3.OperationalError as err:  # FTS5 syntax the user wrote with --raw
+            raise BadQuery(str(err)) from None
+
+    def _search(self, match: str, limit: int) -> list[dict]:
         snapshot_hits = self.query(
             """select 'snapshot' as hit, s.article_id, s.id as snapshot_id, s.version,
                       null as conflict, null as proposer, null as category,
@@ -227,6 +233,10 @@ class HistoryQueries:
         return rows
 
     # -- changes ------------------------------------------------------------------------
+
+    def changes_in_order(self) -> list[dict]:
+        """Every change as stored, in the order written."""
+        return self.query("select * from changes order by id")
 
     def change_rows(
         self, *, conflict: str | None = None, since: str | None = None, limit: int | None = None

@@ -1,7 +1,7 @@
 """The database schema, as a list of migrations.
 
 Each function moves the schema up one version (kept in ``PRAGMA user_version``); append,
-never edit a released one. Views and full-text indexes are not here: ``watcher.views``
+never edit a released one. Views and full-text indexes are not here: ``watcher.store.views``
 re-creates them idempotently after every migration.
 """
 

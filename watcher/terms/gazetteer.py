@@ -4,7 +4,6 @@ compiles per sentence."""
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import sys
@@ -294,9 +293,6 @@ class Gazetteer:
 
     def place_for(self, name: str) -> str | None:
         return self.place_of.get(_norm(name))
-
-    def conflict_for(self, name: str) -> str | None:
-        return self.conflict_of.get(_norm(name).lower())
 
     def conflict_signal(self, name: str) -> tuple[str | None, int]:
         """The conflict a conflict name or signal points to, and its weight."""
@@ -644,12 +640,6 @@ def _default() -> Gazetteer:
     triggers = tomllib.loads(_data("triggers.toml").decode())
     return Gazetteer(base["conflicts"], base["actors"], base["places"], triggers,
                      base.get("non_actors", {})).compile()
-
-
-def copy_gazetteer(g: Gazetteer) -> Gazetteer:
-    """A deep copy (tests extend without touching the cached default)."""
-    return Gazetteer(copy.deepcopy(g.conflicts), copy.deepcopy(g.actors), copy.deepcopy(g.places),
-                     copy.deepcopy(g.triggers), copy.deepcopy(g.non_actors)).compile()
 
 
 def regrouped(pattern: str) -> str:

@@ -14,8 +14,16 @@ from pathlib import Path
 import click
 
 from watcher import __version__
-from watcher.cliutil import config_option, db_option, fail, open_store, setup_logging, with_config
+from watcher.cli.common import (
+    config_option,
+    db_option,
+    fail,
+    open_store,
+    setup_logging,
+    with_config,
+)
 from watcher.config import Config, ConfigError, default_config_path, load_config
+from watcher.errors import WatcherError
 
 
 class LazyGroup(click.Group):
@@ -62,40 +70,40 @@ class LazyGroup(click.Group):
 
 # Commands that live beside the code they drive: name -> ("module:attribute", short help).
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    "digest": ("watcher.digest.commands:digest_command",
+    "digest": ("watcher.cli.digest:digest_command",
                "Deliver the changes not yet delivered: unsent digests are retried first (same "
                "Message-ID), then one new digest per channel, and per subscription and recipient."),
-    "digests": ("watcher.digest.commands:digests_command",
+    "digests": ("watcher.cli.digest:digests_command",
                 "List digests: status (pending, sent, failed) with ×attempts when not 1, next "
                 "retry, last error, and the subscription and recipient of subscription digests."),
-    "history": ("watcher.history_cmd:history",
+    "history": ("watcher.cli.history:history",
                 "The timeline of a position: every report of a term, oldest first by when it was "
                 "published (and when it was read, where that differs), with its outlet (the "
                 "feed's name), stance, values, the sentence and the article."),
-    "terms": ("watcher.history_cmd:terms",
+    "terms": ("watcher.cli.history:terms",
               "The current ledger: per conflict, proposer and category, the term as it stands, "
               "how many outlets reported it, and when its latest report was published (and read)."),
-    "show": ("watcher.history_cmd:show",
+    "show": ("watcher.cli.history:show",
              "One article: every stored version, the diff from the one before, the terms read "
              "from each, and the changes it caused."),
-    "search": ("watcher.history_cmd:search",
+    "search": ("watcher.cli.history:search",
                "Full-text search over article versions (titles and text) and term quotes, with "
                "the matching words marked «like this»."),
-    "datasette-metadata": ("watcher.history_cmd:datasette_metadata",
+    "datasette-metadata": ("watcher.cli.history:datasette_metadata",
                            "Print Datasette metadata (titles, descriptions, canned queries) for "
                            "the database:"),
-    "export": ("watcher.history_cmd:export", "Export the history in formats other programs read."),
-    "prune": ("watcher.history_cmd:prune",
+    "export": ("watcher.cli.history:export", "Export the history in formats other programs read."),
+    "prune": ("watcher.cli.history:prune",
               "Remove poll rows and the text of article versions older than --older-than."),
-    "report": ("watcher.report_cmd:report_command",
+    "report": ("watcher.cli.report:report_command",
                "A conflict's timeline: per term, each holder's position report by report, the "
                "agreement's beside them, every change marked with before → after, quote and source."),
 }
 LAZY_FEEDS_SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "import": ("watcher.history_cmd:feeds_import",
+    "import": ("watcher.cli.history:feeds_import",
                "Add the feeds of an OPML file to config.toml (appended as [[feeds]] blocks; your "
                "comments stay; feeds already there are skipped)."),
-    "export": ("watcher.history_cmd:feeds_export",
+    "export": ("watcher.cli.history:feeds_export",
                "Write the configured feeds as OPML 2.0 to stdout (for any feed reader)."),
 }
 
@@ -199,7 +207,7 @@ def feeds(config: Config, ctx: click.Context, db_path: Path | None, as_json: boo
         for row in rows:
             click.echo(json.dumps(row))
         return
-    from watcher.render import feeds_table
+    from watcher.cli.tables import feeds_table
 
     feeds_table(rows)
 
@@ -228,7 +236,7 @@ def feeds_reset(config: Config, feed: str) -> None:
               help="Write the timeline report here [default: beside --db, else ./watcher-demo-report.html].")
 def demo(db_path: Path | None, no_digest: bool, report_path: Path | None) -> None:
     """Run the whole pipeline on the built-in seeds over loopback; needs no network."""
-    from watcher.demo import run_demo
+    from watcher.cli.demo import run_demo
 
     setup_logging("WARNING")
     if report_path is None:
@@ -245,7 +253,7 @@ def extract(inputs: tuple[str, ...], as_json: bool, config_path: Path | None) ->
 
     Uses the gazetteer additions of the config file when one is found.
     """
-    from watcher.extract_cmd import run_extract
+    from watcher.cli.extract import run_extract
 
     extension: dict = {}
     path = config_path or default_config_path()
@@ -278,22 +286,22 @@ def reprocess(config: Config, db_path: Path | None) -> None:
 
 
 def main() -> None:
-    """The `watcher` command. An error that reached this far (a damaged or read-only
-    database, a full disk) is one `error:` line and exit 1, never a traceback.
+    """The `watcher` command. An error that reached this far (the library's
+    :class:`~watcher.errors.WatcherError`, a damaged or read-only database, a full disk) is
+    one `error:` line and exit 1 (2 for bad input), never a traceback.
 
-    The store and sqlite3 are looked up only when an error came: a command that never
-    opened the database (``--help``, ``extract``) does not pay for importing them."""
-    from watcher import cliutil
+    sqlite3 is looked up only when an error came: a command that never opened the
+    database (``--help``, ``extract``) does not pay for importing it."""
+    from watcher.cli import common
 
     try:
         cli(prog_name="watcher")
+    except WatcherError as err:
+        fail(err.message, err.exit_code)
     except Exception as err:
-        store = sys.modules.get("watcher.store")
         sqlite3 = sys.modules.get("sqlite3")
-        if store is not None and isinstance(err, store.StoreError):
-            fail(str(err), 1)
         if sqlite3 is not None and isinstance(err, sqlite3.Error):
-            fail(cliutil.database_error(err, cliutil.current_database), 1)
+            fail(common.database_error(err, common.current_database), 1)
         if isinstance(err, OSError):
             where = f" ({err.filename})" if err.filename else ""
             fail(f"{err.strerror or err}{where}", 1)

@@ -7,32 +7,22 @@ scrubbed from any error text, which ends up in the database and the log.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
+from typing import Any
 
-from watcher.config import EmailSettings
+from watcher.config import Config, EmailSettings
+from watcher.digest.channels import Channel, DeliveryError, Sender, message_id_from
 from watcher.store import parse_ts
-
-
-class DeliveryError(Exception):
-    """A send failed; the message is safe to store and log (no secrets). ``delivered``: the
-    recipients the server accepted all the same (a partial refusal)."""
-
-    def __init__(self, message: str, delivered: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.delivered = delivered or []
-
-
-def domain_of(address: str) -> str:
-    domain = address.rpartition("@")[2].strip(" >")
-    return domain or "localhost"
 
 
 def new_message_id(settings: EmailSettings | None) -> str:
     """A Message-ID in the sender's domain, made once and stored before the first send."""
-    return make_msgid("digest", domain=domain_of(settings.from_addr) if settings else "ceasefire-watcher.invalid")
+    return message_id_from(settings.from_addr if settings else None)
 
 
 def build_message(settings: EmailSettings, row: dict) -> EmailMessage:
@@ -94,3 +84,22 @@ def _send(settings: EmailSettings, msg: EmailMessage, password: str | None, reci
 
 def _scrub(text: str, password: str | None) -> str:
     return text.replace(password, "***") if password else text
+
+
+def _sender(config: Config, recipient: str | None, fmt: str, console: Any) -> Sender:
+    """The [digest] lane sends to every ``email.to``; a subscription lane to its one
+    recipient, through the same server."""
+    if config.email is None:
+        raise DeliveryError("the email channel needs an [email] table in the config" if recipient is None
+                            else "subscription email needs an [email] table (the server)")
+    settings = config.email if recipient is None else dataclasses.replace(config.email, to=[recipient])
+
+    def send_email(row: dict) -> None:
+        # a recipient the server already accepted (``delivered_to``) is not sent it again
+        delivered = json.loads(row.get("delivered_to") or "[]")
+        send(settings, build_message(settings, row), delivered)
+    return send_email
+
+
+CHANNEL = Channel("email", _sender,
+                  sender_address=lambda config: config.email.from_addr if config.email else None)

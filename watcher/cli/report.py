@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from watcher.cliutil import db_option, with_config
+from watcher.cli.common import db_option, with_config
+from watcher.cli.history import _open_existing, parse_when
 from watcher.config import Config
-from watcher.history_cmd import _open_existing, parse_when
 
 
 @click.command("report")

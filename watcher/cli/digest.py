@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
-from watcher.cliutil import db_option, fail, open_store, with_config
+from watcher.cli.common import db_option, fail, open_store, with_config
 from watcher.config import Config, SubscriptionSettings
+from watcher.digest.channels import NAMES as CHANNELS
 from watcher.digest.filters import ChangeFilter
 from watcher.digest.outbox import DeliveryResult
 from watcher.digest.render import FORMATS
-from watcher.digest.service import CHANNELS
 from watcher.safetext import json_printable, printable
 
 
@@ -103,7 +103,7 @@ def digest_command(config: Config, db_path: Path | None, channel: tuple[str, ...
     """Deliver the changes not yet delivered: unsent digests are retried first (same
     Message-ID), then one new digest per channel, and per subscription and recipient.
     Exits 1 if a send failed."""
-    from watcher.digest.email import DeliveryError
+    from watcher.digest.channels import DeliveryError
     from watcher.digest.service import deliver
     from watcher.digest.subscriptions import deliver_subscription
 

@@ -133,7 +133,7 @@ def run_extract(inputs: list[str], *, as_json: bool, extension: dict | None = No
         if as_json:
             click.echo(json.dumps(payload, ensure_ascii=False))
         else:
-            from watcher.render import extraction_table
+            from watcher.cli.tables import extraction_table
 
             extraction_table(payload)
     return 1 if failed else 0

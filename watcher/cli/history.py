@@ -19,7 +19,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from watcher.cliutil import db_option, fail, with_config
+from watcher.cli.common import db_option, fail, with_config
 from watcher.config import Config, ConfigError, format_duration, parse_duration
 from watcher.ledger import responses_text, values_text
 from watcher.store import Store, StoreError, ts
@@ -93,7 +93,7 @@ def _echo_json_lines(rows: list[dict]) -> None:
 
 
 def _print(renderable: Any) -> None:
-    from watcher.render import console
+    from watcher.cli.tables import console
 
     console.print(renderable)
 
@@ -163,7 +163,7 @@ def history(
 def _history_text(rows: list[dict], filtered: dict[str, str | None], limit: int) -> Text:
     """The timeline as cards, one a report: when, what and how it stood, then the sentence
     and where it was read. A table of eight columns is unreadable below 200 columns."""
-    from watcher.render import indented
+    from watcher.cli.tables import indented
 
     keys = [k for k, v in filtered.items() if not v]  # a filtered field says the same on every row
     title = f"{len(rows)} term reports" + (f" (the newest {limit})" if limit and len(rows) == limit else "")
@@ -258,7 +258,7 @@ def _ledger_text(rows: list[dict]) -> Text:
 def _ledger_line(head: str, body: Text, meta: Text) -> Text:
     """head + body + meta on one line when it fits; else the body wraps under its own
     column and the meta follows it, never split across lines."""
-    from watcher.render import console, indented
+    from watcher.cli.tables import console, indented
 
     width, indent = console.width, len(head)
     if len(head) + body.cell_len + 2 + meta.cell_len <= width:
@@ -274,6 +274,16 @@ def _ledger_line(head: str, body: Text, meta: Text) -> Text:
 # --- show, search ------------------------------------------------------------------------
 
 
+def _canonical(ref: str) -> str | None:
+    """The URL as a feed gave it, in the form the store keeps (None: not a URL)."""
+    from watcher.feeds.urls import canonical_url
+
+    try:
+        return canonical_url(ref.strip())
+    except Exception:  # not a URL at all
+        return None
+
+
 @click.command()
 @with_config
 @db_option
@@ -283,7 +293,7 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
     """One article: every stored version, the diff from the one before, the terms read
     from each, and the changes it caused. ARTICLE is its id or URL."""
     store = _open_existing(config)
-    row = store.find_article(article)
+    row = store.find_article(article, _canonical(article))
     if row is None:
         fail(f"no article with id or URL {article!r} (try `watcher search`)")
     detail = store.article_history(row["id"])
@@ -306,11 +316,11 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
         if v["diff"]:
             _print(Text(v["diff"]))
         if v["terms"]:
-            from watcher.render import print_terms
+            from watcher.cli.tables import print_terms
 
             print_terms(v["terms"], f"{len(v['terms'])} terms read from version {v['version']}")
     if detail["changes"]:
-        from watcher.render import hanging
+        from watcher.cli.tables import hanging
 
         out = Text(f"\n{len(detail['changes'])} term changes from this article (times UTC)", style="bold")
         for c in detail["changes"]:
@@ -337,14 +347,14 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
 def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bool, as_json: bool) -> None:
     """Full-text search over article versions (titles and text) and term quotes, with
     the matching words marked «like this»."""
-    import sqlite3
+    from watcher.store import BadQuery
 
     if not raw and not any(ch.isalnum() for ch in query):
         fail(f"nothing to search for in {query!r}: give a word (or --raw for FTS5 syntax)", 2)
     store = _open_existing(config)
     try:
         rows = store.search(query, limit=limit, raw=raw)
-    except sqlite3.OperationalError as err:
+    except BadQuery as err:
         fail(f"bad search query {query!r}: {err}", 2)
     if as_json:
         _echo_json_lines(rows)
@@ -352,7 +362,7 @@ def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bo
     if not rows:
         click.echo("nothing matches", err=True)
         return
-    from watcher.render import indented
+    from watcher.cli.tables import indented
 
     out = Text(f"{len(rows)} matches for “{query}”", style="bold")
     for r in rows:
@@ -376,7 +386,7 @@ def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bo
 
 def _snippet(snippet: str, indent: int) -> Text:
     """The snippet wrapped, the «matched words» in bold."""
-    from watcher.render import indented
+    from watcher.cli.tables import indented
 
     text = indented(" ".join(snippet.split()), indent)
     text.highlight_regex(r"«[^»]*»", "bold yellow")
