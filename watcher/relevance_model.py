@@ -15,7 +15,7 @@ regression over sparse binary features of the item —
 
 An entry is relevant when the rules say so OR the model's probability reaches the shipped
 threshold (chosen inside the training folds, see `watcher.relevance_train`). The weights
-are a plain table (`watcher.terms.learned.Linear`) in ``data/relevance.json.gz``, loaded
+are a plain table (`watcher.linear.Linear`) in ``data/relevance.json.gz``, loaded
 once per process; applying it is a tokenisation and a few dozen dictionary look-ups
 (microseconds), with no scikit-learn or numpy.
 """
@@ -30,7 +30,7 @@ from functools import lru_cache
 from importlib import resources
 from itertools import repeat
 
-from watcher.terms.learned import Linear
+from watcher.linear import Linear
 
 MODEL_FILE = "relevance.json.gz"
 PREFIX = 5  # letters of a long word kept as its stem feature (``p=``)

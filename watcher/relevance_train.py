@@ -36,8 +36,8 @@ from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
+from watcher.linear import Linear
 from watcher.relevance_model import MODEL_FILE, RelevanceModel, features, name_index
-from watcher.terms.learned import Linear
 
 PREFIXES = (False, True)  # with or without the ``p=`` stem features (chosen inside)
 BACKGROUND_WEIGHTS = (0.5, 2.0)

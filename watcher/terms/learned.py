@@ -26,11 +26,11 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 
+from watcher.linear import Linear
 from watcher.models import Term
 from watcher.terms.gazetteer import Gazetteer
 from watcher.terms.roles import Mention, mentions, roles
@@ -40,44 +40,6 @@ from watcher.terms.vocabulary import AGREEMENT
 MODEL_FILE = "model.json.gz"
 PARTS = ("relevant", "keep", "holder", "stance", "category")
 PARTS_ON = ("relevant", "keep", "holder", "stance", "add")
-
-
-@dataclass
-class Linear:
-    """A binary (one row) or multi-class (a row per class) linear model over string features.
-
-    Weights are sparse: a feature maps to (class index, weight) pairs, only those that
-    matter (training drops the near-zero ones), so the shipped tables stay small and load
-    fast."""
-
-    classes: list[str]
-    bias: list[float]
-    weights: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
-
-    def scores(self, feats: Iterable[str]) -> list[float]:
-        s = list(self.bias)
-        get = self.weights.get
-        for f in feats:
-            for i, v in get(f, ()):
-                s[i] += v
-        return s
-
-    def prob(self, feats: Iterable[str]) -> float:
-        """P(positive) of a binary model."""
-        z = self.scores(feats)[0]
-        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
-
-    def best(self, feats: Iterable[str]) -> str:
-        s = self.scores(feats)
-        return self.classes[max(range(len(s)), key=s.__getitem__)]
-
-    def to_json(self) -> dict:
-        return {"classes": self.classes, "bias": [round(b, 5) for b in self.bias],
-                "weights": {k: [[i, round(w, 4)] for i, w in v] for k, v in sorted(self.weights.items())}}
-
-    @classmethod
-    def from_json(cls, d: dict) -> Linear:
-        return cls(d["classes"], d["bias"], d["weights"])  # [index, weight] lists serve as pairs
 
 
 @dataclass
