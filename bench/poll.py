@@ -376,6 +376,7 @@ def floor(data_dir: Path, base_url: str, sample: int | None, corpus: Path | None
         except feedxml.Fallback:
             pass
 
+    feedxml._DATES.clear()  # its date memo starts empty, as in a new worker
     reader = timed(read)
     lxml_parser = etree.XMLParser(resolve_entities=False, no_network=True)
     def bare(b: bytes) -> None:
@@ -396,6 +397,7 @@ def floor(data_dir: Path, base_url: str, sample: int | None, corpus: Path | None
     topics = [default_topic()]
     # the worker's whole share of a feed: parse_for_poll (what Pipeline runs in the pool) and
     # pickling its result for the trip back to the event loop
+    feedxml._DATES.clear()
     stage = timed(lambda b: pickle.dumps(
         parse_for_poll(b, {"content-type": "application/rss+xml"}, base_url, topics), pickle.HIGHEST_PROTOCOL))
     n_all = len(feeds)
