@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from watcher.cli import LAZY_COMMANDS, LAZY_FEEDS_SUBCOMMANDS, cli
-from watcher.work import exit_with_parent, parse_for_poll
+from watcher.work import exit_with_parent
 
 HEAVY = ("watcher.store", "sqlite_utils", "sqlite3", "asyncio", "httpx", "rich", "watcher.digest",
          "watcher.history_cmd", "feedparser", "trafilatura", "apscheduler")
@@ -68,26 +68,54 @@ def test_every_command_still_runs_its_help(tmp_path: Path) -> None:
         assert runner.invoke(cli, ["feeds", name, "--help"]).exit_code == 0
 
 
-def test_a_pool_worker_imports_only_parsing_and_extraction() -> None:
-    """A worker of the pipeline's own pool (forked from a fork server that warmed
-    ``watcher.workwarm``) has the parser and the extractor, compiled, and has not imported
-    the network, the event loop or the database."""
-    from watcher.pipeline import make_process_pool
-    from watcher.relevance import default_topic
+_POOL_MODULES = r"""
+import json, sys
+from watcher.pipeline import make_process_pool, parse_for_poll, read_article
+from watcher.relevance import default_topic
+from datetime import UTC, datetime
+data = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><item><title>Ceasefire"
+        b" talks</title><link>http://a.example/1</link></item></channel></rss>")
+pool = make_process_pool(int(sys.argv[1]))
+listing = "sorted(__import__('sys').modules)"
+try:
+    parsed, scored = pool.submit(parse_for_poll, data, {}, "http://a.example/f.xml",
+                                 [default_topic()]).result(timeout=60)
+    assert scored
+    first = pool.submit(eval, listing).result(timeout=60)
+    page = b"<html><body><article><p>" + b"Russia and Ukraine agreed a 30-day ceasefire. " * 8 + b"</p></article></body></html>"
+    draft = pool.submit(read_article, page, "http://a.example/1", "t", "", None, "{}",
+                        datetime.now(UTC)).result(timeout=60)
+    assert draft is not None and draft.text_source == "page"
+    after = pool.submit(eval, listing).result(timeout=60)
+finally:
+    pool.shutdown()
+print(json.dumps([first, after]))
+"""
 
-    data = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><item><title>Ceasefire"
-            b" talks</title><link>http://a.example/1</link></item></channel></rss>")
-    pool = make_process_pool(1)
-    try:
-        parsed, scored = pool.submit(parse_for_poll, data, {}, "http://a.example/f.xml",
-                                     [default_topic()]).result(timeout=60)
-        assert scored
-        loaded = set(pool.submit(eval, "sorted(__import__('sys').modules)").result(timeout=60))
-    finally:
-        pool.shutdown()
-    assert {"watcher.feeds", "watcher.article", "watcher.terms", "watcher.workwarm"} <= loaded
-    assert not [m for m in ("watcher.store", "sqlite_utils", "sqlite3", "asyncio", "httpx",
-                            "watcher.pipeline", "watcher.fetch") if m in loaded]
+
+def _pool_modules(workers: int) -> tuple[set[str], set[str]]:
+    """The modules a worker of a new process's pool has after a parse, and after a read
+    (the fork server is one per process: each case needs its own)."""
+    out = subprocess.run([sys.executable, "-c", _POOL_MODULES, str(workers)], capture_output=True,
+                         text=True, timeout=120, check=True)
+    first, after = json.loads(out.stdout.splitlines()[-1])
+    return set(first), set(after)
+
+
+def test_a_pool_worker_imports_only_parsing_and_then_extraction_when_it_reads() -> None:
+    """A worker of the pipeline's own pool of one (forked from a fork server that warmed
+    ``watcher.workwarm``) has the parser and not the article stage until it reads a page;
+    never the network, the event loop or the database. With several workers the fork
+    server warms the article stage too (once, not once per worker)."""
+    first, after = _pool_modules(1)
+    assert {"watcher.feeds", "watcher.feedxml", "watcher.relevance", "watcher.workwarm"} <= first
+    assert not [m for m in ("watcher.article", "watcher.terms", "trafilatura") if m in first]
+    assert {"watcher.article", "watcher.terms", "trafilatura"} <= after
+    for loaded in (first, after):
+        assert not [m for m in ("watcher.store", "sqlite_utils", "sqlite3", "asyncio", "httpx",
+                                "watcher.pipeline", "watcher.fetch") if m in loaded]
+    first, _ = _pool_modules(2)
+    assert {"watcher.article", "watcher.terms", "trafilatura", "watcher.workwarm_articles"} <= first
 
 
 def test_a_spawned_worker_imports_only_the_slim_entry() -> None:
