@@ -82,6 +82,11 @@ try:
                                  [default_topic()]).result(timeout=60)
     assert scored
     first = pool.submit(eval, listing).result(timeout=60)
+    text = "Russia and Ukraine agreed a 30-day ceasefire in Geneva on Monday. " * 4
+    draft = pool.submit(read_article, None, "http://a.example/1", "t", text, None, "{}",
+                        datetime.now(UTC)).result(timeout=60)
+    assert draft is not None and draft.text_source == "feed"
+    feed_text = pool.submit(eval, listing).result(timeout=60)
     page = b"<html><body><article><p>" + b"Russia and Ukraine agreed a 30-day ceasefire. " * 8 + b"</p></article></body></html>"
     draft = pool.submit(read_article, page, "http://a.example/1", "t", "", None, "{}",
                         datetime.now(UTC)).result(timeout=60)
@@ -89,17 +94,17 @@ try:
     after = pool.submit(eval, listing).result(timeout=60)
 finally:
     pool.shutdown()
-print(json.dumps([first, after]))
+print(json.dumps([first, feed_text, after]))
 """
 
 
-def _pool_modules(workers: int) -> tuple[set[str], set[str]]:
-    """The modules a worker of a new process's pool has after a parse, and after a read
-    (the fork server is one per process: each case needs its own)."""
+def _pool_modules(workers: int) -> tuple[set[str], set[str], set[str]]:
+    """The modules a worker of a new process's pool has after a parse, after a snapshot of
+    a feed's text and after a page read (the fork server is one per process: each case
+    needs a process of its own)."""
     out = subprocess.run([sys.executable, "-c", _POOL_MODULES, str(workers)], capture_output=True,
                          text=True, timeout=120, check=True)
-    first, after = json.loads(out.stdout.splitlines()[-1])
-    return set(first), set(after)
+    return tuple(set(names) for names in json.loads(out.stdout.splitlines()[-1]))
 
 
 def test_a_pool_worker_imports_only_parsing_and_then_extraction_when_it_reads() -> None:
@@ -107,14 +112,16 @@ def test_a_pool_worker_imports_only_parsing_and_then_extraction_when_it_reads() 
     ``watcher.workwarm``) has the parser and not the article stage until it reads a page;
     never the network, the event loop or the database. With several workers the fork
     server warms the article stage too (once, not once per worker)."""
-    first, after = _pool_modules(1)
+    first, feed_text, after = _pool_modules(1)
     assert {"watcher.feeds", "watcher.feedxml", "watcher.relevance", "watcher.workwarm"} <= first
     assert not [m for m in ("watcher.article", "watcher.terms", "trafilatura") if m in first]
+    assert "watcher.terms" in feed_text  # the extractor, for the feed's own text ...
+    assert not [m for m in ("watcher.article", "trafilatura") if m in feed_text]  # ... no page reader
     assert {"watcher.article", "watcher.terms", "trafilatura"} <= after
-    for loaded in (first, after):
+    for loaded in (first, feed_text, after):
         assert not [m for m in ("watcher.store", "sqlite_utils", "sqlite3", "asyncio", "httpx",
                                 "watcher.pipeline", "watcher.fetch") if m in loaded]
-    first, _ = _pool_modules(2)
+    first, _, _ = _pool_modules(2)
     assert {"watcher.article", "watcher.terms", "trafilatura", "watcher.workwarm_articles"} <= first
 
 
@@ -130,3 +137,26 @@ def test_a_spawned_worker_imports_only_the_slim_entry() -> None:
     assert "watcher.work" in loaded
     assert not [m for m in ("watcher.store", "sqlite_utils", "sqlite3", "asyncio", "httpx",
                             "watcher.pipeline", "watcher.fetch", "click") if m in loaded]
+
+
+_STORE_AN_EDIT = r"""
+import sys
+from watcher.store import SnapshotDraft, Store, utcnow
+store = Store.open(sys.argv[1])
+draft = SnapshotDraft(title="Edited", text="Kyiv and Moscow agreed a ceasefire, officials said.",
+                      content_hash="an-edit", text_source="page", language="en", fetched_at=utcnow(), terms=[])
+assert store.record_check(1, draft, checked_at=utcnow(), next_check_at=None).snapshots_new == 1
+print("trafilatura" in sys.modules, "watcher.article" in sys.modules)
+"""
+
+
+def test_storing_a_snapshot_does_not_import_the_page_reader(seed_db: Path, tmp_path: Path) -> None:
+    """The event loop stores snapshots and their diffs; the diff is textnorm's: storing the
+    first edit used to import watcher.article and with it trafilatura (~0.15 CPU-s)."""
+    import shutil
+
+    copy = tmp_path / "edit.db"
+    shutil.copy(seed_db, copy)
+    out = subprocess.run([sys.executable, "-c", _STORE_AN_EDIT, str(copy)], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.split() == ["False", "False"]

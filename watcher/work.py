@@ -66,12 +66,18 @@ def read_article(
     """Page bytes (or None) to a snapshot draft with its terms; the feed's own text stands
     in when the page cannot be had or yields little. ``as_of`` is the story's time (see
     ``models.story_time``), the extractor's "now"; default ``fetched_at``."""
-    from watcher.article import MIN_TEXT_CHARS, content_hash, extract_main_text
     from watcher.terms import extract
+    from watcher.textnorm import content_hash
 
     note = fetch_note
-    article = extract_main_text(html, url) if html else None
-    if article is not None and len(article.text) >= MIN_TEXT_CHARS:
+    article = None
+    if html:  # trafilatura only for a page: the feed's text alone does not import it
+        from watcher.article import MIN_TEXT_CHARS, extract_main_text
+
+        article = extract_main_text(html, url)
+        if article is not None and len(article.text) < MIN_TEXT_CHARS:
+            article = None
+    if article is not None:
         title, text, source, language = article.title or entry_title, article.text, "page", article.language
     else:
         if html and note is None:

@@ -503,7 +503,8 @@ class CoreStore:
         latest = self.latest_snapshot(article_id)
         if latest is not None and latest["content_hash"] == draft.content_hash:
             return None
-        from watcher.textnorm import text_diff  # (not via watcher.article: that imports trafilatura)
+        # (from textnorm, not via watcher.article: that imports trafilatura)
+        from watcher.textnorm import text_diff
 
         version = (latest["version"] if latest else 0) + 1
         kind = "first"
