@@ -475,3 +475,46 @@ def test_feedparser_failing_on_a_feed_is_a_rejection_not_a_crash():
                         "https://e.com/")
     assert parsed.rejected
     assert "the feed parser failed on it: KeyError" in parsed.problem
+
+
+# --- the shortcuts of the fast walk (equal to what they stand in for) ------------------------
+
+from feedparser.datetimes import _parse_date  # noqa: E402
+from feedparser.urls import _urljoin  # noqa: E402
+
+uri_text = st.text(alphabet="htpsfa:/.?&=#+-x1 \u00e9", max_size=24)
+
+
+@given(st.one_of(uri_text, st.sampled_from(URLS), st.sampled_from(["a+b://x", "x-y.z:///p", "://", ":///"])))
+def test_join_equals_feedparsers_urljoin_without_base(uri):
+    assert feedxml._join(uri) == _urljoin("", uri)
+
+
+def test_date_memo_equals_feedparser_and_is_bounded(monkeypatch):
+    monkeypatch.setattr(feedxml, "_DATES", {})
+    monkeypatch.setattr(feedxml, "_DATES_MAX", 4)
+    samples = [*DATES, "Mon, 24 Jun 2024 09:13:00 +0000", "2024-06-24T09:13:00Z"]
+    for text_ in samples + samples:
+        assert feedxml._parse_date_memo(text_) == _parse_date(text_)
+        assert len(feedxml._DATES) <= 4
+
+
+def test_unknown_namespace_names_come_from_each_documents_prefix():
+    """A tag in a namespace feedparser does not know is named after the document's prefix,
+    so its handler is kept per document, not in the shared table: the same tag under
+    another prefix in a later feed is another name (`a_ttl` vs `b_ttl`, neither our ttl)."""
+    for prefix in ("a", "b", "a"):
+        doc = (f'<rss xmlns:{prefix}="http://unknown.example/ns"><channel><title>T</title>'
+               f"<{prefix}:title>Other</{prefix}:title><item><title>I</title></item>"
+               "</channel></rss>").encode()
+        assert compare(doc, {"content-type": "application/rss+xml"}) == "fast"
+    assert not any(tag.startswith("{http://unknown.example/ns}") for tag in feedxml._BY_TAG)
+
+
+def test_non_ascii_prefix_is_declined_even_on_a_known_namespace():
+    doc = ('<rss xmlns:d\u00e9="http://purl.org/dc/elements/1.1/"><channel><item>'
+           "<d\u00e9:creator>Jo</d\u00e9:creator></item></channel></rss>").encode()
+    with pytest.raises(feedxml.Fallback):
+        feedxml.read(doc, {"content-type": "application/rss+xml"})
+    headers = {"content-type": "application/rss+xml"}
+    assert parse_feed(doc, headers, "https://e.com/") == parse_feed(doc, headers, "https://e.com/", fast=False)

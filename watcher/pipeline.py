@@ -83,6 +83,7 @@ from watcher.work import (  # noqa: E402, F401
     exit_with_parent,
     parse_for_poll,
     read_article,
+    warm_modules,
 )
 
 # --- scheduling arithmetic ------------------------------------------------------------------
@@ -708,9 +709,9 @@ def usable_cores() -> int:
 
 
 def make_process_pool(count: int) -> ProcessPoolExecutor:
-    """Workers forked from a fork server that imported and warmed ``watcher.workwarm`` once
-    (the parser, trafilatura, the extractor, the compiled gazetteer): a worker starts in
-    milliseconds with all of it, where a spawned one paid 0.6-1.0 CPU-s. The server starts
+    """Workers forked from a fork server that imported and warmed the parse stage once (and
+    the article stage for several workers: ``work.warm_modules``): a worker starts in
+    milliseconds with it, where a spawned one paid 0.6-1.0 CPU-s. The server starts
     with the first pool, lives as long as this process, and serves replaced pools too. Each
     worker starts when a task first finds no idle one, so a cycle with nothing to parse
     starts none; workers end with their parent (``exit_with_parent``)."""
@@ -720,7 +721,7 @@ def make_process_pool(count: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=exit_with_parent, initargs=(os.getpid(),))
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["__main__", "watcher.workwarm"])
+    ctx.set_forkserver_preload(["__main__", *warm_modules(count)])
     return ProcessPoolExecutor(max_workers=count, mp_context=ctx,
                                initializer=exit_with_parent, initargs=(os.getpid(),))
 

@@ -1,11 +1,14 @@
-"""Imported once by the pool's fork server: everything a worker uses, imported and warmed
-(parser, trafilatura, the extractor, its model and the default gazetteer compiled), so each
-worker forked from it starts with all of it instead of importing and compiling it again.
-Starting a spawned worker cost 0.6-1.0 CPU-s, most of it this."""
+"""Imported once by the pool's fork server: the parse stage imported and warmed (feedxml,
+feedparser, the relevance scorer), so each worker forked from it starts with it instead of
+importing it again. Starting a spawned worker cost 0.6-1.0 CPU-s.
+
+Only the parse stage (~0.07 CPU-s): every cycle with a new feed body needs it. The article
+stage (trafilatura, the extractor, its gazetteer: ~0.38 CPU-s) is warmed here only for a
+pool of several workers (``watcher.workwarm_articles``, see ``work.warm_modules``), where
+one import in the server beats one in each worker; a single worker imports it when it
+first reads an article, so a cycle with no article to read never pays for it."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from watcher import work
 
@@ -19,7 +22,7 @@ _PAGE = (b"<html><head><title>Ceasefire</title></head><body><article><h1>Ceasefi
 
 
 def warm() -> None:
-    """One feed parsed and one page read: every lazy import and cache filled."""
+    """One feed parsed: every lazy import and cache of the parse stage filled."""
     from watcher.relevance import default_topic
     from watcher.relevance_model import load
 
@@ -27,10 +30,15 @@ def warm() -> None:
 
     work.parse_for_poll(_FEED, {"content-type": "application/rss+xml"}, "http://a.example/feed",
                         [default_topic()])
-    now = datetime.now(UTC)
-    work.read_article(_PAGE, "http://a.example/1", "Ceasefire", "", None, "{}", now)
+
+
+def warm_articles() -> None:
+    """One page read and the whole default gazetteer compiled (what the page did not need)."""
+    from datetime import UTC, datetime
+
+    work.read_article(_PAGE, "http://a.example/1", "Ceasefire", "", None, "{}", datetime.now(UTC))
     gazetteer = work._gazetteer("{}")
-    for category in gazetteer.categories:  # compile what the warm-up text did not need
+    for category in gazetteer.categories:
         for rx in (category.trigger, category.context, category.exclude, category.trigger_i, category.cased):
             if rx is not None:
                 rx.search("")

@@ -203,6 +203,10 @@ def _declarations(declared: list[tuple[str, str]], on_root: int, rdf_root: bool)
     prefixes_of: dict[str, set[str]] = {}  # unknown namespace -> prefixes bound to it
     version = ""
     for index, (raw_prefix, raw_uri) in enumerate(declared):
+        if raw_prefix and not raw_prefix.isascii():
+            # expat refuses what libxml2 takes (see _Reader.lookup); declined here, where
+            # every prefix an element can carry is declared, the tag alone names an element
+            raise Fallback("non-ASCII prefix")
         if not raw_uri:
             continue  # feedparser's startPrefixMapping ignores an undeclaration
         if raw_prefix and bound.setdefault(raw_prefix, raw_uri) != raw_uri:
@@ -249,23 +253,65 @@ def _repair(text: str) -> str:
     return text.translate(_cp1252)
 
 
+_CONTENT_TYPES = {"text": "text/plain", "plain": "text/plain", "html": "text/html",
+                  "xhtml": "application/xhtml+xml"}
+
+
 def _content_type(value: str) -> str:
     value = value.lower()
-    return {"text": "text/plain", "plain": "text/plain", "html": "text/html",
-            "xhtml": "application/xhtml+xml"}.get(value, value)
+    return _CONTENT_TYPES.get(value, value)
+
+
+# Parsed dates by their text: feedparser's date parsers try up to a dozen formats in Python
+# (~3 µs a date, a fifth of this reader's time). A feed repeats its dates from one poll to
+# the next and a wire story carries the same one in every feed, so a worker meets most of
+# them again. _parse_date is a pure function of the string and returns an immutable
+# struct_time (or None); the memo is dropped whole when full, which bounds it.
+_DATES: dict[str, Any] = {}
+_DATES_MAX = 20_000
+
+
+def _parse_date_memo(text: str) -> Any:
+    try:
+        return _DATES[text]
+    except KeyError:
+        pass
+    if len(_DATES) >= _DATES_MAX:
+        _DATES.clear()
+    parsed = _DATES[text] = _parse_date(text)
+    return parsed
+
+
+def _join(uri: str) -> str:
+    """feedparser's ``_urljoin("", uri)``, without its regex where it cannot change anything:
+    with no base, urljoin returns the URI, and _urifixer only drops slashes that follow a
+    scheme's "://" (so a URI without ":///" comes back as it went in)."""
+    return _urljoin("", uri) if ":///" in uri else uri
+
+
+# Handlers by element tag, for tags in no namespace or in one feedparser knows: their names
+# are the same in every document. A tag in another namespace is named after the prefix the
+# document binds to it (one per document, see _declarations), so it is kept per reader.
+_BY_TAG: dict[Any, tuple[str, Any]] = {}
+_BY_TAG_MAX = 10_000
 
 
 class _Reader:
-    """Replays feedparser's handlers for the handled elements, in document order."""
+    """Replays feedparser's handlers for the handled elements, in document order.
+
+    Each element costs a dictionary lookup of its tag for its feedparser name and handler
+    (``_handler_for``, decided once per name), its attributes only when it has any, and the
+    handler itself: the order of checks each handler makes is feedparser's.
+    """
 
     def __init__(self, version: str) -> None:
-        self.names: dict[tuple[str, str | None], str] = {}
+        self.by_tag: dict[Any, tuple[str, Any]] = {}
         self.version = version
         self.feed: dict[str, Any] = {}
         self.entries: list[dict[str, Any]] = []
         self.image: dict[str, Any] = {}
         self.source: dict[str, Any] = {}
-        self.depth_map: dict[int, dict[str, int]] = {}
+        self.entry_depths: dict[str, int] = {}  # the shallowest depth each key was stored at
         self.depth = 0
         self.infeed = self.inentry = self.inimage = self.insource = self.inauthor = False
         self.intextinput = False
@@ -275,13 +321,13 @@ class _Reader:
 
     # -- names and contexts ---------------------------------------------------------------
 
-    def name(self, el: Any) -> str:
-        """feedparser's handler name for an element: 'title', 'dc_creator', 'media_title'."""
-        key = (el.tag, el.prefix)
-        cached = self.names.get(key)
-        if cached is not None:
-            return cached
+    def lookup(self, el: Any) -> tuple[str, Any]:
+        """feedparser's handler name for an element ('title', 'dc_creator', 'media_title')
+        and the handler that replays it."""
         tag = el.tag
+        found = _BY_TAG.get(tag) or self.by_tag.get(tag)
+        if found is not None:
+            return found
         if not isinstance(tag, str):
             raise Fallback("entity reference or special node")
         if tag[0] == "{":
@@ -293,15 +339,26 @@ class _Reader:
             low = "http://backend.userland.com/rss"
         if not local.isascii() or not (el.prefix or "").isascii():
             # libxml2 takes XML 1.0 fifth-edition name characters that expat refuses: there
-            # feedparser would read the feed with its lenient parser instead
+            # feedparser would read the feed with its lenient parser instead (_declarations
+            # declines a non-ASCII prefix too, so the tag alone can key the shared table)
             raise Fallback("non-ASCII element name")
-        prefix = _KNOWN_NS.get(low, el.prefix)
+        known = _KNOWN_NS.get(low)
+        prefix = el.prefix if known is None else known
         qualified = (prefix.lower() + ":" + local if prefix else local).lower()
         # (feedparser then maps the prefix through its namespacemap: the identity here, see
         # _declarations)
         name = qualified.replace(":", "_", 1)
-        self.names[key] = name
-        return name
+        found = (name, _handler_for(name))
+        if known is None:
+            self.by_tag[tag] = found
+        else:
+            if len(_BY_TAG) >= _BY_TAG_MAX:
+                _BY_TAG.clear()
+            _BY_TAG[tag] = found
+        return found
+
+    def name(self, el: Any) -> str:
+        return self.lookup(el)[0]
 
     def context(self) -> dict[str, Any]:
         if self.insource:
@@ -311,25 +368,6 @@ class _Reader:
         if self.inentry:
             return self.entries[-1]
         return self.feed
-
-    @staticmethod
-    def attributes(el: Any) -> dict[str, str]:
-        attrs = {}
-        for key, value in el.attrib.items():
-            if not key.isascii():
-                raise Fallback("non-ASCII attribute name")
-            if key[0] == "{":
-                if key == _RDF_ABOUT:
-                    attrs["rdf:about"] = value
-                    continue
-                if key.rsplit("}", 1)[1].lower() in _CONSULTED_ATTRIBUTES:
-                    raise Fallback(f"namespaced attribute {key}")
-                continue
-            key = key.lower()
-            attrs[key] = value.lower() if key in ("rel", "type") else value  # as the SAX parser
-        if "base" in attrs or "lastmod" in attrs:
-            raise Fallback("xml:base / cdf attributes")
-        return attrs
 
     # -- the walk ---------------------------------------------------------------------------
 
@@ -354,31 +392,119 @@ class _Reader:
             self.element(child)
 
     def element(self, el: Any) -> None:
-        name = self.name(el)
-        attrs = self.attributes(el)
+        # (no try/finally for the depth: a Fallback ends the whole read)
+        tag = el.tag
+        found = _BY_TAG.get(tag) or self.by_tag.get(tag) or self.lookup(el)
+        items = el.items()
+        attrs = _attributes(items) if items else {}
         self.depth += 1
-        try:
-            if name in _HANDLED:
-                self.handled(el, name, attrs)
-            elif name in _HARMLESS:
-                self.children(el)
-            elif name in _HARMLESS_LEAVES:
-                if len(el):
-                    raise Fallback(f"markup inside <{name}>")
-            elif _has_handler(name):
-                raise Fallback(f"element {name}")
-            elif (
-                (name in _OUR_KEYS and name != "ttl")
-                or name in _ALIASES_OF_OURS
-                or name in _CONTAINER_KEYS
-            ):
-                raise Fallback(f"unknown element named {name}")
-            else:
-                self.unknown(el, name, attrs)
-        finally:
-            self.depth -= 1
+        found[1](self, el, found[0], attrs)
+        self.depth -= 1
 
-    def unknown(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+    # -- one handler per kind of element (see _handler_for) ----------------------------------
+
+    def h_rss(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        if self.depth != 1:
+            raise Fallback("nested rss")
+        self.children(el)
+
+    def h_channel(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        if self.depth > 2 or self.inentry or "href" in attrs:
+            raise Fallback(f"nested {name} or a CDF href")
+        self.infeed = True
+        self.children(el)
+        self.infeed = False
+
+    def h_entry(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        if "href" in attrs:
+            raise Fallback("CDF href on an entry")
+        self.entry(el, attrs.get("rdf:about"))
+
+    def h_image(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        self.side_block(el, "inimage", _IMAGE_CHILDREN)
+
+    def h_textinput(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        self.side_block(el, "intextinput", _TEXTINPUT_CHILDREN)
+
+    def h_source(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        if not self.inentry or len(el):
+            raise Fallback("source with children or outside an entry")
+        self.title_depth = -1  # feedparser resets it; the source's own text is not ours
+
+    def h_title(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        self.title(el, attrs, restore=False)
+
+    def h_media_title(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        self.title(el, attrs, restore=True)
+
+    def h_link(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        self.link(el, attrs)
+
+    def h_guid(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        self.guid(el, attrs)
+
+    def h_description(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        if "summary" in self.context() and not self.has_content:
+            self.content(el, attrs, "text/plain")
+        else:
+            self.store(el, "description", self.text_type(attrs, "text/html"))
+
+    def h_summary(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        if "summary" in self.context() and not self.has_content:
+            self.content(el, attrs, "text/plain")
+        else:
+            self.store(el, "summary", self.text_type(attrs, "text/plain"))
+
+    def h_content(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        self.content(el, attrs, "text/plain")
+
+    def h_content_encoded(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        self.content(el, attrs, "text/html")
+
+    def h_published(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        value = self.store(el, "published")
+        self.context()["published_parsed"] = _parse_date_memo(value)
+
+    def h_updated(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        value = self.store(el, "updated")
+        self.context()["updated_parsed"] = _parse_date_memo(value)
+
+    def h_author(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        self.author(el)
+
+    def h_url(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        if not self.inimage:  # in an image: its own field, kept in feed.image; nothing of ours
+            self.author_part(el, name)
+
+    def h_image_size(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        if not self.inimage:
+            raise Fallback(f"{name} outside an image")
+
+    def h_author_part(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        self.author_part(el, name)
+
+    def h_contributor(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        # saved into 'contributors' or 'publisher' only: their names must not be read as
+        # the entry's author, so their parts are not walked
+        if (self.inentry and name == "itunes_owner") or any(
+            not self.person_part(c) or len(c) for c in el
+        ):
+            raise Fallback(f"{name} in an entry or with unexpected children")
+
+    def h_harmless(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        self.children(el)
+
+    def h_harmless_leaf(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        if len(el):
+            raise Fallback(f"markup inside <{name}>")
+
+    def h_declined(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        raise Fallback(f"element {name}")
+
+    def h_our_key(self, el: Any, name: str, attrs: dict[str, str]) -> None:
+        raise Fallback(f"unknown element named {name}")
+
+    def h_unknown(self, el: Any, name: str, attrs: dict[str, str]) -> None:
         # feedparser keeps an element it has no handler for under its own name: only <ttl>
         # matters here. Its children are walked like any others.
         if name == "ttl" and not self.inentry:
@@ -391,75 +517,13 @@ class _Reader:
             return
         self.children(el)
 
-    def handled(self, el: Any, name: str, attrs: dict[str, str]) -> None:
-        if name == "rss":
-            if self.depth != 1:
-                raise Fallback("nested rss")
-            self.children(el)
-        elif name in ("channel", "feed"):
-            if self.depth > 2 or self.inentry or "href" in attrs:
-                raise Fallback(f"nested {name} or a CDF href")
-            self.infeed = True
-            self.children(el)
-            self.infeed = False
-        elif name in ("item", "entry"):
-            if "href" in attrs:
-                raise Fallback("CDF href on an entry")
-            self.entry(el, attrs.get("rdf:about"))
-        elif name == "image":
-            self.side_block(el, "inimage", _IMAGE_CHILDREN)
-        elif name == "textinput":
-            self.side_block(el, "intextinput", _TEXTINPUT_CHILDREN)
-        elif name == "source":
-            if not self.inentry or len(el):
-                raise Fallback("source with children or outside an entry")
-            self.title_depth = -1  # feedparser resets it; the source's own text is not ours
-        elif name in _TITLES:
-            self.title(el, attrs, restore=name == "media_title")
-        elif name == "link":
-            self.link(el, attrs)
-        elif name in _IDS:
-            self.guid(el, attrs)
-        elif name in _DESCRIPTIONS:
-            if "summary" in self.context() and not self.has_content:
-                self.content(el, attrs, "text/plain")
-            else:
-                self.text_content(el, attrs, "description", "text/html")
-        elif name in ("summary", "itunes_summary"):
-            if "summary" in self.context() and not self.has_content:
-                self.content(el, attrs, "text/plain")
-            else:
-                self.text_content(el, attrs, "summary", "text/plain")
-        elif name == "content":
-            self.content(el, attrs, "text/plain")
-        elif name == "content_encoded":
-            self.content(el, attrs, "text/html")
-        elif name in _PUBLISHED or name in _UPDATED:
-            key = "published" if name in _PUBLISHED else "updated"
-            value = self.store(el, key)
-            self.context()[key + "_parsed"] = _parse_date(value)
-        elif name in _AUTHORS:
-            self.author(el)
-        elif name in ("url", "width", "height") and self.inimage:
-            pass  # the image's own fields, kept in feed.image; nothing of ours
-        elif name in ("width", "height"):
-            raise Fallback(f"{name} outside an image")
-        elif name in _AUTHOR_PARTS:
-            self.author_part(el, name)
-        elif name in ("contributor", "dc_contributor", "itunes_owner"):
-            # saved into 'contributors' or 'publisher' only: their names must not be read as
-            # the entry's author, so their parts are not walked
-            if (self.inentry and name == "itunes_owner") or any(
-                not self.person_part(c) or len(c) for c in el
-            ):
-                raise Fallback(f"{name} in an entry or with unexpected children")
-
     # -- element handlers ----------------------------------------------------------------------
 
     def entry(self, el: Any, about: str | None) -> None:
         if self.inentry or self.inimage or self.intextinput or self.insource:
             raise Fallback("nested entry")
         self.entries.append({"id": about} if about else {})  # RSS 1.0: rdf:about is the id
+        self.entry_depths = {}
         self.inentry = True
         self.guidislink = False
         self.title_depth = -1
@@ -497,7 +561,7 @@ class _Reader:
             attrs.pop("uri", None)
             attrs["href"] = href
         if "href" in attrs:
-            href = _urljoin("", attrs["href"])
+            href = _join(attrs["href"])
             if attrs["rel"] == "alternate" and _content_type(attrs["type"]) in _HTML_TYPES:
                 self.context()["link"] = href
             return
@@ -511,16 +575,16 @@ class _Reader:
         if self.guidislink:
             context.setdefault("link", value)
 
-    def text_type(self, attrs: dict[str, str], default: str) -> str:
+    @staticmethod
+    def text_type(attrs: dict[str, str], default: str) -> str:
+        if not attrs:
+            return default  # (the defaults are text types, lower case and no alias)
         if attrs.get("mode") == "base64":
             raise Fallback("base64 content")
         ctype = _content_type(attrs.get("type", default))
         if not ctype.startswith("text/"):
             raise Fallback(f"content type {ctype}")
         return ctype
-
-    def text_content(self, el: Any, attrs: dict[str, str], key: str, default: str) -> None:
-        self.store(el, key, self.text_type(attrs, default))
 
     def content(self, el: Any, attrs: dict[str, str], default: str) -> None:
         self.has_content = True
@@ -532,13 +596,17 @@ class _Reader:
     def author(self, el: Any) -> None:
         context = self.context()
         context.setdefault("authors", []).append({})
-        self.inauthor = True
-        for child in el:
-            if not self.person_part(child):
-                raise Fallback("author child")
-        self.children(el)
-        self.inauthor = False
-        self.store(el, "author", text=_own_text(el))
+        if len(el):
+            self.inauthor = True
+            for child in el:
+                if not self.person_part(child):
+                    raise Fallback("author child")
+            self.children(el)
+            self.inauthor = False
+            text = _own_text(el)
+        else:
+            text = el.text or ""
+        self.store(el, "author", text=text)
         self.sync_author()
 
     def person_part(self, el: Any) -> bool:
@@ -616,10 +684,13 @@ class _Reader:
             text = el.text or ""
         out = text.strip()
         if uri and out:
-            out = _urljoin("", out)
-        if ctype == "text/plain" and not self.version.startswith("atom") and _looks_like_html(out):
+            out = _join(out)
+        # (looks_like_html wants a closing tag or an entity reference: neither, no call)
+        if (ctype == "text/plain" and ("</" in out or "&" in out)
+                and not self.version.startswith("atom") and _looks_like_html(out)):
             ctype = "text/html"
-        out = _repair(out)
+        if not out.isascii():
+            out = _repair(out)
         if key == "title" and -1 < self.title_depth <= self.depth:
             return out
         detail = {"type": ctype, "value": out} if ctype is not None else None
@@ -628,12 +699,13 @@ class _Reader:
             if key == "content":
                 entry.setdefault("content", []).append(detail)
             elif key == "link":
-                out = _AMP_REF.sub(r"&\g<1>", out.replace("&amp;", "&"))
+                if "&" in out:
+                    out = _AMP_REF.sub(r"&\g<1>", out.replace("&amp;", "&"))
                 entry["link"] = out
             else:
                 if key == "description":
                     key = "summary"
-                depths = self.depth_map.setdefault(len(self.entries), {})
+                depths = self.entry_depths
                 old = depths.get(key)
                 if old is None or self.depth <= old:
                     depths[key] = self.depth
@@ -646,11 +718,67 @@ class _Reader:
                 key = "subtitle"
             context[key] = out
             if key == "link":
-                out = _AMP_REF.sub(r"&\g<1>", out)
+                if "&" in out:
+                    out = _AMP_REF.sub(r"&\g<1>", out)
                 context[key] = out
             elif detail is not None:
                 context[key + "_detail"] = detail
         return out
+
+
+def _attributes(items: list[tuple[str, str]]) -> dict[str, str]:
+    """An element's attributes as feedparser's handlers see them (``el.items()``)."""
+    attrs = {}
+    for key, value in items:
+        if not key.isascii():
+            raise Fallback("non-ASCII attribute name")
+        if key[0] == "{":
+            if key == _RDF_ABOUT:
+                attrs["rdf:about"] = value
+                continue
+            if key.rsplit("}", 1)[1].lower() in _CONSULTED_ATTRIBUTES:
+                raise Fallback(f"namespaced attribute {key}")
+            continue
+        key = key.lower()
+        attrs[key] = value.lower() if key in ("rel", "type") else value  # as the SAX parser
+    if "base" in attrs or "lastmod" in attrs:
+        raise Fallback("xml:base / cdf attributes")
+    return attrs
+
+
+_HANDLERS = {
+    "rss": _Reader.h_rss, "channel": _Reader.h_channel, "feed": _Reader.h_channel,
+    "item": _Reader.h_entry, "entry": _Reader.h_entry, "image": _Reader.h_image,
+    "textinput": _Reader.h_textinput, "source": _Reader.h_source,
+    "title": _Reader.h_title, "dc_title": _Reader.h_title, "media_title": _Reader.h_media_title,
+    "link": _Reader.h_link, "id": _Reader.h_guid, "guid": _Reader.h_guid,
+    **dict.fromkeys(_DESCRIPTIONS, _Reader.h_description),
+    "summary": _Reader.h_summary, "itunes_summary": _Reader.h_summary,
+    "content": _Reader.h_content, "content_encoded": _Reader.h_content_encoded,
+    **dict.fromkeys(_PUBLISHED, _Reader.h_published),
+    **dict.fromkeys(_UPDATED, _Reader.h_updated),
+    **dict.fromkeys(_AUTHORS, _Reader.h_author),
+    "url": _Reader.h_url, "width": _Reader.h_image_size, "height": _Reader.h_image_size,
+    "name": _Reader.h_author_part, "email": _Reader.h_author_part, "uri": _Reader.h_author_part,
+    "contributor": _Reader.h_contributor, "dc_contributor": _Reader.h_contributor,
+    "itunes_owner": _Reader.h_contributor,
+}
+assert set(_HANDLERS) == _HANDLED, set(_HANDLERS) ^ _HANDLED
+
+
+def _handler_for(name: str) -> Any:
+    """What the reader does with an element of this feedparser name (decided once a name)."""
+    if name in _HANDLED:
+        return _HANDLERS[name]
+    if name in _HARMLESS:
+        return _Reader.h_harmless
+    if name in _HARMLESS_LEAVES:
+        return _Reader.h_harmless_leaf
+    if _has_handler(name):
+        return _Reader.h_declined
+    if (name in _OUR_KEYS and name != "ttl") or name in _ALIASES_OF_OURS or name in _CONTAINER_KEYS:
+        return _Reader.h_our_key
+    return _Reader.h_unknown
 
 
 def _own_text(el: Any) -> str:
