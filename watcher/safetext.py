@@ -24,7 +24,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def printable(text: str) -> str:
     """``text`` without terminal escape sequences and control characters (tab and newline
     stay)."""
-    if not text or (text.isprintable() and "\x1b" not in text):
+    # Every escape sequence starts with a character _CONTROL matches (ESC, CSI or another
+    # C1 control), so a text without one is returned as it is: one scan instead of two
+    # substitutions (a feed summary holds line breaks, which isprintable() refuses).
+    if not text or text.isprintable() or _CONTROL.search(text) is None:
         return text
     return _CONTROL.sub("", _SEQUENCE.sub("", text))
 

@@ -51,7 +51,13 @@ _FAST_BAD_AMP = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]{0,31};|#[0-9]{1,7};|#[xX
 
 def _fast_text(value: str, paragraphs: bool) -> str | None:
     """The text html_to_text would give, for simple fragments; None for anything else."""
-    if _FAST_REJECT.search(value) or _FAST_MARKUP_DECL.search(value) or _FAST_BAD_AMP.search(value):
+    # isprintable() is False for every character _FAST_REJECT names (controls, surrogates,
+    # BOM, non-characters), so a printable fragment needs no scan for them
+    if (
+        (not value.isprintable() and _FAST_REJECT.search(value))
+        or _FAST_MARKUP_DECL.search(value)
+        or _FAST_BAD_AMP.search(value)
+    ):
         return None
     parts: list[str] = []
     stack: list[str] = []
@@ -93,14 +99,20 @@ def _fast_text(value: str, paragraphs: bool) -> str | None:
         else:
             return None
         if paragraphs and name in _BLOCK_TAGS:
-            parts.append("\n\n")
+            parts.append("\x00")  # a paragraph break; never in the text (_FAST_REJECT, unescape)
     rest = value[pos:]
     if rest:
         if "<" in rest:
             return None
         parts.append(html.unescape(rest) if "&" in rest else rest)
     text = "".join(parts)
-    return _paragraphs(text) if paragraphs else _collapse(text)
+    if not paragraphs:
+        return _collapse(text)
+    if "\n" in text or "\r" in text:
+        return _paragraphs(text.replace("\x00", "\n\n"))
+    # No line break but the paragraph breaks: what _paragraphs gives, without its regex
+    # split (each piece collapsed, empty ones dropped)
+    return "\n\n".join(filter(None, [" ".join(piece.split()) for piece in text.split("\x00")]))
 
 
 def html_to_text(value: str, paragraphs: bool = True) -> str:

@@ -7,7 +7,8 @@ for duplicates, does not import feedparser and lxml with the rest of ``watcher.f
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from functools import lru_cache
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 TRACKING_PARAMS: frozenset[str] = frozenset(
     p.lower()
@@ -40,7 +41,8 @@ def _normalise_pct(part: str, safe: frozenset[str]) -> str:
         ch = chr(int(m.group(1), 16))
         return ch if ch in _UNRESERVED else "%" + m.group(1).upper()
 
-    part = _PCT.sub(unescape, part)
+    if "%" in part:
+        part = _PCT.sub(unescape, part)
     if safe.issuperset(part):  # every character safe (a C loop, not a generator)
         return part
     out = []
@@ -104,27 +106,14 @@ def canonical_url(url: str) -> str:
     url = url.strip()
     try:
         parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in _DEFAULT_PORTS or not parts.netloc:
-            return url
-        hostname = parts.hostname or ""
-        port = parts.port
     except ValueError:
         return url
-    if not hostname:  # "http://[::1]@[/": no host to canonicalise; leave it as it is
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.netloc:
         return url
-    netloc = parts.netloc
-    userinfo = ""
-    if "@" in netloc:
-        userinfo = netloc.rsplit("@", 1)[0] + "@"
-    if netloc.rsplit("@", 1)[-1].startswith("["):
-        host = "[" + hostname + "]"
-    else:
-        host = _idna_host(hostname)
-    if not host:
+    authority = _authority(scheme, parts.netloc)
+    if authority is None:
         return url
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        host = f"{host}:{port}"
     path = _remove_dot_segments(_normalise_pct(parts.path, _SAFE_PATH)) or "/"
     if not path.startswith("/"):
         path = "/" + path
@@ -139,4 +128,31 @@ def canonical_url(url: str) -> str:
                 continue
             kept.append(piece)
         query = "&".join(kept)
-    return urlunsplit((scheme, userinfo + host, path, query, ""))
+    return urlunsplit((scheme, authority, path, query, ""))
+
+
+@lru_cache(maxsize=1024)
+def _authority(scheme: str, netloc: str) -> str | None:
+    """The canonical "userinfo@host:port" of a URL's netloc, or None when the URL has no
+    host to canonicalise (it is then returned as it is). Cached: a feed's entries share a
+    handful of hosts, and urllib's hostname and port properties re-parse the netloc."""
+    probe = SplitResult(scheme, netloc, "", "", "")
+    try:
+        hostname = probe.hostname or ""
+        port = probe.port
+    except ValueError:
+        return None
+    if not hostname:  # "http://[::1]@[/": no host to canonicalise; leave it as it is
+        return None
+    userinfo = ""
+    if "@" in netloc:
+        userinfo = netloc.rsplit("@", 1)[0] + "@"
+    if netloc.rsplit("@", 1)[-1].startswith("["):
+        host = "[" + hostname + "]"
+    else:
+        host = _idna_host(hostname)
+    if not host:
+        return None
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    return userinfo + host
