@@ -59,6 +59,10 @@ def _fast_text(value: str, paragraphs: bool) -> str | None:
         or _FAST_BAD_AMP.search(value)
     ):
         return None
+    if paragraphs and _PLAIN_PARAGRAPHS.fullmatch(value):
+        plain = _plain_paragraphs(value)
+        if plain is not None:
+            return plain
     parts: list[str] = []
     stack: list[str] = []
     pos = 0
@@ -113,6 +117,27 @@ def _fast_text(value: str, paragraphs: bool) -> str | None:
     # No line break but the paragraph breaks: what _paragraphs gives, without its regex
     # split (each piece collapsed, empty ones dropped)
     return "\n\n".join(filter(None, [" ".join(piece.split()) for piece in text.split("\x00")]))
+
+
+# The commonest summary of all: <p>s of text only ("<p>One.</p>\n<p>Two &amp; three.</p>").
+# Each <p> is a paragraph and what lies between them is whitespace, so the text is each
+# paragraph's words, entities decoded, blank-line separated: what the loop above gives,
+# without it. A line break inside a paragraph (kept by _paragraphs) goes the long way.
+_PLAIN_PARAGRAPHS = re.compile(r"(?:\s*<p>[^<\n\r]*</p>)+\s*")
+_PARAGRAPH_TEXT = re.compile(r"<p>([^<]*)</p>")
+
+
+def _plain_paragraphs(value: str) -> str | None:
+    out = []
+    for text in _PARAGRAPH_TEXT.findall(value):
+        if "&" in text:
+            text = html.unescape(text)
+            if "\n" in text or "\r" in text:  # "&#10;": the loop's way
+                return None
+        text = " ".join(text.split())
+        if text:
+            out.append(text)
+    return "\n\n".join(out)
 
 
 def html_to_text(value: str, paragraphs: bool = True) -> str:
