@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from watcher.cli.common import plural
 from watcher.config import Config
 from watcher.demo import build_demo_db
 
@@ -35,7 +36,7 @@ def run_demo(db_path: Path | None = None, *, show_digest: bool = True, report_pa
         for r in reports:
             console.print("  " + r.line())
         if versions is not None:
-            console.print(f"  {versions} new article version(s) stored")
+            console.print(f"  {plural(versions, 'new article version')} stored")
     show_store(store)
     if show_digest:
         show_demo_digest(config, store)
@@ -51,21 +52,21 @@ def show_store(store: Store) -> None:
     from watcher.cli.tables import console, print_changes, print_terms
 
     articles = store.query("select id, title, source, latest_version from articles order by id")
-    console.print(f"\n[bold]Stored {len(articles)} articles[/]")
+    console.print(f"\n[bold]Stored {plural(len(articles), 'article')}[/]")
     for a in articles:
-        console.print(f"  #{a['id']} {a['title']} ({a['source']}), {a['latest_version']} version(s)")
+        console.print(f"  #{a['id']} {a['title']} ({a['source']}), {plural(a['latest_version'], 'version')}")
         for snap in store.query(
             "select id, version, text_source, diff from snapshots where article_id = ? order by version", [a["id"]]
         ):
             terms = store.query("select * from terms where snapshot_id = ? order by span_start", [snap["id"]])
             print_terms(terms, f"article #{a['id']} version {snap['version']}: "
-                               f"{len(terms)} terms (text from the {snap['text_source']})")
+                               f"{plural(len(terms), 'term')} (text from the {snap['text_source']})")
             if snap["diff"]:
                 console.print("[bold]diff from the previous version[/]")
                 console.print(snap["diff"], markup=False, highlight=False)
     changes = store.query("select * from changes order by id")
     console.print()
-    print_changes(changes, f"{len(changes)} term changes")
+    print_changes(changes, plural(len(changes), "term change"))
 
 
 def write_demo_report(store: Store, path: Path) -> Path:
