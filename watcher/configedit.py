@@ -63,6 +63,16 @@ def _blocks(lines: list[str]) -> list[tuple[int, int]]:
     return out
 
 
+def _block(lines: list[str], index: int, feeds: list[dict], path: Path | None) -> tuple[int, int]:
+    """The lines of feeds[index]'s [[feeds]] block; a ConfigError when the text's blocks are
+    not the feeds the loader sees (an inline array, a header in a multi-line string)."""
+    blocks = _blocks(lines)
+    if len(blocks) != len(feeds):
+        raise ConfigError("the feeds are not written as one [[feeds]] block each, which this edit "
+                          "needs; edit it by hand", path)
+    return blocks[index]
+
+
 def _feeds_of(text: str) -> tuple[dict[str, Any], list[dict]]:
     data = tomllib.loads(text)
     feeds = data.get("feeds", [])
@@ -151,7 +161,7 @@ def remove(config: Config, which: str) -> Edit:
     index = find(text, which, config.path)
     _, feeds = _feeds_of(text)
     lines, newline = _lines(text)
-    start, last = _blocks(lines)[index]
+    start, last = _block(lines, index, feeds, config.path)
     if start > 0 and not lines[start - 1].strip():
         start -= 1
     new_text = _join(lines[:start] + lines[last + 1:], newline)
@@ -167,7 +177,7 @@ def set_enabled(config: Config, which: str, enabled: bool) -> Edit:
     if feed.get("enabled", True) == enabled:
         return Edit(feed, text, "already running" if enabled else "already paused")
     lines, newline = _lines(text)
-    start, last = _blocks(lines)[index]
+    start, last = _block(lines, index, feeds, config.path)
     body = [i for i in range(start + 1, last + 1) if _ENABLED.match(lines[i])]
     if enabled:
         lines = [line for i, line in enumerate(lines) if i not in body]

@@ -22,9 +22,6 @@ from watcher.cli.common import (
 )
 from watcher.config import Config, ConfigError
 
-FEED_COLUMNS = ["id", "config_url", "url", "name", "enabled", "disabled_reason", "consecutive_errors",
-                "last_polled_at", "next_poll_at", "last_error"]
-
 
 def list_feeds(config: Config, output: str | None) -> None:
     """The configured feeds with their state. The feeds table is synced from the config
@@ -52,7 +49,7 @@ def list_feeds(config: Config, output: str | None) -> None:
                 "last_polled_at": None, "next_poll_at": None, "last_error": None,
             })
     if output:
-        emit(rows, output, FEED_COLUMNS if output == "csv" else None)
+        emit(rows, output)
         return
     from watcher.cli.tables import feeds_table
 
