@@ -84,6 +84,20 @@ def test_config_and_db_before_or_after_every_command(setup: tuple[Path, Path], t
         assert invoke(*args).stdout.replace(str(elsewhere), str(config)) == before.stdout
 
 
+def test_run_demo_and_init_take_them_before_or_after_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    empty = tmp_path / "empty.toml"
+    empty.write_text('[watcher]\ndatabase = "w.db"\n')
+    for args in (["--config", str(empty), "run"], ["run", "--config", str(empty)]):
+        assert "no enabled feed" in invoke(*args, code=2).output  # the config was read
+    invoke("--db", "before.db", "demo", "--no-digest")
+    invoke("demo", "--no-digest", "--db", "after.db")
+    assert (tmp_path / "before.db").stat().st_size > 0 and (tmp_path / "after.db").stat().st_size > 0
+    invoke("--config", "a.toml", "init")
+    invoke("init", "--config", "b.toml")
+    assert load_config(tmp_path / "a.toml").feeds and load_config(tmp_path / "b.toml").feeds
+
+
 def test_subcommand_options_after_the_group_options(setup: tuple[Path, Path]) -> None:
     """`feeds --config c import x` and `feeds import x --config c`: the group's and the
     subcommand's place both work (feeds import/export/reset took it only before)."""
@@ -214,6 +228,16 @@ def test_poll_quiet_still_reports_a_failed_feed(loopback: LoopbackServer, tmp_pa
     quiet = watcher("-q", "poll", "--config", str(config), cwd=tmp_path)
     assert quiet.returncode == 0 and quiet.stdout == ""
     assert "loopback news" in quiet.stderr and "404" in quiet.stderr and "polled" not in quiet.stderr
+
+
+def test_quiet_commands_that_change_things_print_nothing(setup: tuple[Path, Path]) -> None:
+    config, _ = setup
+    for args in (["feeds", "add", "https://agency.example/rss"], ["feeds", "pause", "Example"],
+                 ["feeds", "import", str(config.parent / "list.opml")], ["reprocess"],
+                 ["prune", "--older-than", "3650d"], ["feeds", "reset", "1"]):
+        result = invoke(*args, "-q", "--config", str(config))
+        assert result.stdout == "" and result.stderr == "", args
+    assert [f.enabled for f in load_config(config).feeds] == [False, True]  # and they did it
 
 
 def test_quiet_and_verbose_together_is_a_usage_error(setup: tuple[Path, Path]) -> None:

@@ -108,6 +108,13 @@ def quiet() -> bool:
     return bool(ctx is not None and options(ctx).get("quiet"))
 
 
+def say(message: str) -> None:
+    """What a command that changes something did (stdout). Silent with -q: cron mails only
+    what went wrong."""
+    if not quiet():
+        click.echo(message)
+
+
 def note(message: str) -> None:
     """A line for the person at the terminal (stderr): what was done. Silent with -q."""
     if not quiet():

@@ -17,6 +17,7 @@ from watcher.cli.common import (
     note,
     open_store,
     plural,
+    say,
     unwritable,
     with_config,
 )
@@ -67,7 +68,7 @@ def _edit(config: Config, action, *args, **kwargs) -> None:
     label = edit.feed.get("url", "")
     if edit.feed.get("name"):
         label += f" ({edit.feed['name']})"
-    click.echo(f"{edit.done}: {label} in {config.path}")
+    say(f"{edit.done}: {label} in {config.path}")
     if not edit.done.startswith("already"):
         note("a running `watcher run` picks this up when restarted")
 
@@ -109,28 +110,22 @@ def feeds_remove(config: Config, feed: str) -> None:
     _edit(config, configedit.remove, _feed_in_config(config, feed))
 
 
-@click.command("pause")
-@click.argument("feed")
-@with_config
-def feeds_pause(config: Config, feed: str) -> None:
-    """Stop polling a feed: enabled = false in its [[feeds]] block.
+def _switch(name: str, enabled: bool, summary: str) -> click.Command:
+    """`feeds pause` and `feeds resume`: the same command but for the value written."""
 
-    FEED is its URL, its name, or its id from `watcher feeds`."""
-    from watcher import configedit
+    @click.command(name, help=f"{summary}\n\nFEED is its URL, its name, or its id from `watcher feeds`.")
+    @click.argument("feed")
+    @with_config
+    def command(config: Config, feed: str) -> None:
+        from watcher import configedit
 
-    _edit(config, configedit.set_enabled, _feed_in_config(config, feed), False)
+        _edit(config, configedit.set_enabled, _feed_in_config(config, feed), enabled)
+
+    return command
 
 
-@click.command("resume")
-@click.argument("feed")
-@with_config
-def feeds_resume(config: Config, feed: str) -> None:
-    """Poll a paused feed again: its enabled = false removed.
-
-    FEED is its URL, its name, or its id from `watcher feeds`."""
-    from watcher import configedit
-
-    _edit(config, configedit.set_enabled, _feed_in_config(config, feed), True)
+feeds_pause = _switch("pause", False, "Stop polling a feed: enabled = false in its [[feeds]] block.")
+feeds_resume = _switch("resume", True, "Poll a paused feed again: its enabled = false removed.")
 
 
 @click.command("reset")
@@ -171,11 +166,11 @@ def feeds_import(config: Config, opml_file: Path, dry_run: bool, as_json: bool) 
         }))
         return
     verb = "would add" if dry_run else "added"
-    click.echo(f"{verb} {plural(len(plan.added), 'feed')} to {config.path}")
+    say(f"{verb} {plural(len(plan.added), 'feed')} to {config.path}")
     for feed in plan.added:
-        click.echo(f"  + {feed.url}" + (f"  ({feed.title})" if feed.title else ""))
+        say(f"  + {feed.url}" + (f"  ({feed.title})" if feed.title else ""))
     for url, why in plan.skipped:
-        click.echo(f"  skipped {url}: {why}")
+        say(f"  skipped {url}: {why}")
     if plan.added and not dry_run:
         note("a running `watcher run` picks them up when restarted")
 

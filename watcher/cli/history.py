@@ -30,6 +30,7 @@ from watcher.cli.common import (
     output_options,
     parse_when,
     plural,
+    say,
     when_callback,
     with_config,
 )
@@ -451,16 +452,16 @@ def prune(config: Config, older_than: str, vacuum: bool, dry_run: bool, as_json:
         click.echo(dumps(report))
         return
     verb = "would remove" if dry_run else "removed"
-    click.echo(
+    say(
         f"{verb} {plural(result['polls'], 'poll row')} and the text of "
         f"{plural(result['texts'], 'old article version')} "
         f"({_megabytes(result['text_bytes'])} of text) from before {cutoff} UTC "
         f"({format_duration(age)} ago); kept every article's latest version, all diffs, terms and changes"
     )
     if report["vacuumed"]:
-        click.echo(f"vacuumed: {_megabytes(before)} -> {_megabytes(after)}")
+        say(f"vacuumed: {_megabytes(before)} -> {_megabytes(after)}")
     elif not dry_run and (result["polls"] or result["texts"]):
-        click.echo("the file keeps its size until --vacuum; SQLite reuses the freed pages")
+        say("the file keeps its size until --vacuum; SQLite reuses the freed pages")
 
 
 COMMANDS: list[click.Command] = [history, terms, show, search, datasette_metadata, export, prune]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from watcher.cli.common import fail, global_options, note, options
+from watcher.cli.common import fail, global_options, note, options, say
 from watcher.config import ConfigError, default_config_path, load_config
 
 
@@ -34,6 +34,6 @@ def init_command(path: Path | None, force: bool) -> None:
         load_config(path)
     except ConfigError as err:  # pragma: no cover - tests load the starter
         fail(f"the starter config does not load: {err}", 1)
-    click.echo(f"wrote {path}")
+    say(f"wrote {path}")
     note("next: `watcher feeds` lists its feeds, `watcher poll` reads them once, "
          "`watcher run` keeps watching")
