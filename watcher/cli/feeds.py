@@ -141,7 +141,7 @@ def feeds_reset(config: Config, feed: str) -> None:
     if not match:
         fail(f"no feed {feed!r}; `watcher feeds` lists them", 1)
     store.reset_feed(match[0]["id"])
-    note(f"feed {match[0]['name'] or match[0]['url']}: errors cleared, will be polled at the next chance")
+    say(f"feed {match[0]['name'] or match[0]['url']}: errors cleared, will be polled at the next chance")
 
 
 @click.command("import")
