@@ -89,7 +89,7 @@ def global_options(func: Callable) -> Callable:
         click.option("--db", "db", type=path, default=None, expose_value=False, callback=_remember,
                      help="Database file, overriding [watcher].database."),
         click.option("-q", "--quiet", "quiet", is_flag=True, expose_value=False, callback=_remember,
-                     help="Print nothing on success; errors still go to stderr (for cron)."),
+                     help="Print nothing on success; warnings and errors still go to stderr (for cron)."),
         click.option("-v", "--verbose", "verbose", is_flag=True, expose_value=False, callback=_remember,
                      help="Log every step (DEBUG)."),
     ]):
