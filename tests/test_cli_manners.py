@@ -486,3 +486,33 @@ def test_digest_test_fails_clearly_when_the_server_is_down(demo_db: Path, tmp_pa
     result = invoke("digest", "--test", "email", "--config", str(config), code=1)
     assert "email: test message not sent" in result.output
     assert "'emial' is not a channel" in invoke("digest", "--test", "emial", "--config", str(config), code=2).output
+
+
+def test_digest_test_through_apprise_to_a_loopback_webhook(demo_db: Path, tmp_path: Path) -> None:
+    pytest.importorskip("apprise")
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[bytes] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            received.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"json://127.0.0.1:{httpd.server_address[1]}/hook"
+        config = write_config(tmp_path, demo_db, channels=["apprise"], apprise={"urls": [url]})
+        result = invoke("digest", "--test", "--config", str(config))  # digest.channels: apprise
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert "apprise: test message sent" in result.stderr
+    [body] = received
+    assert json.loads(body)["title"] == "ceasefire watcher: test message"
