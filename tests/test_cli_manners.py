@@ -220,7 +220,7 @@ def test_poll_quiet_prints_nothing_when_all_is_well(loopback: LoopbackServer, tm
     loud = watcher("--config", str(config), "poll", "--all", cwd=tmp_path)
     assert loud.returncode == 0 and "polled 1 feed: 1 ok, 0 with problems" in loud.stderr
     verbose = watcher("poll", "--all", "-v", "--config", str(config), cwd=tmp_path)
-    assert " DEBUG " in verbose.stderr or " INFO " in verbose.stderr
+    assert " DEBUG GET " in verbose.stderr and " DEBUG " not in loud.stderr  # every request, only with -v
 
 
 def test_poll_quiet_still_reports_a_failed_feed(loopback: LoopbackServer, tmp_path: Path) -> None:
