@@ -518,3 +518,23 @@ def test_non_ascii_prefix_is_declined_even_on_a_known_namespace():
         feedxml.read(doc, {"content-type": "application/rss+xml"})
     headers = {"content-type": "application/rss+xml"}
     assert parse_feed(doc, headers, "https://e.com/") == parse_feed(doc, headers, "https://e.com/", fast=False)
+
+
+def test_element_names_from_feeds_are_not_kept_without_bound(monkeypatch):
+    """Every element name a worker meets must not stay in memory for its whole life: a feed
+    of random tags, poll after poll, would grow a worker without end. The per-tag table is
+    bounded (_BY_TAG_MAX); what says whether feedparser has a handler must be too."""
+    monkeypatch.setattr(feedxml, "_BY_TAG", {})
+    monkeypatch.setattr(feedxml, "_BY_TAG_MAX", 50)
+    for round_ in range(3):
+        tags = "".join(f"<x{round_}n{i}>v</x{round_}n{i}>" for i in range(200))
+        doc = f"<rss><channel><title>T</title><item><title>I</title>{tags}</item></channel></rss>".encode()
+        assert compare(doc, {"content-type": "application/rss+xml"}) == "fast"
+    assert len(feedxml._BY_TAG) <= 50
+    info = getattr(feedxml._has_handler, "cache_info", None)
+    assert info is None or info().maxsize is not None, "an unbounded cache keyed by feed element names"
+    names = [n for n in dir(feedparser.api.StrictFeedParser) if n.startswith(("_start_", "_end_"))]
+    for name in [n.split("_", 2)[2] for n in names] + ["x0n1", "ttl", "title", "dc_creator"]:
+        assert feedxml._has_handler(name) == (hasattr(feedparser.api.StrictFeedParser, "_start_" + name)
+                                              or hasattr(feedparser.api.StrictFeedParser, "_end_" + name))
+

@@ -26,7 +26,6 @@ feeds.
 
 from __future__ import annotations
 
-import functools
 import io
 import re
 from typing import Any
@@ -48,9 +47,15 @@ try:
     _STANDARD_PREFIXES = frozenset(_KNOWN_NS.values()) - {""}
     _HTML_TYPES = StrictFeedParser.html_types
     _looks_like_html = StrictFeedParser.looks_like_html
+    # the element names feedparser has a start or end handler for, read once: a fixed set,
+    # where a cache keyed by the names feeds bring would grow with every tag a worker meets
+    _HANDLER_NAMES = frozenset(
+        n.split("_", 2)[2] for n in dir(StrictFeedParser) if n.startswith(("_start_", "_end_"))
+    )
     AVAILABLE = True
 except (ImportError, AttributeError):  # pragma: no cover - depends on the installed release
     AVAILABLE = False
+    _HANDLER_NAMES = frozenset()
 
 __all__ = ["AVAILABLE", "Fallback", "read"]
 
@@ -131,9 +136,8 @@ class Fallback(Exception):
         self.reason = reason
 
 
-@functools.cache
 def _has_handler(name: str) -> bool:
-    return hasattr(StrictFeedParser, "_start_" + name) or hasattr(StrictFeedParser, "_end_" + name)
+    return name in _HANDLER_NAMES
 
 
 _PARSER_OPTIONS = dict(
