@@ -538,3 +538,18 @@ def test_element_names_from_feeds_are_not_kept_without_bound(monkeypatch):
         assert feedxml._has_handler(name) == (hasattr(feedparser.api.StrictFeedParser, "_start_" + name)
                                               or hasattr(feedparser.api.StrictFeedParser, "_end_" + name))
 
+
+def test_date_memo_follows_the_clock_for_dates_feedparser_completes_from_it(monkeypatch):
+    """feedparser completes a date that lacks its day or year ("10:00:00Z", "--06-12") from
+    today's UTC date: a memo kept across days must not give yesterday's answer."""
+    import time
+
+    monkeypatch.setattr(feedxml, "_DATES", {})
+    real, now = time.gmtime, time.time()
+    doc = (b"<rss><channel><title>T</title><item><title>I</title><link>http://e.com/1</link>"
+           b"<pubDate>T10:00:00Z</pubDate></item></channel></rss>")
+    for days in (0, 1, 400):
+        monkeypatch.setattr(time, "gmtime", lambda *a, d=days: real(*a) if a else real(now + d * 86400))
+        assert compare(doc, {"content-type": "application/rss+xml"}) == "fast"
+        got = feedxml.read(doc, {"content-type": "application/rss+xml"})["entries"][0]["published_parsed"]
+        assert got[:3] == time.gmtime()[:3]
