@@ -10,7 +10,10 @@ regressions fitted on labelled reporting (`watcher.terms.train`, training folds 
 - `keep`: is a candidate (conflict, category) really a term of the story;
 - `holder`: for each kept pair, which candidate holds it — the actors of its sentence, the
   sentence before, the lead and the headline, the rules' choices, and `agreement`;
-- `stance`: the holder's stance, with negation and hypotheticals as features.
+- `stance`: the holder's stance, with negation and hypotheticals as features;
+- `category`: per sentence, which categories it states (its words, the rules' triggers and
+  kept terms, negation and hypothetical cues): a category the rules missed is added when a
+  sentence is likely enough (`add_threshold`, chosen on the training folds).
 
 Features are strings (sparse, binary); a model is a dict of weights per feature, so applying
 it is a few dictionary look-ups and runs without scikit-learn or numpy. The shipped weights
@@ -144,6 +147,8 @@ _HYPO = re.compile(r"\b(?:if|should|would|could|might|whether|unless|may|possibl
 _DEAL = re.compile(r"\b(?:signed|signing|reached|struck|concluded|sealed|clinched|brokered|agreed|"
                    r"agreement|accord|deal|took effect|into (?:force|effect)|in effect|both sides|"
                    r"the two sides|the parties|began|begun|holding|violat\w*|breach\w*|collaps\w*)\b", re.I)
+_SETTLED = frozenset(("signed", "signing", "reached", "struck", "concluded", "sealed", "clinched", "agreed",
+                      "took effect", "into force", "into effect", "in effect"))
 _OFFER = re.compile(r"\b(?:propos\w*|plan|offer\w*|draft|put forward|unveil\w*|present\w*|"
                     r"suggest\w*|initiative|framework|on the table|call\w* for|urg\w*|demand\w*|"
                     r"insist\w*|want\w*|seek\w*|condition\w*|respon\w*|counter\w*)\b", re.I)
@@ -196,6 +201,7 @@ class Story:
         self.parties = set(self.g.conflicts.get(self.conflict or "", {}).get("parties", []))
         self._roles: Counter | None = None
         self._categories = {c.id: c for c in self.g.categories}
+        self._words_at: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
         self.rule_cats: dict[int, set[str]] = {}
         for t in self.terms:
             self.rule_cats.setdefault(self.sent_of(t.span[0]), set()).add(t.category)
@@ -236,15 +242,22 @@ class Story:
         return term.span[0]
 
     def deal_offer(self) -> tuple[int, int]:
-        """How many body sentences speak of a deal reached or in force, and of a plan on offer."""
+        """How many body sentences speak of a deal reached or in force, and of a plan on offer.
+        (A violation is no sign of whose the deal is: "violating Putin's Easter truce".)"""
         if not hasattr(self, "_deal_offer"):
-            texts = [self.sents[i].text for i in self.body]
-            self._deal_offer = (sum(bool(_DEAL.search(t)) for t in texts),
-                                sum(bool(_OFFER.search(t)) for t in texts))
+            both = [self.deal_words(i) for i in self.body]
+            self._deal_offer = (sum(bool(d & _SETTLED) for d, _ in both), sum(bool(o) for _, o in both))
         return self._deal_offer
 
-    def lead_words(self, rx: re.Pattern[str]) -> set[str]:
-        return {m.group(0).lower() for i in self.lead for m in rx.finditer(self.sents[i].text)}
+    def deal_words(self, i: int) -> tuple[frozenset[str], frozenset[str]]:
+        """The deal words (signed, took effect) and offer words (proposal, demands) of sentence
+        i, lower-cased, read once."""
+        got = self._words_at.get(i)
+        if got is None:
+            t = self.sents[i].text
+            got = self._words_at[i] = (frozenset(m.group(0).lower() for m in _DEAL.finditer(t)),
+                                       frozenset(m.group(0).lower() for m in _OFFER.finditer(t)))
+        return got
 
     def sent_of(self, pos: int) -> int:
         return max(0, bisect.bisect_right(self.starts, pos) - 1)
@@ -400,15 +413,15 @@ def holder_features(st: Story, group: list[Term], cand: str) -> list[str]:
         deal, offer = st.deal_offer()
         f += [f"agr_story_deal={_bucket(deal, (0, 1, 3))}", f"agr_story_offer={_bucket(offer, (0, 1, 3))}",
               f"agr_story={'deal' if deal > offer else 'offer' if offer > deal else 'even'}"]
-        f += [f"agr_lead_deal={w}" for w in st.lead_words(_DEAL)]
-        f += [f"agr_lead_offer={w}" for w in st.lead_words(_OFFER)]
+        for i in st.lead:
+            d, o = st.deal_words(i)
+            f += [f"agr_lead_deal={w}" for w in d] + [f"agr_lead_offer={w}" for w in o]
     for t in group:
         i = st.sent_of(t.span[0])
         s = st.sents[i]
         stext = s.text
         low = stext.lower()
-        deal = {m.group(0).lower() for m in _DEAL.finditer(stext)}
-        offer = {m.group(0).lower() for m in _OFFER.finditer(stext)}
+        deal, offer = st.deal_words(i)
         if agr:
             f += [f"agr_deal={w}" for w in deal] + [f"agr_offer={w}" for w in offer]
             f.append(f"agr_title_deal={bool(_DEAL.search(st.title))}")
