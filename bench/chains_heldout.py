@@ -1,6 +1,8 @@
-"""Changes along chains, held out: for each fold, fit the learned layer on the other folds,
-then run the chain harness (`../shared/eval/chaineval/run.py`, the user path through
-`watcher poll`) on that fold's chains with that model ($WATCHER_TERMS_MODEL).
+"""Changes along chains, held out: for each fold, fit the learned layer and the feed-stage
+relevance filter on the other folds, then run the chain harness
+(`../shared/eval/chaineval/run.py`, the user path through `watcher poll`) on that fold's
+chains with those models ($WATCHER_TERMS_MODEL, $WATCHER_RELEVANCE_MODEL: the shipped
+filter was fitted on every labelled article, the scored ones too).
 
     python bench/chains_heldout.py                  # dev and corpus chains, 5 folds
     python bench/chains_heldout.py --sets corpus --jobs 2
@@ -28,12 +30,14 @@ sys.path.insert(0, str(ROOT))
 from dataset import DatasetError, folder, load, load_folds  # noqa: E402
 
 RUN = ROOT.parent / "shared" / "eval" / "chaineval" / "run.py"
+FEED_CORPUS = ROOT.parent / "shared" / "corpus"  # the real feeds the relevance filter learns background from
 WATCHER = Path(sys.executable).parent / "watcher"
 
 
-def chain_run(set_name: str, chains: list[str], model: str, jobs: int, out: Path) -> dict:
-    """The harness on some chains of one set with a model file ("none": the rules)."""
-    env = dict(os.environ, WATCHER_TERMS_MODEL=model)
+def chain_run(set_name: str, chains: list[str], model: str, jobs: int, out: Path, relevance: str) -> dict:
+    """The harness on some chains of one set with a model file ("none": the rules) and a
+    feed filter fitted without them."""
+    env = dict(os.environ, WATCHER_TERMS_MODEL=model, WATCHER_RELEVANCE_MODEL=relevance)
     cmd = [sys.executable, str(RUN), str(folder(set_name)), "--watcher", str(WATCHER),
            "--variants", "empty", "--chains", ",".join(chains), "--jobs", str(jobs), "--json", str(out)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -56,11 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     if not RUN.exists():
         print(f"error: {RUN} is missing", file=sys.stderr)
         return 2
+    from watcher import relevance_train
     from watcher.terms.train import SHIPPED_PARTS, fit
 
     sets = tuple(s for s in args.sets.split(",") if s)
     arts = load(("dev", "corpus"))
     folds = load_folds(arts)
+    feed_items = relevance_train.load_items([folder("dev"), folder("corpus")], ROOT / "eval" / "folds.json",
+                                            FEED_CORPUS if FEED_CORPUS.is_dir() else None)
     total: dict[str, Counter] = {"learned": Counter(), "rules": Counter()}
     with tempfile.TemporaryDirectory() as tmp:
         for k in sorted({f["fold"] for f in folds.values()}):
@@ -68,13 +75,16 @@ def main(argv: list[str] | None = None) -> int:
             model.parts = frozenset(SHIPPED_PARTS)
             path = Path(tmp) / f"model-{k}.json.gz"
             model.save(path)
+            relevance = Path(tmp) / f"relevance-{k}.json.gz"
+            relevance_train.save(relevance_train.fit([i for i in feed_items if i.fold != k],
+                                                     relevance_train.gazetteer_tables()), relevance)
             for s in sets:
                 chains = sorted({a["chain"] for a in arts if a["_set"] == s and folds[a["id"]]["fold"] == k})
                 if not chains:
                     continue
                 runs = {"learned": str(path)} | ({"rules": "none"} if args.rules else {})
                 for name, m in runs.items():
-                    fig = chain_run(s, chains, m, args.jobs, Path(tmp) / f"{name}-{s}-{k}.json")
+                    fig = chain_run(s, chains, m, args.jobs, Path(tmp) / f"{name}-{s}-{k}.json", str(relevance))
                     for key in ("key_tp", "key_pred", "key_gold", "kind_tp", "kind_pred", "kind_gold"):
                         total[name][key] += fig[key]
                     print(f"fold {k} {s:<7} {name:<8} key F1 {fig['key_f1']:.2f}  kind F1 {fig['kind_f1']:.2f}"

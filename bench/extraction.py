@@ -82,6 +82,8 @@ class Learned:
         self.model = fit(arts)
         # the parts that decide: those that ship, or an ablation's (LEARNED_PARTS=holder,keep,...)
         self.model.parts = frozenset(os.environ.get("LEARNED_PARTS", ",".join(SHIPPED_PARTS)).split(","))
+        print(f"fitted on {len(arts)}: add >= {self.model.add_threshold}, holder C {self.model.meta.get('holder_c')}",
+              file=sys.stderr)
 
     def predict(self, arts: list[dict]) -> list[list[dict]]:
         from watcher.terms import extract

@@ -565,7 +565,7 @@ def print_table(result: dict) -> None:
     if "scoring_ms_per_feed" in fl:
         print(f"  of which parse_feed {fl['parse_feed_ms_per_feed']:.2f} ms and relevance scoring "
               f"{fl['scoring_ms_per_feed']:.2f} ms per feed ({fl['entries_per_feed']} entries a feed)")
-    print(f"  the pipeline's reader for well-formed RSS/Atom (watcher.feedxml, equal to feedparser): "
+    print(f"  the pipeline's reader for well-formed RSS/Atom (watcher.feeds.fastxml, equal to feedparser): "
           f"{fl['fast_reader_ms_per_feed']:.2f} ms per feed, taken by {fl['fast_reader_taken']} of "
           f"{fl['feeds_timed']} feeds timed; bare lxml parse {fl['lxml_parse_ms_per_feed']:.2f} ms")
     first = cycles[0]

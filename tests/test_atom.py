@@ -67,7 +67,8 @@ def test_export_atom_of_the_seed_changes(tmp_path: Path, seed_db: Path) -> None:
     assert len(check_atom(export(config, "--limit", "2")).findall(A + "entry")) == 2
     one = check_atom(export(config, "--conflict", "russia-ukraine", "--self-url", "https://x.example/c.xml"))
     assert one.find(A + "id").text.endswith("/russia-ukraine") and one.find(A + "link").get("rel") == "self"
-    assert check_atom(export(config, "--conflict", "nowhere")).findall(A + "entry") == []
+    assert check_atom(export(config, "--conflict", "sudan")).findall(A + "entry") == []
+    # an unknown id is a usage error with a did-you-mean (issue 15), not an empty feed: tests/test_cli_manners.py
 
 
 def test_entry_ids_survive_reprocess(tmp_path: Path, seed_db: Path) -> None:

@@ -105,14 +105,14 @@ def test_first_figure_then_new_figure_and_rejection_through_watcher_poll(
 
     # the timeline is the stories' own: published times, the feed's name as the outlet
     history = [json.loads(line) for line in
-               watcher(config, "history", "--conflict", KEY[0], "--category", KEY[2], "--json").stdout.splitlines()]
+               watcher(config, "history", "--conflict", KEY[0], "--category", KEY[2], "--nl").stdout.splitlines()]
     assert [h["published_at"][:10] for h in history] == ["2024-05-06", "2024-05-07", "2024-05-09"]
     assert {h["outlet"] for h in history} == {"Gaza Desk"}
     text = watcher(config, "history", "--conflict", KEY[0], "--category", KEY[2]).stdout
     assert "2024-05-07" in text and "Gaza Desk" in text and "seen " in text
 
     # the terms on a date are the ones published by then, though all were read in one go later
-    as_of = [json.loads(line) for line in watcher(config, "terms", "--as-of", "2024-05-08", "--json").stdout.splitlines()]
+    as_of = [json.loads(line) for line in watcher(config, "terms", "--as-of", "2024-05-08", "--nl").stdout.splitlines()]
     (on_8th,) = [r for r in as_of if (r["conflict"], r["proposer"], r["category"]) == KEY]
     assert on_8th["values"]["numbers"] == [{"value": 60, "unit": "days"}]
     store = Store.open(db)
@@ -174,7 +174,7 @@ def test_history_orders_by_publication_not_by_when_the_watcher_read_it(
     publish(loopback, [CHAIN[1], CHAIN[2]])
     watcher(config, "poll", "--all")
     rows = [json.loads(line) for line in watcher(config, "history", "--conflict", KEY[0], "--category", KEY[2],
-                                                 "--json").stdout.splitlines()]
+                                                 "--nl").stdout.splitlines()]
     assert [r["values"]["numbers"][0]["value"] for r in rows] == [60, 90]
     assert rows[0]["observed_at"] > rows[1]["observed_at"]  # read in the other order
     assert [r["outlet"] for r in rows] == ["Late Wire", "Late Wire"]

@@ -3,6 +3,7 @@ naming the key, the value and what was expected, with exit code 2 from the CLI."
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -208,7 +209,8 @@ def test_interval_has_a_floor(tmp_path: Path) -> None:
     assert "feeds[0].interval = '100ms': expected a poll interval of at least 1s" in message
 
 
-def test_feeds_listing_writes_nothing_and_reset_clears_a_disabled_feed(tmp_path: Path) -> None:
+def test_feeds_listing_syncs_from_the_config_and_reset_clears_a_disabled_feed(tmp_path: Path) -> None:
+    """docs/database.md: every command syncs the feeds table from the config, `watcher feeds` too."""
     from watcher.store import Store
 
     path = write(tmp_path, MINIMAL)
@@ -216,9 +218,10 @@ def test_feeds_listing_writes_nothing_and_reset_clears_a_disabled_feed(tmp_path:
     listing = subprocess.run([*watcher, "feeds", "--config", str(path), "--json"], capture_output=True, text=True,
                              timeout=60)
     assert listing.returncode == 0 and '"state"' not in listing.stdout and "example.org" in listing.stdout
+    [listed] = json.loads(listing.stdout)
     store = Store.open(tmp_path / "w.db")
-    assert store.feeds() == []  # a listing is a read
-    store.sync_feeds(load_config(path).feeds, 900)
+    [row] = store.feeds()  # the listing synced the config's feed into the table
+    assert listed["id"] == row["id"] == 1 and row["config_url"] == load_config(path).feeds[0].url
     store.db.execute("update feeds set disabled_reason = '410 Gone', consecutive_errors = 3")
     reset = subprocess.run([*watcher, "feeds", "--config", str(path), "reset", "1"], capture_output=True,
                            text=True, timeout=60)

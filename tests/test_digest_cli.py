@@ -40,7 +40,7 @@ def test_console_digest_delivers_once(demo_db: Path, tmp_path: Path) -> None:
     assert "russia-ukraine" not in second.stdout
     assert "nothing new to deliver" in second.stderr
 
-    listing = cli(["digests", "--config", str(config), "--json"])
+    listing = cli(["digests", "--config", str(config), "--nl"])
     rows = [json.loads(line) for line in listing.stdout.splitlines()]
     assert [(r["id"], r["channel"], r["status"], r["attempts"]) for r in rows] == [(1, "console", "sent", 1)]
     table = cli(["digests", "--config", str(config)])

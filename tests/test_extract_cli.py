@@ -25,7 +25,7 @@ def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.Co
 
 
 def test_json_lines_contract_on_seed_004(tmp_path: Path) -> None:
-    result = run(str(SEED_004), "--json", cwd=tmp_path)
+    result = run(str(SEED_004), "--nl", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     (line,) = result.stdout.splitlines()
     payload = json.loads(line)
@@ -49,7 +49,7 @@ def test_html_file_stdin_and_unreadable_input(tmp_path: Path) -> None:
     story = seed_stories()[1]
     page = tmp_path / "page.html"
     page.write_text(article_page(story), encoding="utf-8")
-    result = run(str(page), "-", str(tmp_path / "missing.txt"), "--json", stdin=SEED_004.read_text(), cwd=tmp_path)
+    result = run(str(page), "-", str(tmp_path / "missing.txt"), "--nl", stdin=SEED_004.read_text(), cwd=tmp_path)
     assert result.returncode == 1
     assert "cannot read" in result.stderr and "missing.txt" in result.stderr
     lines = [json.loads(x) for x in result.stdout.splitlines()]
@@ -63,7 +63,7 @@ def test_url_input(tmp_path: Path) -> None:
     story: Story = seed_stories()[0]
     with LoopbackServer() as server:
         url = server.add("/a.html", article_page(story), content_type="text/html")
-        result = run(url, "--json", cwd=tmp_path)
+        result = run(url, "--nl", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert {"line_freeze", "transit_corridor"} <= {t["category"] for t in payload["terms"]}
@@ -80,7 +80,7 @@ def test_non_english_gives_no_terms(tmp_path: Path) -> None:
         "Poutine propose un cessez-le-feu\n\nLe président russe a proposé jeudi un cessez-le-feu "
         "si l'Ukraine retire ses troupes des régions de Donetsk et de Louhansk, a déclaré le Kremlin."
     )
-    result = run("-", "--json", stdin=text, cwd=tmp_path)
+    result = run("-", "--nl", stdin=text, cwd=tmp_path)
     payload = json.loads(result.stdout)
     assert payload["language"] == "fr" and payload["terms"] == []
 
@@ -152,8 +152,8 @@ def test_config_teaches_the_extractor_a_place(tmp_path: Path) -> None:
         "Kremlin demands pullout\n\nKremlin spokesman Dmitry Peskov said on Monday that Russia "
         "demands that Ukraine withdraw its troops from Chasiv Yar before any ceasefire talks."
     )
-    without = json.loads(run("-", "--json", stdin=text, cwd=tmp_path).stdout)
-    with_config = json.loads(run("-", "--json", "--config", str(config), stdin=text, cwd=tmp_path).stdout)
+    without = json.loads(run("-", "--nl", stdin=text, cwd=tmp_path).stdout)
+    with_config = json.loads(run("-", "--nl", "--config", str(config), stdin=text, cwd=tmp_path).stdout)
     places = {p for t in with_config["terms"] for p in t["values"].get("places", [])}
     assert "chasiv-yar" in places
     assert "chasiv-yar" not in {p for t in without["terms"] for p in t["values"].get("places", [])}

@@ -518,3 +518,38 @@ def test_non_ascii_prefix_is_declined_even_on_a_known_namespace():
         feedxml.read(doc, {"content-type": "application/rss+xml"})
     headers = {"content-type": "application/rss+xml"}
     assert parse_feed(doc, headers, "https://e.com/") == parse_feed(doc, headers, "https://e.com/", fast=False)
+
+
+def test_element_names_from_feeds_are_not_kept_without_bound(monkeypatch):
+    """Every element name a worker meets must not stay in memory for its whole life: a feed
+    of random tags, poll after poll, would grow a worker without end. The per-tag table is
+    bounded (_BY_TAG_MAX); what says whether feedparser has a handler must be too."""
+    monkeypatch.setattr(feedxml, "_BY_TAG", {})
+    monkeypatch.setattr(feedxml, "_BY_TAG_MAX", 50)
+    for round_ in range(3):
+        tags = "".join(f"<x{round_}n{i}>v</x{round_}n{i}>" for i in range(200))
+        doc = f"<rss><channel><title>T</title><item><title>I</title>{tags}</item></channel></rss>".encode()
+        assert compare(doc, {"content-type": "application/rss+xml"}) == "fast"
+    assert len(feedxml._BY_TAG) <= 50
+    info = getattr(feedxml._has_handler, "cache_info", None)
+    assert info is None or info().maxsize is not None, "an unbounded cache keyed by feed element names"
+    names = [n for n in dir(feedparser.api.StrictFeedParser) if n.startswith(("_start_", "_end_"))]
+    for name in [n.split("_", 2)[2] for n in names] + ["x0n1", "ttl", "title", "dc_creator"]:
+        assert feedxml._has_handler(name) == (hasattr(feedparser.api.StrictFeedParser, "_start_" + name)
+                                              or hasattr(feedparser.api.StrictFeedParser, "_end_" + name))
+
+
+def test_date_memo_follows_the_clock_for_dates_feedparser_completes_from_it(monkeypatch):
+    """feedparser completes a date that lacks its day or year ("10:00:00Z", "--06-12") from
+    today's UTC date: a memo kept across days must not give yesterday's answer."""
+    import time
+
+    monkeypatch.setattr(feedxml, "_DATES", {})
+    real, now = time.gmtime, time.time()
+    doc = (b"<rss><channel><title>T</title><item><title>I</title><link>http://e.com/1</link>"
+           b"<pubDate>T10:00:00Z</pubDate></item></channel></rss>")
+    for days in (0, 1, 400):
+        monkeypatch.setattr(time, "gmtime", lambda *a, d=days: real(*a) if a else real(now + d * 86400))
+        assert compare(doc, {"content-type": "application/rss+xml"}) == "fast"
+        got = feedxml.read(doc, {"content-type": "application/rss+xml"})["entries"][0]["published_parsed"]
+        assert got[:3] == time.gmtime()[:3]

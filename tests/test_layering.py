@@ -32,19 +32,27 @@ def modules() -> dict[str, Path]:
     return out
 
 
-def imports(path: Path, *, top_level_only: bool = False) -> set[str]:
-    """The modules a file imports (``from a import b`` gives ``a`` and ``a.b``); with
+def imports(path: Path, *, top_level_only: bool = False, package: str | None = None) -> set[str]:
+    """The modules a file imports (``from a import b`` gives ``a`` and ``a.b``; a relative
+    import is resolved against the file's ``package``, by default the one it lies in); with
     ``top_level_only``, only those run when the module is imported (not inside a function,
     nor under ``if TYPE_CHECKING``)."""
+    if package is None:
+        package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
     tree = ast.parse(path.read_text(encoding="utf-8"))
     nodes = tree.body if top_level_only else list(ast.walk(tree))
     found: set[str] = set()
     for node in nodes:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:  # from . import x, from ..cli import y
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                module = ".".join([*base, module] if module else base)
+            if module:
+                found.add(module)
+                found.update(f"{module}.{alias.name}" for alias in node.names)
     return found
 
 
@@ -91,6 +99,32 @@ def test_the_layering_test_sees_imports() -> None:
     found = imports(PACKAGE / "cli" / "__init__.py", top_level_only=True)
     assert "click" in found and "watcher.cli.common" in found
     assert "watcher.textnorm.text_diff" in imports(PACKAGE / "record.py")
+
+
+def test_the_layering_test_sees_relative_imports(tmp_path: Path) -> None:
+    """``from ..cli import common`` in the store reaches up as surely as the absolute form."""
+    module = tmp_path / "core.py"
+    module.write_text("from ..cli import common\nfrom . import views\n\ndef f():\n    from .. import pipeline\n")
+    found = imports(module, package="watcher.store")
+    assert {"watcher.cli", "watcher.cli.common", "watcher.store.views", "watcher.pipeline"} <= found
+
+
+# The stages and the records below them: no database, nothing of the pipeline or the
+# features built on it (docs/architecture.md, "Layers").
+STAGES = ("watcher.work", "watcher.workwarm", "watcher.workwarm_articles", "watcher.fetch", "watcher.netguard",
+          "watcher.feeds", "watcher.article", "watcher.terms", "watcher.relevance", "watcher.relevance_model",
+          "watcher.relevance_train", "watcher.linear", "watcher.ledger",
+          "watcher.models", "watcher.errors", "watcher.textnorm", "watcher.safetext")
+ABOVE_THE_STAGES = ("watcher.store", "watcher.pipeline", "watcher.record", "watcher.scheduler", "watcher.digest",
+                    "watcher.report", "watcher.reprocess", "watcher.demo", "watcher.cli", "sqlite3", "sqlite_utils")
+
+
+def test_the_stages_import_no_database_and_nothing_above_them() -> None:
+    wrong = {
+        name: sorted(m for m in imports(path) if within(m, ABOVE_THE_STAGES))
+        for name, path in modules().items() if within(name, STAGES)
+    }
+    assert not {k: v for k, v in wrong.items() if v}
 
 
 def test_every_library_error_is_a_watcher_error() -> None:

@@ -39,7 +39,7 @@ def test_extract_refuses_a_huge_file_and_titles_a_long_line_briefly(tmp_path: Pa
     result = watcher("extract", str(huge), cwd=tmp_path)
     assert result.returncode == 1 and b"over 10,000,000 bytes" in result.stderr
     line = ("Russia proposes a ceasefire in Ukraine and " * 2000).encode()  # 86 KB, one line
-    result = watcher("extract", "-", "--json", cwd=tmp_path, stdin=line)
+    result = watcher("extract", "-", "--nl", cwd=tmp_path, stdin=line)
     assert result.returncode == 0, result.stderr
     import json
 
@@ -104,6 +104,6 @@ def test_a_long_feed_list_prints_as_plain_lines(tmp_path: Path) -> None:
     result = watcher("feeds", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout.decode().splitlines()
-    assert out[0] == "1500 feeds (times UTC)" and out[1].split()[:3] == ["id", "feed", "state"]
-    assert len(out) == 1502 and out[-1].split()[1:3] == ["Feed", "1499"]
+    assert out[0] == "1500 feeds (times UTC)" and out[1].split()[:3] == ["id", "state", "errors"]
+    assert len(out) == 1502 and out[-1].split()[-2:] == ["Feed", "1499"]
     assert not any(c in result.stdout.decode() for c in "─━│")

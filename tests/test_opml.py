@@ -10,13 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from watcher.cli import cli, feeds
-from watcher.cli.history import FEEDS_SUBCOMMANDS
+from watcher.cli import cli
 from watcher.config import ConfigError, load_config
 from watcher.opml import OpmlError, export_opml, import_opml, parse_opml
-
-for _command in FEEDS_SUBCOMMANDS:
-    feeds.add_command(_command)
 
 CONFIG = """# my watcher
 [watcher]

@@ -6,6 +6,7 @@ not taken from the labelled corpus."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -153,3 +154,28 @@ def test_training_is_deterministic(tmp_path: Path) -> None:
     rt.save(a, tmp_path / "a.json.gz")
     rt.save(b, tmp_path / "b.json.gz")
     assert (tmp_path / "a.json.gz").read_bytes() == (tmp_path / "b.json.gz").read_bytes()
+
+
+def test_a_held_out_run_can_name_its_own_feed_filter(tmp_path: Path) -> None:
+    """The shipped filter was fitted on every labelled article, so a held-out run of the
+    pipeline over them (bench/chains_heldout.py, through `watcher poll`) must be able to use
+    a filter fitted without the scored fold: $WATCHER_RELEVANCE_MODEL names its file, and
+    "none" leaves the rules alone, as $WATCHER_TERMS_MODEL does for the extractor."""
+    from watcher.relevance_train import save
+
+    never = load().__class__.from_json(load().to_json())
+    never.threshold = 1.0  # a probability below 1 never reaches it
+    save(never, tmp_path / "never.json.gz")
+    code = (
+        "from watcher.relevance import default_topic, score_entry\n"
+        f"print(score_entry(*{MISSED_BY_RULES[0]!r}, '', [default_topic()]).relevant)\n"
+    )
+    got = {}
+    for name, value in (("shipped", None), ("none", "none"), ("file", str(tmp_path / "never.json.gz"))):
+        env = {k: v for k, v in os.environ.items() if k != "WATCHER_RELEVANCE_MODEL"}
+        if value is not None:
+            env["WATCHER_RELEVANCE_MODEL"] = value
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+        assert out.returncode == 0, out.stderr
+        got[name] = out.stdout.strip()
+    assert got == {"shipped": "True", "none": "False", "file": "False"}

@@ -292,12 +292,12 @@ def test_overlapping_subscriptions_exactly_once_through_a_sigkill(tmp_path: Path
     got = Counter(m.rcpt_tos[0] for m in messages)
     assert got == {"a@desk.example": 1, "b@desk.example": 2, "shared@desk.example": 2, "c@desk.example": 1}
 
-    listing = cli(["digests", "--config", str(config), "--subscription", "russia-corroborated", "--json"])
+    listing = cli(["digests", "--config", str(config), "--subscription", "russia-corroborated", "--nl"])
     listed = [json.loads(line) for line in listing.stdout.splitlines()]
     assert sorted((r["channel"], r["subscription"], r["recipient"]) for r in listed) == [
         ("email", "russia-corroborated", "b@desk.example"), ("email", "russia-corroborated", "shared@desk.example")]
     table = cli(["digests", "--config", str(config), "--channel", "email"])
-    assert "subscription" in table.stdout and "sudan-desk" in table.stdout
+    assert "sudan-desk" in table.stdout
 
 
 def test_a_subscription_preview_narrowed_past_its_filters_is_empty(tmp_path: Path, demo_db: Path) -> None:
@@ -310,7 +310,7 @@ def test_a_subscription_preview_narrowed_past_its_filters_is_empty(tmp_path: Pat
     config = _with_subs(write_config(tmp_path, demo_db), [
         {"name": "sudan-desk", "console": True, "conflicts": ["sudan"], "kinds": ["status:accepted"]}])
     both = cli(["digest", "--dry-run", "--config", str(config), "--subscription", "sudan-desk", "--format", "json"])
-    assert "sudan-desk console: dry run over 1 undelivered changes" in both.stderr
+    assert "sudan-desk console: dry run over 1 undelivered change " in both.stderr
     assert [c["conflict"] for c in json.loads(both.stdout)["changes"]] == ["sudan"]
     none = cli(["digest", "--dry-run", "--config", str(config), "--subscription", "sudan-desk",
                 "--conflict", "russia-ukraine"])

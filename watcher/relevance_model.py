@@ -25,10 +25,12 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import repeat
+from pathlib import Path
 
 from watcher.linear import Linear
 
@@ -212,6 +214,15 @@ def _other_features(title: str, summary: str, t: list[str], s: list[str], t_case
 
 @lru_cache(maxsize=1)
 def load() -> RelevanceModel:
-    """The shipped model, read once per process (package data, never the network)."""
-    raw = resources.files("watcher").joinpath("data", MODEL_FILE).read_bytes()
+    """The model the feed stage uses, read once per process (never the network): the
+    package's, or the file named by $WATCHER_RELEVANCE_MODEL (one `relevance_train -o`
+    wrote; "none": the rules alone). The shipped one was fitted on every labelled article,
+    so a held-out run of the pipeline over them names one fitted without the scored fold."""
+    chosen = os.environ.get("WATCHER_RELEVANCE_MODEL")
+    if chosen is not None and chosen.lower() in ("", "none"):
+        return RelevanceModel(Linear(["relevant"], [0.0]), threshold=math.inf)  # passes nothing
+    if chosen is not None:
+        raw = Path(chosen).read_bytes()
+    else:
+        raw = resources.files("watcher").joinpath("data", MODEL_FILE).read_bytes()
     return RelevanceModel.from_json(json.loads(gzip.decompress(raw)))

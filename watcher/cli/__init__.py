@@ -7,7 +7,6 @@ config (nothing ran).
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from pathlib import Path
 
@@ -15,10 +14,15 @@ import click
 
 from watcher import __version__
 from watcher.cli.common import (
-    config_option,
-    db_option,
     fail,
+    global_options,
+    load,
+    log_level,
+    note,
     open_store,
+    options,
+    output_options,
+    plural,
     setup_logging,
     with_config,
 )
@@ -95,30 +99,46 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("watcher.cli.history:export", "Export the history in formats other programs read."),
     "prune": ("watcher.cli.history:prune",
               "Remove poll rows and the text of article versions older than --older-than."),
+    "init": ("watcher.cli.init:init_command",
+             "Write a commented starter config.toml (never over an existing one without --force)."),
+    "vocabulary": ("watcher.cli.vocabulary:vocabulary_command",
+                   "The ids filters take: conflicts, actors, places, categories and stances."),
     "report": ("watcher.cli.report:report_command",
                "A conflict's timeline: per term, each holder's position report by report, the "
                "agreement's beside them, every change marked with before → after, quote and source."),
 }
 LAZY_FEEDS_SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "import": ("watcher.cli.history:feeds_import",
+    "add": ("watcher.cli.feeds:feeds_add",
+            "Add a feed to config.toml (a [[feeds]] block appended; your comments stay)."),
+    "remove": ("watcher.cli.feeds:feeds_remove",
+               "Remove a feed from config.toml; its history stays in the database."),
+    "pause": ("watcher.cli.feeds:feeds_pause",
+              "Stop polling a feed: enabled = false in its [[feeds]] block."),
+    "resume": ("watcher.cli.feeds:feeds_resume",
+               "Poll a paused feed again: its enabled = false removed."),
+    "reset": ("watcher.cli.feeds:feeds_reset",
+              "Clear a feed's errors and disabling (e.g. after a 410) so it is polled again."),
+    "import": ("watcher.cli.feeds:feeds_import",
                "Add the feeds of an OPML file to config.toml (appended as [[feeds]] blocks; your "
                "comments stay; feeds already there are skipped)."),
-    "export": ("watcher.cli.history:feeds_export",
+    "export": ("watcher.cli.feeds:feeds_export",
                "Write the configured feeds as OPML 2.0 to stdout (for any feed reader)."),
 }
 
 
 @click.group(cls=LazyGroup, lazy=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="watcher")
+@global_options
 def cli() -> None:
     """Ceasefire watcher: watch news feeds for ceasefire and peace-proposal stories and
-    track how the terms on the table change."""
+    track how the terms on the table change.
+
+    --config, --db, -q and -v may come before or after the command's name."""
 
 
 @cli.command()
 @with_config
-@db_option
-def run(config: Config, db_path: Path | None) -> None:
+def run(config: Config) -> None:
     """Run the daemon: poll every feed on its schedule until SIGTERM or SIGINT."""
     import asyncio
 
@@ -154,18 +174,20 @@ def run(config: Config, db_path: Path | None) -> None:
 
 @cli.command()
 @with_config
-@db_option
 @click.option("--all", "all_feeds", is_flag=True, help="Poll every enabled feed, due or not.")
 @click.option("--articles/--no-articles", default=True, help="Also re-check due articles for edits.")
-def poll(config: Config, db_path: Path | None, all_feeds: bool, articles: bool) -> None:
+def poll(config: Config, all_feeds: bool, articles: bool) -> None:
     """Poll every due feed once, then exit (for cron).
 
-    Exits non-zero only when nothing could be done, not because a feed failed.
+    Exits non-zero only when nothing could be done, not because a feed failed. With -q it
+    prints nothing unless something went wrong (a feed that failed is one line on stderr).
     """
     import asyncio
 
     from watcher.pipeline import Pipeline
 
+    if config.path is None:  # --db without a config file: no feed list to poll (or to sync)
+        fail("no config file: `watcher poll` reads its feeds from one (--config, or `watcher init`)", 2)
     store = open_store(config)
 
     async def main() -> list:
@@ -177,68 +199,40 @@ def poll(config: Config, db_path: Path | None, all_feeds: bool, articles: bool) 
 
     reports = asyncio.run(main())
     if not reports:
-        click.echo("no feed was due (use --all to poll every feed now)", err=True)
-    failed = sum(1 for r in reports if r.error)
-    click.echo(f"polled {len(reports)} feeds: {len(reports) - failed} ok, {failed} with problems", err=True)
+        note("no feed was due (use --all to poll every feed now)")
+    failed = [r for r in reports if r.error]
+    note(f"polled {plural(len(reports), 'feed')}: {len(reports) - len(failed)} ok, {len(failed)} with problems")
 
 
 @cli.group(cls=LazyGroup, lazy=LAZY_FEEDS_SUBCOMMANDS, invoke_without_command=True)
 @click.pass_context
-@with_config
-@db_option
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
-def feeds(config: Config, ctx: click.Context, db_path: Path | None, as_json: bool) -> None:
-    """List the feeds: state, last and next poll, errors. Subcommands import/export OPML."""
+@global_options
+@output_options
+def feeds(ctx: click.Context, output: str | None) -> None:
+    """List the feeds: state, last and next poll, errors. The list is config.toml's: the
+    database is brought in step with it first. Subcommands add, remove, pause and resume
+    a feed, reset one's errors, import and export OPML."""
     if ctx.invoked_subcommand is not None:
-        ctx.obj = config
-        return
-    store = open_store(config, write=False)
-    rows = store.feeds()
-    # feeds in config.toml the daemon has not seen yet: listed, not written (this is a read)
-    known = {r["config_url"] for r in rows}
-    for feed in config.feeds:
-        if feed.url not in known:
-            rows.append({
-                "id": None, "config_url": feed.url, "url": feed.url, "name": feed.name,
-                "enabled": int(feed.enabled), "disabled_reason": None, "consecutive_errors": 0,
-                "last_polled_at": None, "next_poll_at": None, "last_error": None,
-            })
-    if as_json:
-        for row in rows:
-            click.echo(json.dumps(row))
-        return
-    from watcher.cli.tables import feeds_table
+        return  # the subcommand loads the config: its own --config may come after its name
+    from watcher.cli.feeds import list_feeds
 
-    feeds_table(rows)
-
-
-@feeds.command("reset")
-@click.argument("feed")
-@click.pass_obj
-def feeds_reset(config: Config, feed: str) -> None:
-    """Clear a feed's errors and disabling (e.g. after a 410) so it is polled again.
-
-    FEED is the feed's id from `watcher feeds`, or its URL.
-    """
-    store = open_store(config)
-    match = [r for r in store.feeds() if str(r["id"]) == feed or feed in (r["url"], r["config_url"])]
-    if not match:
-        fail(f"no feed {feed!r}; `watcher feeds` lists them", 1)
-    store.reset_feed(match[0]["id"])
-    click.echo(f"feed {match[0]['name'] or match[0]['url']}: errors cleared, will be polled at the next chance")
+    list_feeds(load(ctx), output)
 
 
 @cli.command()
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Keep the demo database here instead of a temporary file.")
+@global_options
 @click.option("--no-digest", is_flag=True, help="Do not print the digest at the end.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the timeline report here [default: beside --db, else ./watcher-demo-report.html].")
-def demo(db_path: Path | None, no_digest: bool, report_path: Path | None) -> None:
-    """Run the whole pipeline on the built-in seeds over loopback; needs no network."""
+def demo(no_digest: bool, report_path: Path | None) -> None:
+    """Run the whole pipeline on the built-in seeds over loopback; needs no network.
+
+    With --db the demo's database is kept there, to open afterwards with any command
+    (`watcher terms --db demo.db`); without it, a temporary file. It reads no config."""
     from watcher.cli.demo import run_demo
 
-    setup_logging("WARNING")
+    setup_logging(log_level("WARNING"))
+    db_path = options().get("db")
     if report_path is None:
         report_path = (db_path.parent if db_path else Path.cwd()) / "watcher-demo-report.html"
     run_demo(db_path, show_digest=not no_digest, report_path=report_path)
@@ -246,9 +240,9 @@ def demo(db_path: Path | None, no_digest: bool, report_path: Path | None) -> Non
 
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one object per input.")
-@config_option
-def extract(inputs: tuple[str, ...], as_json: bool, config_path: Path | None) -> None:
+@output_options(csv_too=False)
+@global_options
+def extract(inputs: tuple[str, ...], output: str | None) -> None:
     """Extract proposal terms from text files, HTML files, URLs or - (stdin).
 
     Uses the gazetteer additions of the config file when one is found.
@@ -256,20 +250,20 @@ def extract(inputs: tuple[str, ...], as_json: bool, config_path: Path | None) ->
     from watcher.cli.extract import run_extract
 
     extension: dict = {}
+    config_path = options().get("config")
     path = config_path or default_config_path()
     if config_path is not None or path.exists():
         try:
             extension = load_config(path).extension
         except ConfigError as err:
             fail(str(err), 2)
-    setup_logging("WARNING")
-    sys.exit(run_extract(list(inputs), as_json=as_json, extension=extension))
+    setup_logging(log_level("WARNING"))
+    sys.exit(run_extract(list(inputs), output=output, extension=extension))
 
 
 @cli.command()
 @with_config
-@db_option
-def reprocess(config: Config, db_path: Path | None) -> None:
+def reprocess(config: Config) -> None:
     """Rebuild terms, ledger and changes from the stored snapshots, oldest first.
 
     Gives the same result as live processing, so a better extractor can be applied to
@@ -279,9 +273,9 @@ def reprocess(config: Config, db_path: Path | None) -> None:
 
     store = open_store(config)
     stats = reprocess_all(store, config.extension)
-    click.echo(
-        f"reprocessed {stats['snapshots']} snapshots: {stats['terms']} terms, "
-        f"{stats['ledger']} ledger rows, {stats['changes']} changes"
+    note(
+        f"reprocessed {plural(stats['snapshots'], 'snapshot')}: {plural(stats['terms'], 'term')}, "
+        f"{plural(stats['ledger'], 'ledger row')}, {plural(stats['changes'], 'change')}"
     )
 
 

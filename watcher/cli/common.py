@@ -1,19 +1,31 @@
-"""What every command shares: config loading, logging, the store, failing cleanly."""
+"""What every command shares: the options every command takes (before or after its name),
+config loading, logging and quietness, machine output, the store, failing cleanly."""
 
 from __future__ import annotations
 
+import csv
+import difflib
 import functools
+import json
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from watcher.config import Config, ConfigError, default_config_path, load_config
-from watcher.safetext import printable
+from watcher.config import (
+    Config,
+    ConfigError,
+    default_config_path,
+    load_config,
+    parse_config,
+    parse_duration,
+)
+from watcher.safetext import json_printable, printable
 
 if TYPE_CHECKING:  # imported when a command opens the store, not by every command
     from watcher.store import Store
@@ -47,41 +59,229 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def config_option(func: Callable) -> Callable:
-    """``--config PATH``: every command takes it (default ./config.toml or $WATCHER_CONFIG)."""
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="Config file [default: ./config.toml, or $WATCHER_CONFIG].",
-    )(func)
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 feed', '2 feeds', '0 matches' (``many`` when adding an s is wrong)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
-def db_option(func: Callable) -> Callable:
-    return click.option(
-        "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-        help="Database file, overriding [watcher].database.",
-    )(func)
+# --- the options every command takes, before or after its name ----------------------------
+#
+# `watcher --config c.toml poll` and `watcher poll --config c.toml` are the same command: the
+# group and every command declare the same options, each remembered in the context's meta
+# (shared by the group's context and the command's), the command's own value winning.
+
+_META = "watcher.options"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is not None and value is not False:
+        ctx.meta.setdefault(_META, {})[param.name] = value
+    return value
+
+
+def global_options(func: Callable) -> Callable:
+    """``--config``, ``--db``, ``-q/--quiet`` and ``-v/--verbose``, not passed to ``func``:
+    read them with :func:`options`."""
+    path = click.Path(dir_okay=False, path_type=Path)
+    for option in reversed([
+        click.option("--config", "config", type=path, default=None, expose_value=False, callback=_remember,
+                     help="Config file [default: ./config.toml, or $WATCHER_CONFIG]."),
+        click.option("--db", "db", type=path, default=None, expose_value=False, callback=_remember,
+                     help="Database file, overriding [watcher].database."),
+        click.option("-q", "--quiet", "quiet", is_flag=True, expose_value=False, callback=_remember,
+                     help="Print nothing on success; warnings and errors still go to stderr (for cron)."),
+        click.option("-v", "--verbose", "verbose", is_flag=True, expose_value=False, callback=_remember,
+                     help="Log every step (DEBUG)."),
+    ]):
+        func = option(func)
+    return func
+
+
+def options(ctx: click.Context | None = None) -> dict[str, Any]:
+    """The global options given anywhere on the command line: config, db, quiet, verbose."""
+    ctx = ctx or click.get_current_context()
+    return dict(ctx.meta.get(_META, {}))
+
+
+def quiet() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and options(ctx).get("quiet"))
+
+
+def say(message: str) -> None:
+    """What a command that changes something did (stdout). Silent with -q: cron mails only
+    what went wrong."""
+    if not quiet():
+        click.echo(message)
+
+
+def note(message: str) -> None:
+    """A line for the person at the terminal (stderr): what was done. Silent with -q."""
+    if not quiet():
+        click.echo(message, err=True)
+
+
+def log_level(config_level: str = "INFO") -> str:
+    """-q logs warnings and errors only (a feed that failed is a warning: not all is well),
+    -v everything; else [watcher].log_level."""
+    opts = options()
+    if opts.get("quiet") and opts.get("verbose"):
+        raise click.UsageError("-q/--quiet and -v/--verbose contradict each other")
+    if opts.get("quiet"):
+        return "ERROR" if config_level == "ERROR" else "WARNING"
+    return "DEBUG" if opts.get("verbose") else config_level
+
+
+def load(ctx: click.Context | None = None) -> Config:
+    """The command's config: --config, else $WATCHER_CONFIG or ./config.toml; with --db and
+    no config file at all, the defaults around that database (so `watcher demo --db demo.db`
+    then `watcher terms --db demo.db` needs no config). A bad config exits 2."""
+    global current_database
+    opts = options(ctx)
+    path = opts.get("config")
+    db = opts.get("db")
+    try:
+        if path is None and db is not None and not os.environ.get("WATCHER_CONFIG") \
+                and not default_config_path().exists():
+            config = parse_config({"watcher": {"database": str(Path(db).resolve())}}, base=Path.cwd())
+        else:
+            config = load_config(path or default_config_path())
+    except ConfigError as err:
+        fail(str(err), 2)
+    if db is not None:
+        config.watcher.database = db
+    current_database = Path(config.watcher.database)
+    setup_logging(log_level(config.watcher.log_level))
+    return config
 
 
 def with_config(func: Callable) -> Callable:
-    """Load and validate the config before the command runs; a bad one exits 2."""
+    """The command takes the global options and gets the loaded config as its first argument."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, config_path: Path | None = None, **kwargs: Any) -> Any:
-        try:
-            config = load_config(config_path or default_config_path())
-        except ConfigError as err:
-            fail(str(err), 2)
-        if kwargs.get("db_path"):
-            config.watcher.database = kwargs["db_path"]
-        global current_database
-        current_database = Path(config.watcher.database)
-        setup_logging(config.watcher.log_level)
-        return func(config, *args, **kwargs)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(load(), *args, **kwargs)
 
-    return config_option(wrapper)
+    return global_options(wrapper)
+
+
+# --- machine output: one convention, as sqlite-utils has it -----------------------------------
+#
+# --json: one JSON array; --nl: one JSON object a line; --csv: the rows as CSV. Strings are
+# UTF-8 as they are (ensure_ascii=False), C1 controls escaped; lists stay lists (in CSV a
+# list or object cell is its JSON text). See docs/output.md.
+
+
+def output_options(func: Callable | None = None, *, csv_too: bool = True) -> Callable:
+    """``--json`` / ``--nl`` (/ ``--csv``) as one parameter ``output``: None for the table."""
+
+    def decorate(f: Callable) -> Callable:
+        opts = [click.option("--json", "output", flag_value="json", help="One JSON array."),
+                click.option("--nl", "output", flag_value="nl", help="Newline-delimited JSON: one object a line.")]
+        if csv_too:
+            opts.append(click.option("--csv", "output", flag_value="csv", help="CSV with a header row."))
+        for option in reversed(opts):
+            f = option(f)
+        return f
+
+    return decorate(func) if func is not None else decorate
+
+
+def dumps(value: Any) -> str:
+    """JSON as every command writes it: UTF-8 text, C1 controls escaped, dates as text."""
+    return json_printable(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def emit(rows: Iterable[dict], output: str, columns: list[str] | None = None) -> None:
+    """Rows in the chosen machine format on stdout."""
+    rows = list(rows)
+    if output == "nl":
+        for row in rows:
+            click.echo(dumps(row))
+    elif output == "json":
+        click.echo("[" + ",\n ".join(dumps(row) for row in rows) + "]")
+    elif output == "csv":
+        columns = columns or list(dict.fromkeys(key for row in rows for key in row))
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        if columns:
+            writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+        sys.stdout.flush()
+    else:  # pragma: no cover - callers pass one of the three
+        raise ValueError(output)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return dumps(value)
+    return printable(str(value))
+
+
+# --- values given on the command line ------------------------------------------------------
+
+
+def _ago(value: str, seconds: float, now: datetime) -> datetime:
+    """``now`` minus ``seconds``; a BadParameter (not an OverflowError) before year 1."""
+    try:
+        return now - timedelta(seconds=seconds)
+    except OverflowError:
+        raise click.BadParameter(f"{value!r}: that is before the year 1; give a shorter time ago") from None
+
+
+def parse_when(value: str, *, now: datetime | None = None) -> str:
+    """A moment as stored ('YYYY-MM-DD HH:MM:SS' UTC) from '7d' / '12h' (that long ago),
+    '2024-06-24', or an ISO datetime (UTC unless it says otherwise)."""
+    from watcher.store import ts
+
+    now = now or datetime.now(UTC)
+    text = value.strip()
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        pass
+    else:
+        return ts(_ago(value, seconds, now))
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r}: expected a date (2024-06-24), a date and time (2024-06-24T10:00), "
+            "or a time ago (7d, 12h)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return ts(moment)
+
+
+def when_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    return None if value is None else parse_when(value)
+
+
+def check_ids(config: Config, checks: list[tuple[str, str, Iterable[str | None]]]) -> None:
+    """Each (option, field, values): an id the vocabulary does not know is a usage error
+    (exit 2) with a did-you-mean, not a filter that silently matches nothing. The digest
+    filters' own check (:func:`watcher.digest.filters.check_values`) decides."""
+    values = [(option, name, [v for v in given if v]) for option, name, given in checks]
+    if not any(given for _, _, given in values):
+        return
+    from watcher.digest.filters import check_values, known_ids
+
+    known = known_ids(config.extension)
+    for option, name, given in values:
+        problem = check_values(name, given, known)
+        if problem:
+            raise click.BadParameter(problem, param_hint=option)
+
+
+def did_you_mean(value: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(value, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --- the store ------------------------------------------------------------------------------
 
 
 def open_store(config: Config, *, write: bool = True) -> Store:

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from watcher.cli.common import plural
 from watcher.config import Config
 from watcher.demo import build_demo_db
 
@@ -35,7 +36,7 @@ def run_demo(db_path: Path | None = None, *, show_digest: bool = True, report_pa
         for r in reports:
             console.print("  " + r.line())
         if versions is not None:
-            console.print(f"  {versions} new article version(s) stored")
+            console.print(f"  {plural(versions, 'new article version')} stored")
     show_store(store)
     if show_digest:
         show_demo_digest(config, store)
@@ -51,19 +52,19 @@ def show_store(store: Store) -> None:
     from watcher.cli.tables import console, print_changes, print_terms
 
     articles = store.article_rows()
-    console.print(f"\n[bold]Stored {len(articles)} articles[/]")
+    console.print(f"\n[bold]Stored {plural(len(articles), 'article')}[/]")
     for a in articles:
-        console.print(f"  #{a['id']} {a['title']} ({a['source']}), {a['latest_version']} version(s)")
+        console.print(f"  #{a['id']} {a['title']} ({a['source']}), {plural(a['latest_version'], 'version')}")
         for snap in store.article_history(a["id"])["versions"]:
             terms = snap["terms"]
             print_terms(terms, f"article #{a['id']} version {snap['version']}: "
-                               f"{len(terms)} terms (text from the {snap['text_source']})")
+                               f"{plural(len(terms), 'term')} (text from the {snap['text_source']})")
             if snap["diff"]:
                 console.print("[bold]diff from the previous version[/]")
                 console.print(snap["diff"], markup=False, highlight=False)
     changes = store.changes_in_order()
     console.print()
-    print_changes(changes, f"{len(changes)} term changes")
+    print_changes(changes, plural(len(changes), "term change"))
 
 
 def write_demo_report(store: Store, path: Path) -> Path:

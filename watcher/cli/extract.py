@@ -1,4 +1,5 @@
-"""``watcher extract``: terms from files, URLs or stdin, as JSON Lines or a table.
+"""``watcher extract``: terms from files, URLs or stdin, as JSON (an array, or one object
+a line with ``--nl``) or as text.
 
 Each input is read as the pipeline would read it: HTML goes through main-text extraction,
 plain text is taken as it is, so spans index the text the extractor saw. An input that
@@ -7,7 +8,6 @@ cannot be read is reported on stderr and the others still run; the exit code is 
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -114,11 +114,14 @@ def extraction_json(name: str, title: str, result: Extraction) -> dict[str, Any]
     }
 
 
-def run_extract(inputs: list[str], *, as_json: bool, extension: dict | None = None) -> int:
+def run_extract(inputs: list[str], *, output: str | None = None, extension: dict | None = None) -> int:
     from watcher.terms import extract, load_gazetteer, title_of
 
     gazetteer = load_gazetteer(extension or None)
+    from watcher.cli.common import dumps
+
     failed = 0
+    payloads = []
     for name in inputs:
         try:
             title, text, _ = read_input(name)
@@ -130,10 +133,16 @@ def run_extract(inputs: list[str], *, as_json: bool, extension: dict | None = No
         title = short_title(title or title_of(text))
         result = extract(text, title=title, gazetteer=gazetteer)
         payload = extraction_json(name, title, result)
-        if as_json:
-            click.echo(json.dumps(payload, ensure_ascii=False))
+        if output == "nl":  # each input as soon as it is read
+            click.echo(dumps(payload))
+        elif output == "json":
+            payloads.append(payload)
         else:
             from watcher.cli.tables import extraction_table
 
             extraction_table(payload)
+    if output == "json":
+        from watcher.cli.common import emit
+
+        emit(payloads, "json")
     return 1 if failed else 0

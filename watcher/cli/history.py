@@ -1,16 +1,17 @@
 """The commands that read the history: history, terms, show, search, export, prune,
-datasette-metadata, and the OPML subcommands of ``watcher feeds``.
+datasette-metadata.
 
-Thin wrappers over :class:`watcher.store.history.HistoryQueries`, :mod:`watcher.atom` and
-:mod:`watcher.opml`. With ``--json`` a list prints as JSON Lines (one object per line,
-like ``watcher feeds --json``) and a single thing as one JSON object.
+Thin wrappers over :class:`watcher.store.history.HistoryQueries` and :mod:`watcher.atom`.
+Lists print as every command prints them (``--json`` an array, ``--nl`` one object a line,
+``--csv``; :func:`watcher.cli.common.emit`); a single thing (``show``, ``prune``) as one
+JSON object.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,23 +20,27 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from watcher.cli.common import db_option, fail, with_config
-from watcher.config import Config, ConfigError, format_duration, parse_duration
+from watcher.cli.common import (
+    _ago,
+    check_ids,
+    dumps,
+    emit,
+    fail,
+    note,
+    output_options,
+    parse_when,
+    plural,
+    say,
+    when_callback,
+    with_config,
+)
+from watcher.config import Config, format_duration, parse_duration
 from watcher.ledger import responses_text, values_text
 from watcher.store import Store, StoreError, ts
 
 # --- shared helpers ----------------------------------------------------------------------
 
-json_option = click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 MAX_ROWS = 2**63 - 1  # the largest LIMIT SQLite takes
-
-
-def _ago(value: str, seconds: float, now: datetime) -> datetime:
-    """``now`` minus ``seconds``; a BadParameter (not an OverflowError) before year 1."""
-    try:
-        return now - timedelta(seconds=seconds)
-    except OverflowError:
-        raise click.BadParameter(f"{value!r}: that is before the year 1; give a shorter time ago") from None
 
 
 def _open_existing(config: Config) -> Store:
@@ -50,33 +55,6 @@ def _open_existing(config: Config) -> Store:
         raise  # unreachable
 
 
-def parse_when(value: str, *, now: datetime | None = None) -> str:
-    """A moment as stored ('YYYY-MM-DD HH:MM:SS' UTC) from '7d' / '12h' (that long ago),
-    '2024-06-24', or an ISO datetime (UTC unless it says otherwise)."""
-    now = now or datetime.now(UTC)
-    text = value.strip()
-    try:
-        seconds = parse_duration(text)
-    except ValueError:
-        pass
-    else:
-        return ts(_ago(value, seconds, now))
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r}: expected a date (2024-06-24), a date and time (2024-06-24T10:00), "
-            "or a time ago (7d, 12h)"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return ts(moment)
-
-
-def _when_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    return None if value is None else parse_when(value)
-
-
 def _end_of_day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A bare date in --as-of means the end of that day."""
     if value is None:
@@ -85,11 +63,6 @@ def _end_of_day(ctx: click.Context, param: click.Parameter, value: str | None) -
     if len(value.strip()) == 10 and moment.endswith("00:00:00"):
         moment = moment[:11] + "23:59:59"
     return moment
-
-
-def _echo_json_lines(rows: list[dict]) -> None:
-    for row in rows:
-        click.echo(json.dumps(row, ensure_ascii=False, default=str))
 
 
 def _print(renderable: Any) -> None:
@@ -134,28 +107,29 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
 
 @click.command()
 @with_config
-@db_option
 @click.option("--conflict", help="Only this conflict (e.g. russia-ukraine).")
 @click.option("--proposer", help="Only terms this party holds (e.g. russia).")
 @click.option("--category", help="Only this category (e.g. neutrality).")
-@click.option("--since", callback=_when_callback, help="From this date (2024-06-24) or time ago (7d).")
+@click.option("--since", callback=when_callback, help="From this date (2024-06-24) or time ago (7d).")
 @click.option("--limit", type=click.IntRange(min=0, max=MAX_ROWS), default=200, show_default=True,
               help="Show the newest N observations (0: all).")
-@json_option
+@output_options
 def history(
-    config: Config, db_path: Path | None, conflict: str | None, proposer: str | None,
-    category: str | None, since: str | None, limit: int, as_json: bool,
+    config: Config, conflict: str | None, proposer: str | None,
+    category: str | None, since: str | None, limit: int, output: str | None,
 ) -> None:
     """The timeline of a position: every report of a term, oldest first by when it was
     published (and when it was read, where that differs), with its outlet (the feed's
     name), stance, values, the sentence and the article."""
+    check_ids(config, [("--conflict", "conflicts", [conflict]), ("--proposer", "proposers", [proposer]),
+                       ("--category", "categories", [category])])
     store = _open_existing(config)
     rows = store.term_history(conflict=conflict, proposer=proposer, category=category, since=since, limit=limit)
-    if as_json:
-        _echo_json_lines(rows)
+    if output:
+        emit(rows, output)
         return
     if not rows:
-        click.echo("no term reports match", err=True)
+        note("no term reports match")
         return
     _print(_history_text(rows, {"conflict": conflict, "proposer": proposer, "category": category}, limit))
 
@@ -166,7 +140,7 @@ def _history_text(rows: list[dict], filtered: dict[str, str | None], limit: int)
     from watcher.cli.tables import indented
 
     keys = [k for k, v in filtered.items() if not v]  # a filtered field says the same on every row
-    title = f"{len(rows)} term reports" + (f" (the newest {limit})" if limit and len(rows) == limit else "")
+    title = plural(len(rows), "term report") + (f" (the newest {limit})" if limit and len(rows) == limit else "")
     if any(filtered.values()):
         title += ": " + " ".join(v for v in filtered.values() if v)
     out = Text(title, style="bold")
@@ -194,32 +168,32 @@ def _history_text(rows: list[dict], filtered: dict[str, str | None], limit: int)
 
 @click.command()
 @with_config
-@db_option
 @click.option("--conflict", help="Only this conflict.")
 @click.option("--proposer", help="Only this party's terms.")
 @click.option("--as-of", "as_of", callback=_end_of_day,
               help="The latest report of each term on or before this date, instead of the ledger.")
-@json_option
+@output_options
 def terms(
-    config: Config, db_path: Path | None, conflict: str | None, proposer: str | None,
-    as_of: str | None, as_json: bool,
+    config: Config, conflict: str | None, proposer: str | None,
+    as_of: str | None, output: str | None,
 ) -> None:
     """The current ledger: per conflict, proposer and category, the term as it stands, how
     many outlets reported it, and when its latest report was published (and read)."""
+    check_ids(config, [("--conflict", "conflicts", [conflict]), ("--proposer", "proposers", [proposer])])
     store = _open_existing(config)
     if as_of:
         rows = store.terms_as_of(as_of, conflict=conflict, proposer=proposer)
     else:
         rows = store.ledger_rows(conflict=conflict, proposer=proposer)
-    if as_json:
-        _echo_json_lines(rows)
+    if output:
+        emit(rows, output)
         return
     if not rows:
-        click.echo("no terms recorded" + (f" as of {as_of}" if as_of else ""), err=True)
+        note("no terms recorded" + (f" as of {as_of}" if as_of else ""))
         return
     if as_of:
         _print(_table(
-            f"{len(rows)} terms as last reported on or before {as_of} UTC",
+            f"{plural(len(rows), 'term')} as last reported on or before {as_of} UTC",
             ["conflict", "proposer", "category", "stance", "values", "published", "outlet", "quote"],
             [[r["conflict"], r["proposer"], r["category"], _stance(r), _values(r["values"]),
               _reported(r) + _seen(r), r["outlet"], r["quote"]] for r in rows],
@@ -233,7 +207,7 @@ def _ledger_text(rows: list[dict]) -> Text:
     for ("what are Russia's terms now?"). Quotes are in `--json` and `watcher show`. One
     Text, not a table: a ledger of thousands of terms prints in a fraction of a second."""
     out = Text()
-    out.append(f"{len(rows)} terms in the ledger", style="bold")
+    out.append(f"{plural(len(rows), 'term')} in the ledger", style="bold")
     out.append(" as they stand now; dates UTC (published, and read where that differs)\n", style="dim")
     conflict = proposer = None
     for r in sorted(rows, key=lambda r: (r["conflict"], r["proposer"], r["category"])):
@@ -243,7 +217,7 @@ def _ledger_text(rows: list[dict]) -> Text:
         if r["proposer"] != proposer:
             proposer = r["proposer"]
             out.append(f"  {proposer}\n", style="bold")
-        outlets = f"{r['source_count']} outlet{'s' if r['source_count'] != 1 else ''}"
+        outlets = plural(r["source_count"], "outlet")
         body = Text(_stance(r))
         details = [t for t in (_values(r["values"]), responses_text(r["responses"])) if t]
         body.append(f" — {' · '.join(details)}" if details else "")
@@ -286,10 +260,9 @@ def _canonical(ref: str) -> str | None:
 
 @click.command()
 @with_config
-@db_option
 @click.argument("article")
-@json_option
-def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="The article as one JSON object.")
+def show(config: Config, article: str, as_json: bool) -> None:
     """One article: every stored version, the diff from the one before, the terms read
     from each, and the changes it caused. ARTICLE is its id or URL."""
     store = _open_existing(config)
@@ -298,7 +271,7 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
         fail(f"no article with id or URL {article!r} (try `watcher search`)")
     detail = store.article_history(row["id"])
     if as_json:
-        click.echo(json.dumps(detail, ensure_ascii=False, default=str, indent=2))
+        click.echo(dumps(detail))
         return
     a = detail["article"]
     header = Text()
@@ -318,11 +291,12 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
         if v["terms"]:
             from watcher.cli.tables import print_terms
 
-            print_terms(v["terms"], f"{len(v['terms'])} terms read from version {v['version']}")
+            print_terms(v["terms"], f"{plural(len(v['terms']), 'term')} read from version {v['version']}")
     if detail["changes"]:
         from watcher.cli.tables import hanging
 
-        out = Text(f"\n{len(detail['changes'])} term changes from this article (times UTC)", style="bold")
+        out = Text(f"\n{plural(len(detail['changes']), 'term change')} from this article (times UTC)",
+                   style="bold")
         for c in detail["changes"]:
             line = Text(f"  {c['detected_at'][:16]}  ", style="dim")
             line.append(f"{c['kind']:<9}", style="yellow")
@@ -339,12 +313,11 @@ def show(config: Config, db_path: Path | None, article: str, as_json: bool) -> N
 
 @click.command()
 @with_config
-@db_option
 @click.argument("query")
 @click.option("--limit", type=click.IntRange(min=1, max=MAX_ROWS), default=20, show_default=True)
 @click.option("--raw", is_flag=True, help='QUERY is FTS5 syntax (AND, OR, NEAR, "a phrase", prefix*).')
-@json_option
-def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bool, as_json: bool) -> None:
+@output_options
+def search(config: Config, query: str, limit: int, raw: bool, output: str | None) -> None:
     """Full-text search over article versions (titles and text) and term quotes, with
     the matching words marked «like this»."""
     from watcher.store import BadQuery
@@ -356,15 +329,18 @@ def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bo
         rows = store.search(query, limit=limit, raw=raw)
     except BadQuery as err:
         fail(f"bad search query {query!r}: {err}", 2)
-    if as_json:
-        _echo_json_lines(rows)
+    for row in rows:  # a hit on one sentence read as several terms: lists, not "a,b"
+        for column in ("proposer", "category"):
+            row[column] = [x for x in (row[column] or "").split(",") if x]
+    if output:
+        emit(rows, output)
         return
     if not rows:
-        click.echo("nothing matches", err=True)
+        note("nothing matches")
         return
     from watcher.cli.tables import indented
 
-    out = Text(f"{len(rows)} matches for “{query}”", style="bold")
+    out = Text(f"{plural(len(rows), 'match', 'matches')} for “{query}”", style="bold")
     for r in rows:
         where = "in a term's quote" if r["hit"] == "term" else "in the article text"
         head = Text(f"#{r['article_id']} ", style="bold")
@@ -372,10 +348,10 @@ def search(config: Config, db_path: Path | None, query: str, limit: int, raw: bo
         head.append(f"  version {r['version']}, {where}", style="dim")
         out.append("\n\n")
         out.append_text(indented(head, 0))
-        terms = ", ".join(x for x in (r["category"] or "").split(",") if x)
-        if r["proposer"] or terms:
+        proposers, terms = ", ".join(r["proposer"]), ", ".join(r["category"])
+        if proposers or terms:
             out.append("\n")
-            out.append_text(indented(f"terms: {' · '.join(x for x in (r['proposer'], terms) if x)}", 4,
+            out.append_text(indented(f"terms: {' · '.join(x for x in (proposers, terms) if x)}", 4,
                                      style="magenta"))
         out.append("\n")
         out.append_text(_snippet(r["snippet"] or "", 4))
@@ -408,8 +384,7 @@ def datasette_metadata_text(database_name: str = "watcher") -> str:
 
 @click.command("datasette-metadata")
 @with_config
-@db_option
-def datasette_metadata(config: Config, db_path: Path | None) -> None:
+def datasette_metadata(config: Config) -> None:
     """Print Datasette metadata (titles, descriptions, canned queries) for the database:
 
     watcher datasette-metadata > metadata.json && datasette watcher.db -m metadata.json
@@ -429,13 +404,11 @@ def export() -> None:
 
 @export.command("atom")
 @with_config
-@db_option
 @click.option("--conflict", help="Only changes in this conflict.")
 @click.option("--limit", type=click.IntRange(min=1, max=MAX_ROWS), default=200, show_default=True,
               help="The newest N changes.")
 @click.option("--self-url", help="Where the feed will be published (its rel=self link).")
-def export_atom(config: Config, db_path: Path | None, conflict: str | None, limit: int,
-                self_url: str | None) -> None:
+def export_atom(config: Config, conflict: str | None, limit: int, self_url: str | None) -> None:
     """An Atom 1.0 feed of term changes on stdout, newest first; entry ids are stable
     across runs, so a feed reader shows each change once:
 
@@ -443,6 +416,7 @@ def export_atom(config: Config, db_path: Path | None, conflict: str | None, limi
     """
     from watcher.atom import changes_feed
 
+    check_ids(config, [("--conflict", "conflicts", [conflict])])
     store = _open_existing(config)
     rows = store.change_rows(conflict=conflict, limit=limit)
     sys.stdout.buffer.write(changes_feed(rows, conflict=conflict, self_url=self_url))
@@ -458,14 +432,12 @@ def _megabytes(n: int) -> str:
 
 @click.command()
 @with_config
-@db_option
 @click.option("--older-than", "older_than", required=True,
               help="Age past which to prune, e.g. 90d or 12w.")
 @click.option("--vacuum", is_flag=True, help="Then VACUUM, giving the space back to the disk (rewrites the file).")
 @click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
-@json_option
-def prune(config: Config, db_path: Path | None, older_than: str, vacuum: bool, dry_run: bool,
-          as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="What was removed, as one JSON object.")
+def prune(config: Config, older_than: str, vacuum: bool, dry_run: bool, as_json: bool) -> None:
     """Remove poll rows and the text of article versions older than --older-than. Every
     article's latest version, every diff, term and change stay."""
     try:
@@ -487,79 +459,19 @@ def prune(config: Config, db_path: Path | None, older_than: str, vacuum: bool, d
     report = {"cutoff": cutoff, "dry_run": dry_run, **result, "vacuumed": vacuum and not dry_run,
               "bytes_before": before, "bytes_after": after}
     if as_json:
-        click.echo(json.dumps(report))
+        click.echo(dumps(report))
         return
     verb = "would remove" if dry_run else "removed"
-    click.echo(
-        f"{verb} {result['polls']} poll rows and the text of {result['texts']} old article versions "
+    say(
+        f"{verb} {plural(result['polls'], 'poll row')} and the text of "
+        f"{plural(result['texts'], 'old article version')} "
         f"({_megabytes(result['text_bytes'])} of text) from before {cutoff} UTC "
         f"({format_duration(age)} ago); kept every article's latest version, all diffs, terms and changes"
     )
     if report["vacuumed"]:
-        click.echo(f"vacuumed: {_megabytes(before)} -> {_megabytes(after)}")
+        say(f"vacuumed: {_megabytes(before)} -> {_megabytes(after)}")
     elif not dry_run and (result["polls"] or result["texts"]):
-        click.echo("the file keeps its size until --vacuum; SQLite reuses the freed pages")
+        say("the file keeps its size until --vacuum; SQLite reuses the freed pages")
 
 
 COMMANDS: list[click.Command] = [history, terms, show, search, datasette_metadata, export, prune]
-
-
-# --- feeds import / export (subcommands of the `feeds` group) ----------------------------
-
-
-def _group_config(ctx: click.Context) -> Config:
-    config = ctx.find_object(Config)
-    if config is None:  # pragma: no cover - the feeds group always sets it
-        fail("no config loaded", 2)
-    return config
-
-
-@click.command("import")
-@click.argument("opml_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Say which feeds would be added; change nothing.")
-@json_option
-@click.pass_context
-def feeds_import(ctx: click.Context, opml_file: Path, dry_run: bool, as_json: bool) -> None:
-    """Add the feeds of an OPML file to config.toml (appended as [[feeds]] blocks; your
-    comments stay; feeds already there are skipped). The config stays the one feed list."""
-    from watcher.opml import OpmlError, import_opml
-
-    config = _group_config(ctx)
-    try:
-        plan = import_opml(config, opml_file, dry_run=dry_run)
-    except (OpmlError, ConfigError) as err:
-        fail(f"{opml_file}: {err}" if isinstance(err, OpmlError) else f"not imported: {err}", 1)
-    if as_json:
-        click.echo(json.dumps({
-            "config": str(config.path), "dry_run": dry_run,
-            "added": [{"url": f.url, "name": f.title} for f in plan.added],
-            "skipped": [{"url": url, "reason": why} for url, why in plan.skipped],
-        }, ensure_ascii=False))
-        return
-    verb = "would add" if dry_run else "added"
-    click.echo(f"{verb} {len(plan.added)} feeds to {config.path}")
-    for feed in plan.added:
-        click.echo(f"  + {feed.url}" + (f"  ({feed.title})" if feed.title else ""))
-    for url, why in plan.skipped:
-        click.echo(f"  skipped {url}: {why}")
-    if plan.added and not dry_run:
-        click.echo("a running `watcher run` picks them up when restarted", err=True)
-
-
-@click.command("export")
-@click.pass_context
-def feeds_export(ctx: click.Context) -> None:
-    """Write the configured feeds as OPML 2.0 to stdout (for any feed reader)."""
-    from watcher.opml import export_opml
-
-    config = _group_config(ctx)
-    details: dict[str, dict] = {}
-    if Path(config.watcher.database).exists():
-        store = _open_existing(config)
-        details = store.feed_details()
-        store.close()
-    sys.stdout.buffer.write(export_opml(config, details))
-    sys.stdout.flush()
-
-
-FEEDS_SUBCOMMANDS: list[click.Command] = [feeds_import, feeds_export]

@@ -9,7 +9,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from watcher.cli.common import plural
 from watcher.ledger import responses_text, values_text
+from watcher.safetext import printable
 
 console = Console(soft_wrap=False)
 
@@ -34,54 +36,105 @@ def feeds_plain(rows: list[dict]) -> None:
     """The same columns as plain aligned lines, in time linear in the number of feeds."""
     import click
 
-    errors = any(row["disabled_reason"] or row["last_error"] for row in rows)
     cells = []
     for row in rows:
-        line = [str(row["id"] or "-"), " ".join(str(row["name"] or row["url"]).split()), _feed_state(row)[0],
+        line = [str(row["id"] or "-"), _feed_state(row)[0], str(row["consecutive_errors"]),
                 _short_time(row["last_polled_at"]) or "never", _short_time(row["next_poll_at"]) or "now",
-                str(row["consecutive_errors"])]
-        if errors:
-            line.append(" ".join(str(row["disabled_reason"] or row["last_error"] or "").split()))
+                " ".join(str(row["name"] or row["url"]).split())]
+        problem = " ".join(str(row["disabled_reason"] or row["last_error"] or "").split())
+        if problem:
+            line[-1] += f" — {problem}"
         cells.append(line)
-    head = ["id", "feed", "state", "last poll", "next poll", "errors"] + (["last error"] if errors else [])
+    head = ["id", "state", "errors", "last poll", "next poll", "feed"]
     widths = [max(len(c[i]) for c in [head, *cells]) for i in range(len(head) - 1)]
-    click.echo(f"{len(rows)} feeds (times UTC)")
+    click.echo(f"{plural(len(rows), 'feed')} (times UTC)")
     for line in [head, *cells]:
-        padded = [c.rjust(w) if i in (0, 5) else c.ljust(w) for i, (c, w) in enumerate(zip(line[:-1], widths, strict=True))]
+        padded = [c.rjust(w) if i in (0, 2) else c.ljust(w) for i, (c, w) in enumerate(zip(line[:-1], widths, strict=True))]
         click.echo("  ".join([*padded, line[-1]]))
 
 
-def feeds_table(rows: list[dict]) -> None:
-    """Feeds as a table; every value from a feed or config is plain Text, never markup."""
+def _two_lines(first: Text | str, second: str, style: str = "") -> Text:
+    """A cell of a table's one flexible column: its name, and under it the long text (an
+    error, a subject). The column truncates each line with an ellipsis to what the
+    terminal leaves it, so the key columns beside it stay whole at 80 columns."""
+    cell = first.copy() if isinstance(first, Text) else Text(first)
+    if second:
+        cell.append("\n")
+        cell.append(" ".join(second.split()), style=style)
+    return cell
+
+
+def _table(title: str, key: dict[str, list], flexible: str, cells: list[Text]) -> Table:
+    """A table whose key columns keep their full width (rich would squeeze every column to
+    fit) and whose one flexible column, last, takes what the terminal leaves: each of its
+    lines ends in "…" when it does not fit. ``key`` maps a header to its column's cells."""
     from rich import box
 
+    table = Table(title=title, box=box.SIMPLE_HEAD)
+    used = 0
+    for header, values in key.items():
+        width = max([len(header), *(max((len(x) for x in str(v).split("\n")), default=0) for v in values)])
+        used += width + 3  # a cell's padding, and the box's space between columns
+        table.add_column(header, no_wrap=True, min_width=width,
+                         justify="right" if header in ("id", "errors", "changes") else "left")
+    # rich squeezes no_wrap columns to nothing rather than shorten the long one: the
+    # flexible column's lines are cut to what is left, with an ellipsis
+    width = max(12, console.width - used - 5)  # the table's edges
+    table.add_column(flexible, no_wrap=True)
+    for i, cell in enumerate(cells):
+        lines = cell.split("\n")
+        for line in lines:
+            line.truncate(width, overflow="ellipsis")
+        table.add_row(*[values[i] for values in key.values()], Text("\n").join(lines))
+    return table
+
+
+def feeds_table(rows: list[dict]) -> None:
+    """Feeds as a table; every value from a feed or config is plain Text, never markup.
+
+    The key columns (id, state, errors, times) stay whole; the feed's name and, under it,
+    its last error share the one flexible column and end in "…" when the terminal is narrow.
+    """
     if len(rows) > PLAIN_FEEDS_ABOVE:
         feeds_plain(rows)
         return
-    errors = any(row["disabled_reason"] or row["last_error"] for row in rows)
-    table = Table(title=f"{len(rows)} feeds (times UTC)", box=box.SIMPLE_HEAD, show_lines=False)
-    table.add_column("id", no_wrap=True, justify="right")
-    table.add_column("feed", min_width=10, overflow="fold", ratio=2)
-    table.add_column("state", no_wrap=True)
-    table.add_column("last poll", no_wrap=True)
-    table.add_column("next poll", no_wrap=True)
-    table.add_column("errors", no_wrap=True, justify="right")
-    if errors:  # an empty column costs a fifth of an 80-column terminal
-        table.add_column("last error", overflow="fold", ratio=2, min_width=12)
-    for row in rows:
-        state = Text(*_feed_state(row))
-        cells = [
-            str(row["id"] or "-"),
-            Text(row["name"] or row["url"]),
-            state,
-            _short_time(row["last_polled_at"]) or "never",
-            _short_time(row["next_poll_at"]) or "now",
-            str(row["consecutive_errors"]),
-        ]
-        if errors:
-            cells.append(Text(row["disabled_reason"] or row["last_error"] or ""))
-        table.add_row(*cells)
-    console.print(table)
+    key: dict[str, list] = {
+        "id": [str(r["id"] or "-") for r in rows],
+        "state": [Text(*_feed_state(r)) for r in rows],
+        "errors": [str(r["consecutive_errors"]) for r in rows],
+        "last poll": [_short_time(r["last_polled_at"]) or "never" for r in rows],
+        "next poll": [_short_time(r["next_poll_at"]) or "now" for r in rows],
+    }
+    cells = [_two_lines(printable(str(r["name"] or r["url"])), printable(r["disabled_reason"] or r["last_error"] or ""),
+                        "red") for r in rows]
+    console.print(_table(f"{plural(len(rows), 'feed')} (times UTC)", key, "feed", cells))
+
+
+def digests_table(rows: list[dict]) -> None:
+    """The outbox as a table: id, created, status, changes whole; the lane (channel,
+    subscription → recipient) and under it the subject or last error share the flexible
+    column, ending in "…" when the terminal is narrow."""
+    colour = {"sent": "green", "pending": "yellow", "failed": "red"}
+    statuses, cells = [], []
+    for r in rows:
+        status = Text(r["status"] + (f" ×{r['attempts']}" if r["attempts"] != 1 else ""),
+                      style=colour.get(r["status"], ""))
+        if r["status"] != "sent":
+            status.append("\n" + (f"next {_short_time(r['next_attempt_at'])[5:]}" if r["next_attempt_at"]
+                                   else "gave up" if r["status"] == "failed" else ""), style="dim")
+        statuses.append(status)
+        lane = r["channel"] + ("" if r["kind"] == "digest" else f" {r['kind']}")
+        if r["subscription"]:
+            lane += f" · {r['subscription']}" + (f" → {r['recipient']}" if r["recipient"] else "")
+        problem = r["error"] if r["status"] != "sent" and r["error"] else ""
+        cells.append(_two_lines(printable(lane), printable(problem or r["subject"] or ""), "red" if problem else ""))
+    key: dict[str, list] = {
+        "id": [str(r["id"]) for r in rows],
+        "created": [_short_time(r["created_at"]) for r in rows],
+        "status": statuses,
+        "changes": [str(r["change_count"]) for r in rows],
+    }
+    console.print(_table(f"{plural(len(rows), 'digest')} (times UTC)", key, "channel · subject", cells))
 
 
 def _short_time(value: str | None) -> str:

@@ -26,9 +26,9 @@ feeds.
 
 from __future__ import annotations
 
-import functools
 import io
 import re
+import time
 from typing import Any
 
 from lxml import etree
@@ -48,9 +48,15 @@ try:
     _STANDARD_PREFIXES = frozenset(_KNOWN_NS.values()) - {""}
     _HTML_TYPES = StrictFeedParser.html_types
     _looks_like_html = StrictFeedParser.looks_like_html
+    # the element names feedparser has a start or end handler for, read once: a fixed set,
+    # where a cache keyed by the names feeds bring would grow with every tag a worker meets
+    _HANDLER_NAMES = frozenset(
+        n.split("_", 2)[2] for n in dir(StrictFeedParser) if n.startswith(("_start_", "_end_"))
+    )
     AVAILABLE = True
 except (ImportError, AttributeError):  # pragma: no cover - depends on the installed release
     AVAILABLE = False
+    _HANDLER_NAMES = frozenset()
 
 __all__ = ["AVAILABLE", "Fallback", "read"]
 
@@ -131,9 +137,8 @@ class Fallback(Exception):
         self.reason = reason
 
 
-@functools.cache
 def _has_handler(name: str) -> bool:
-    return hasattr(StrictFeedParser, "_start_" + name) or hasattr(StrictFeedParser, "_end_" + name)
+    return name in _HANDLER_NAMES
 
 
 _PARSER_OPTIONS = dict(
@@ -170,6 +175,7 @@ def read(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     if {(p or None, u) for p, u in declared[:on_root]} != set(root.nsmap.items()):
         raise Fallback("root declarations not where expected")
     reader = _Reader(_declarations(declared, on_root, root.tag == f"{{{_RDF}}}RDF"))
+    _memo_day()
     try:
         reader.run(root)
     except RecursionError:  # 256 levels (libxml2's limit) are ~770 frames of this walk
@@ -265,10 +271,21 @@ def _content_type(value: str) -> str:
 # Parsed dates by their text: feedparser's date parsers try up to a dozen formats in Python
 # (~3 µs a date, a fifth of this reader's time). A feed repeats its dates from one poll to
 # the next and a wire story carries the same one in every feed, so a worker meets most of
-# them again. _parse_date is a pure function of the string and returns an immutable
-# struct_time (or None); the memo is dropped whole when full, which bounds it.
+# them again. _parse_date returns an immutable struct_time (or None) that depends on the
+# string and, for a date without its year, month or day ("10:00:00Z", "--06-12"), on
+# today's UTC date, which feedparser fills in: so the memo holds for one UTC day
+# (_memo_day, checked once a feed) and is dropped whole when full, which bounds it.
 _DATES: dict[str, Any] = {}
 _DATES_MAX = 20_000
+_DATES_DAY: list[tuple[int, int, int]] = [(0, 0, 0)]  # the UTC day the memo's dates were parsed on
+
+
+def _memo_day() -> None:
+    """Drop the date memo when the UTC day has changed since it was filled."""
+    today = time.gmtime()[:3]
+    if _DATES_DAY[0] != today:
+        _DATES.clear()
+        _DATES_DAY[0] = today
 
 
 def _parse_date_memo(text: str) -> Any:

@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from watcher.store.core import BadQuery, _chunks
+from watcher.store.core import BadQuery, StoreError, _chunks
 
 _JSON_COLUMNS = ("values", "responses", "sources", "before", "after")
 
@@ -186,8 +186,12 @@ class HistoryQueries:
         match = text if raw else self.db.quote_fts(text)
         try:
             return self._search(match, limit)
-        except sqlite3.OperationalError as err:  # FTS5 syntax the user wrote with --raw
-            raise BadQuery(str(err)) from None
+        except sqlite3.OperationalError as err:
+            # FTS5 syntax the user wrote with --raw is SQLite's plain error; a read broken
+            # off (locked, I/O, interrupted) is the database's, not a bad query
+            if raw and err.sqlite_errorcode == sqlite3.SQLITE_ERROR:
+                raise BadQuery(str(err)) from None
+            raise StoreError(f"cannot search {self.path}: {err}") from None
 
     def _search(self, match: str, limit: int) -> list[dict]:
         snapshot_hits = self.query(

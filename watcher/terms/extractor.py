@@ -146,6 +146,20 @@ def extract(
     `model`: the learned parts that decide relevance, which candidate terms stand, their
     holder and stance (`watcher.terms.learned`); "shipped" is the package's, None the hand
     rules alone."""
+    if model == "shipped":
+        model = shipped()
+    st = read(text, title, gazetteer=gazetteer, as_of=as_of)
+    if isinstance(st, Extraction):
+        return st
+    terms = apply(model, st) if model is not None else st.terms
+    conflicts = sorted({t.conflict for t in terms}, key=lambda c: (c != st.conflict, c))
+    return Extraction(relevant=bool(terms), conflicts=conflicts or [st.conflict], terms=terms, language="en")
+
+
+def read(text: str, title: str | None = None, *, gazetteer: Gazetteer | None = None,
+         as_of: datetime | None = None) -> Story | Extraction:
+    """The rules' reading of a story (their terms, with the sentences and trigger hits the
+    learned parts read), or the empty Extraction of a story with no conflict or not in English."""
     g = gazetteer or load_gazetteer()
     if title is None:
         title = title_of(text)
@@ -166,12 +180,8 @@ def extract(
     ctx = _Doc(text, title, sents, g, main, sent_conf, memo, (as_of or datetime.now(UTC)).year)
     cands, resps = ctx.run()
     terms = _merge(cands, resps, ctx)
-    if model == "shipped":
-        model = shipped()
-    if model is not None:
-        terms = apply(model, Story(text, title, sents, terms, g, main, plain=memo.get(_ACTORS)))
-    conflicts = sorted({t.conflict for t in terms}, key=lambda c: (c != main, c))
-    return Extraction(relevant=bool(terms), conflicts=conflicts or [main], terms=terms, language="en")
+    hits = {i: frozenset(h.category for h in hs) for i, hs in ctx.by_sent.items()}
+    return Story(text, title, sents, terms, g, main, plain=memo.get(_ACTORS), hits=hits)
 
 
 MAX_SENTENCE = 2000  # characters; a longer "sentence" is read in pieces of at most this

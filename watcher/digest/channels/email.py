@@ -11,6 +11,8 @@ import dataclasses
 import json
 import smtplib
 import ssl
+import textwrap
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
@@ -28,15 +30,45 @@ def new_message_id(settings: EmailSettings | None) -> str:
 def build_message(settings: EmailSettings, row: dict) -> EmailMessage:
     """The email for an outbox row: plain text first, HTML as the preferred alternative."""
     msg = EmailMessage()
-    msg["Subject"] = row["subject"]
+    set_subject(msg, row["subject"])
     msg["From"] = settings.from_addr
     msg["To"] = ", ".join(settings.to)
     msg["Date"] = format_datetime(parse_ts(row["created_at"]))
     msg["Message-ID"] = row["message_id"]
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(row["body_text"] or "", subtype="plain", charset="utf-8")
+    msg.set_content(wrap_text(row["body_text"] or ""), subtype="plain", charset="utf-8")
     msg.add_alternative(row["body_html"] or "", subtype="html", charset="utf-8")
     return msg
+
+
+def set_subject(msg: EmailMessage, subject: str) -> None:
+    """The Subject, folded at 78 columns. A non-ASCII subject is encoded here, whole, as
+    RFC 2047 words: the email package's own folding can emit an empty encoded word
+    (``=?utf-8?q??=``) before a non-ASCII character that falls at a fold, which some
+    clients show as garbage."""
+    subject = " ".join(subject.split())  # no header injection from a value with a newline
+    if subject.isascii():
+        msg["Subject"] = subject
+    else:
+        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+
+
+WIDTH = 78  # RFC 5322's line length for text a person reads
+
+
+def wrap_text(text: str, width: int = WIDTH) -> str:
+    """The plain-text part wrapped at ``width``: a long line continues under its own indent
+    (under the text of a "• " item); a word longer than the line (a URL) stays whole."""
+    out = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        hanging = indent + ("  " if line.lstrip().startswith(("• ", "- ")) else "")
+        out.extend(textwrap.wrap(line.strip(), width, initial_indent=indent, subsequent_indent=hanging,
+                                 break_long_words=False, break_on_hyphens=False) or [""])
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
 
 
 def send(settings: EmailSettings, msg: EmailMessage, delivered: list[str] | None = None) -> None:
