@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from corpus_entries import corpus_entries
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -571,19 +572,10 @@ def _paragraphs_reference(text: str) -> str:
 
 
 def _corpus_texts() -> list[str]:
-    import feedparser
-
     values = []
-    for path in sorted(CORPUS.glob("*.*")):
-        if path.suffix == ".tsv" or path.name == "LICENSES":
-            continue
-        body = path.read_bytes()
-        if body[:2] == b"\x1f\x8b":
-            body = gzip.decompress(body)
-        result = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
-        for e in result.entries:
-            values += [e.get(k) or "" for k in ("summary", "title", "author")]
-            values += [c.get("value") or "" for c in e.get("content") or []]
+    for e in corpus_entries(CORPUS):
+        values += [e.get(k) or "" for k in ("summary", "title", "author")]
+        values += [c.get("value") or "" for c in e.get("content") or []]
     return [v for v in values if feeds_text._MARKUP_HINT.search(v)]
 
 

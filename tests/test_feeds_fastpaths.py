@@ -5,11 +5,11 @@ every entry field and link of the shared corpus's feeds."""
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from corpus_entries import corpus_entries
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -101,21 +101,12 @@ def test_cached_authority_matches_urllib(scheme: str, rest: str) -> None:
 
 
 def _corpus_entries() -> tuple[list[str], list[str]]:
-    import feedparser
-
     links: list[str] = []
     texts: list[str] = []
-    for path in sorted((CORPUS / "feeds").glob("*.*")):
-        if path.suffix == ".tsv" or path.name == "LICENSES":
-            continue
-        body = path.read_bytes()
-        if body[:2] == b"\x1f\x8b":
-            body = gzip.decompress(body)
-        result = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
-        for e in result.entries:
-            links += [v for k in ("link", "id") if isinstance(v := e.get(k), str)]
-            texts += [v for k in ("summary", "title", "author") if isinstance(v := e.get(k), str)]
-            texts += [c.get("value") or "" for c in e.get("content") or []]
+    for e in corpus_entries(CORPUS / "feeds"):
+        links += [v for k in ("link", "id") if isinstance(v := e.get(k), str)]
+        texts += [v for k in ("summary", "title", "author") if isinstance(v := e.get(k), str)]
+        texts += [c.get("value") or "" for c in e.get("content") or []]
     return links, texts
 
 
