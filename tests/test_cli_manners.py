@@ -462,6 +462,19 @@ def test_feeds_edits_are_atomic_and_keep_a_symlink(setup: tuple[Path, Path], tmp
     assert not list(tmp_path.glob(".real.toml.*.tmp"))  # no temporary file left behind
 
 
+def test_feeds_edits_at_the_same_time_all_land(tmp_path: Path) -> None:
+    # each edit read the old text and renamed its own result over the file: of eight
+    # `feeds add` run at once, five feeds were lost, every one reported "added"
+    config = tmp_path / "config.toml"
+    config.write_text('[watcher]\ndatabase = "w.db"\n')
+    env = {**os.environ}
+    env.pop("WATCHER_CONFIG", None)
+    adds = [subprocess.Popen([sys.executable, "-m", "watcher", "-q", "--config", str(config), "feeds", "add",
+                              f"https://n{i}.example/rss"], cwd=tmp_path, env=env) for i in range(6)]
+    assert [p.wait(timeout=90) for p in adds] == [0] * 6
+    assert sorted(f.url for f in load_config(config).feeds) == [f"https://n{i}.example/rss" for i in range(6)]
+
+
 def test_feeds_edits_refuse_a_layout_they_cannot_edit_safely(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('feeds = [{url = "https://a.example/rss"}]\n\n[watcher]\ndatabase = "w.db"\n')

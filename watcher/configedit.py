@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from watcher.config import Config, ConfigError, feed_key, parse_config, parse_duration, url_problem
-from watcher.opml import atomic_write, toml_string
+from watcher.opml import atomic_write, editing, toml_string
 
 _FEEDS_HEADER = re.compile(r"^\s*\[\[\s*feeds\s*\]\]\s*(#.*)?$")
 _ANY_HEADER = re.compile(r"^\s*\[")
@@ -196,3 +197,14 @@ def write(config: Config, edit: Edit) -> None:
     """Replace the config file with the edit's text (atomically; a symlink stays one)."""
     if config.path is not None and edit.text != _read(config):
         atomic_write(Path(config.path), edit.text)
+
+
+def apply(config: Config, action: Callable[..., Edit], *args: Any, **kwargs: Any) -> Edit:
+    """Run an edit (add, remove, set_enabled) and write it under the config's edit lock, so
+    an edit made at the same time by another process is read, not overwritten."""
+    if config.path is None:
+        return action(config, *args, **kwargs)  # raises: nothing to edit
+    with editing(Path(config.path)):
+        edit = action(config, *args, **kwargs)
+        write(config, edit)
+    return edit
