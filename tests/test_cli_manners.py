@@ -443,6 +443,7 @@ def test_feeds_add_remove_pause_resume_edit_the_config_keeping_comments(setup: t
     text = config.read_text()
     assert [f.url for f in load_config(config).feeds] == ["https://example.org/feed.xml"]
     assert text.startswith("# my desk's watcher\n") and "# the one feed\n" in text  # comments kept
+    assert "Added by" not in text  # the note feeds add wrote went with its block
     # by the id `watcher feeds` shows
     invoke("feeds", "--config", c)
     store = Store.open(db)

@@ -24,6 +24,7 @@ from watcher.opml import atomic_write, editing, toml_string
 _FEEDS_HEADER = re.compile(r"^\s*\[\[\s*feeds\s*\]\]\s*(#.*)?$")
 _ANY_HEADER = re.compile(r"^\s*\[")
 _ENABLED = re.compile(r"^\s*enabled\s*=")
+_ADDED_NOTE = "# Added by `watcher feeds add`"
 
 
 @dataclass
@@ -143,7 +144,7 @@ def add(config: Config, url: str, *, name: str | None = None, interval: str | No
         if isinstance(feed, dict) and feed_key(str(feed.get("url", ""))) == feed_key(url):
             raise ConfigError(f"{url} is in the config already (feeds[{i}])", path)
     table: dict[str, Any] = {"url": url}
-    lines = ["", f"# Added by `watcher feeds add` on {datetime.now(UTC):%Y-%m-%d}.", "[[feeds]]",
+    lines = ["", f"{_ADDED_NOTE} on {datetime.now(UTC):%Y-%m-%d}.", "[[feeds]]",
              f"url = {toml_string(url)}"]
     if name:
         table["name"] = name
@@ -163,6 +164,8 @@ def remove(config: Config, which: str) -> Edit:
     _, feeds = _feeds_of(text)
     lines, newline = _lines(text)
     start, last = _block(lines, index, feeds, config.path)
+    if start > 0 and lines[start - 1].startswith(_ADDED_NOTE):  # add's own note goes with it
+        start -= 1
     if start > 0 and not lines[start - 1].strip():
         start -= 1
     new_text = _join(lines[:start] + lines[last + 1:], newline)
