@@ -98,6 +98,7 @@ def test_run_demo_and_init_take_them_before_or_after_too(tmp_path: Path, monkeyp
         assert "no enabled feed" in invoke(*args, code=2).output  # the config was read
     invoke("--db", "before.db", "demo", "--no-digest")
     invoke("demo", "--no-digest", "--db", "after.db")
+    assert invoke("-q", "demo", "--no-digest", "--db", "quiet.db").stdout == ""  # printed it all before
     assert (tmp_path / "before.db").stat().st_size > 0 and (tmp_path / "after.db").stat().st_size > 0
     invoke("--config", "a.toml", "init")
     invoke("init", "--config", "b.toml")
