@@ -477,6 +477,24 @@ def test_feeds_edits_at_the_same_time_all_land(tmp_path: Path) -> None:
     assert sorted(f.url for f in load_config(config).feeds) == [f"https://n{i}.example/rss" for i in range(6)]
 
 
+def test_feeds_edits_say_names_without_their_escapes(tmp_path: Path) -> None:
+    # an OPML outline's title (here a C1 CSI) became the feed's name, and the lines saying
+    # what import and pause did printed it to the terminal as it was
+    config = tmp_path / "config.toml"
+    config.write_text('[watcher]\ndatabase = "w.db"\n\n[[feeds]]\nurl = "https://a.example/rss"\n'
+                      'name = "A\\u001b]0;retitled\\u0007B"\n')
+    opml = tmp_path / "list.opml"
+    opml.write_text('<?xml version="1.0"?>\n<opml version="2.0"><body><outline type="rss" '
+                    'text="Evil&#x9b;31m red" xmlUrl="https://b.example/rss"/></body></opml>\n')
+    outputs = [invoke("feeds", "import", str(opml), "--config", str(config)),
+               invoke("feeds", "pause", "https://a.example/rss", "--config", str(config)),
+               invoke("feeds", "pause", "https://b.example/rss", "--config", str(config))]
+    assert [f.enabled for f in load_config(config).feeds] == [False, False]
+    for out in outputs:
+        assert not re.search("[\x1b\x07\x9b]", out.stdout + out.stderr), out.stdout
+    assert "(AB)" in outputs[1].stdout and "Evil" in outputs[0].stdout
+
+
 def test_feeds_edits_refuse_a_layout_they_cannot_edit_safely(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('feeds = [{url = "https://a.example/rss"}]\n\n[watcher]\ndatabase = "w.db"\n')
