@@ -495,6 +495,15 @@ def test_feeds_edits_say_names_without_their_escapes(tmp_path: Path) -> None:
     assert "(AB)" in outputs[1].stdout and "Evil" in outputs[0].stdout
 
 
+def test_feeds_pause_keeps_the_comment_on_an_enabled_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[watcher]\ndatabase = "w.db"\n\n[[feeds]]\nurl = "https://a.example/rss"\n'
+                      "  enabled = true  # on during the talks\n")
+    invoke("feeds", "pause", "https://a.example/rss", "--config", str(config))
+    assert "  enabled = false  # on during the talks\n" in config.read_text()  # was "enabled = false"
+    assert load_config(config).feeds[0].enabled is False
+
+
 def test_feeds_edits_refuse_a_layout_they_cannot_edit_safely(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('feeds = [{url = "https://a.example/rss"}]\n\n[watcher]\ndatabase = "w.db"\n')

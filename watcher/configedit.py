@@ -24,6 +24,7 @@ from watcher.opml import atomic_write, editing, toml_string
 _FEEDS_HEADER = re.compile(r"^\s*\[\[\s*feeds\s*\]\]\s*(#.*)?$")
 _ANY_HEADER = re.compile(r"^\s*\[")
 _ENABLED = re.compile(r"^\s*enabled\s*=")
+_ENABLED_VALUE = re.compile(r"^(\s*enabled\s*=\s*)(?:true|false)\b")
 _ADDED_NOTE = "# Added by `watcher feeds add`"
 
 
@@ -187,7 +188,8 @@ def set_enabled(config: Config, which: str, enabled: bool) -> Edit:
         lines = [line for i, line in enumerate(lines) if i not in body]
         feed.pop("enabled", None)
     elif body:
-        lines[body[0]] = "enabled = false"
+        # the value only: the line's indent and comment stay (the result is checked below)
+        lines[body[0]] = _ENABLED_VALUE.sub(r"\1false", lines[body[0]], count=1)
         feed["enabled"] = False
     else:
         lines.insert(last + 1, "enabled = false")
