@@ -87,7 +87,7 @@ def test_config_and_db_before_or_after_every_command(setup: tuple[Path, Path], t
     elsewhere.write_text(config.read_text().replace(str(db), str(tmp_path / "missing.db")))
     for args in (["--config", str(elsewhere), "--db", str(db), *command],
                  [*command, "--config", str(elsewhere), "--db", str(db)]):
-        assert invoke(*args).stdout.replace(str(elsewhere), str(config)) == before.stdout
+        assert _untimed(invoke(*args).stdout.replace(str(elsewhere), str(config))) == _untimed(before.stdout)
 
 
 def test_run_demo_and_init_take_them_before_or_after_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,6 +98,7 @@ def test_run_demo_and_init_take_them_before_or_after_too(tmp_path: Path, monkeyp
         assert "no enabled feed" in invoke(*args, code=2).output  # the config was read
     invoke("--db", "before.db", "demo", "--no-digest")
     invoke("demo", "--no-digest", "--db", "after.db")
+    assert invoke("-q", "demo", "--no-digest", "--db", "quiet.db").stdout == ""  # printed it all before
     assert (tmp_path / "before.db").stat().st_size > 0 and (tmp_path / "after.db").stat().st_size > 0
     invoke("--config", "a.toml", "init")
     invoke("init", "--config", "b.toml")
@@ -443,6 +444,7 @@ def test_feeds_add_remove_pause_resume_edit_the_config_keeping_comments(setup: t
     text = config.read_text()
     assert [f.url for f in load_config(config).feeds] == ["https://example.org/feed.xml"]
     assert text.startswith("# my desk's watcher\n") and "# the one feed\n" in text  # comments kept
+    assert "Added by" not in text  # the note feeds add wrote went with its block
     # by the id `watcher feeds` shows
     invoke("feeds", "--config", c)
     store = Store.open(db)
@@ -460,6 +462,46 @@ def test_feeds_edits_are_atomic_and_keep_a_symlink(setup: tuple[Path, Path], tmp
     invoke("feeds", "add", "https://agency.example/rss", "--config", str(config))
     assert config.is_symlink() and "agency.example" in real.read_text()
     assert not list(tmp_path.glob(".real.toml.*.tmp"))  # no temporary file left behind
+
+
+def test_feeds_edits_at_the_same_time_all_land(tmp_path: Path) -> None:
+    # each edit read the old text and renamed its own result over the file: of eight
+    # `feeds add` run at once, five feeds were lost, every one reported "added"
+    config = tmp_path / "config.toml"
+    config.write_text('[watcher]\ndatabase = "w.db"\n')
+    env = {**os.environ}
+    env.pop("WATCHER_CONFIG", None)
+    adds = [subprocess.Popen([sys.executable, "-m", "watcher", "-q", "--config", str(config), "feeds", "add",
+                              f"https://n{i}.example/rss"], cwd=tmp_path, env=env) for i in range(6)]
+    assert [p.wait(timeout=90) for p in adds] == [0] * 6
+    assert sorted(f.url for f in load_config(config).feeds) == [f"https://n{i}.example/rss" for i in range(6)]
+
+
+def test_feeds_edits_say_names_without_their_escapes(tmp_path: Path) -> None:
+    # an OPML outline's title (here a C1 CSI) became the feed's name, and the lines saying
+    # what import and pause did printed it to the terminal as it was
+    config = tmp_path / "config.toml"
+    config.write_text('[watcher]\ndatabase = "w.db"\n\n[[feeds]]\nurl = "https://a.example/rss"\n'
+                      'name = "A\\u001b]0;retitled\\u0007B"\n')
+    opml = tmp_path / "list.opml"
+    opml.write_text('<?xml version="1.0"?>\n<opml version="2.0"><body><outline type="rss" '
+                    'text="Evil&#x9b;31m red" xmlUrl="https://b.example/rss"/></body></opml>\n')
+    outputs = [invoke("feeds", "import", str(opml), "--config", str(config)),
+               invoke("feeds", "pause", "https://a.example/rss", "--config", str(config)),
+               invoke("feeds", "pause", "https://b.example/rss", "--config", str(config))]
+    assert [f.enabled for f in load_config(config).feeds] == [False, False]
+    for out in outputs:
+        assert not re.search("[\x1b\x07\x9b]", out.stdout + out.stderr), out.stdout
+    assert "(AB)" in outputs[1].stdout and "Evil" in outputs[0].stdout
+
+
+def test_feeds_pause_keeps_the_comment_on_an_enabled_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[watcher]\ndatabase = "w.db"\n\n[[feeds]]\nurl = "https://a.example/rss"\n'
+                      "  enabled = true  # on during the talks\n")
+    invoke("feeds", "pause", "https://a.example/rss", "--config", str(config))
+    assert "  enabled = false  # on during the talks\n" in config.read_text()  # was "enabled = false"
+    assert load_config(config).feeds[0].enabled is False
 
 
 def test_feeds_edits_refuse_a_layout_they_cannot_edit_safely(tmp_path: Path) -> None:

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from watcher.config import Config, ConfigError, feed_key, parse_config, parse_duration, url_problem
-from watcher.opml import atomic_write, toml_string
+from watcher.opml import atomic_write, editing, toml_string
 
 _FEEDS_HEADER = re.compile(r"^\s*\[\[\s*feeds\s*\]\]\s*(#.*)?$")
 _ANY_HEADER = re.compile(r"^\s*\[")
 _ENABLED = re.compile(r"^\s*enabled\s*=")
+_ENABLED_VALUE = re.compile(r"^(\s*enabled\s*=\s*)(?:true|false)\b")
+_ADDED_NOTE = "# Added by `watcher feeds add`"
 
 
 @dataclass
@@ -142,7 +145,7 @@ def add(config: Config, url: str, *, name: str | None = None, interval: str | No
         if isinstance(feed, dict) and feed_key(str(feed.get("url", ""))) == feed_key(url):
             raise ConfigError(f"{url} is in the config already (feeds[{i}])", path)
     table: dict[str, Any] = {"url": url}
-    lines = ["", f"# Added by `watcher feeds add` on {datetime.now(UTC):%Y-%m-%d}.", "[[feeds]]",
+    lines = ["", f"{_ADDED_NOTE} on {datetime.now(UTC):%Y-%m-%d}.", "[[feeds]]",
              f"url = {toml_string(url)}"]
     if name:
         table["name"] = name
@@ -162,6 +165,8 @@ def remove(config: Config, which: str) -> Edit:
     _, feeds = _feeds_of(text)
     lines, newline = _lines(text)
     start, last = _block(lines, index, feeds, config.path)
+    if start > 0 and lines[start - 1].startswith(_ADDED_NOTE):  # add's own note goes with it
+        start -= 1
     if start > 0 and not lines[start - 1].strip():
         start -= 1
     new_text = _join(lines[:start] + lines[last + 1:], newline)
@@ -183,7 +188,8 @@ def set_enabled(config: Config, which: str, enabled: bool) -> Edit:
         lines = [line for i, line in enumerate(lines) if i not in body]
         feed.pop("enabled", None)
     elif body:
-        lines[body[0]] = "enabled = false"
+        # the value only: the line's indent and comment stay (the result is checked below)
+        lines[body[0]] = _ENABLED_VALUE.sub(r"\1false", lines[body[0]], count=1)
         feed["enabled"] = False
     else:
         lines.insert(last + 1, "enabled = false")
@@ -196,3 +202,14 @@ def write(config: Config, edit: Edit) -> None:
     """Replace the config file with the edit's text (atomically; a symlink stays one)."""
     if config.path is not None and edit.text != _read(config):
         atomic_write(Path(config.path), edit.text)
+
+
+def apply(config: Config, action: Callable[..., Edit], *args: Any, **kwargs: Any) -> Edit:
+    """Run an edit (add, remove, set_enabled) and write it under the config's edit lock, so
+    an edit made at the same time by another process is read, not overwritten."""
+    if config.path is None:
+        return action(config, *args, **kwargs)  # raises: nothing to edit
+    with editing(Path(config.path)):
+        edit = action(config, *args, **kwargs)
+        write(config, edit)
+    return edit

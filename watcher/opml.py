@@ -9,6 +9,7 @@ writes the configured feeds as OPML 2.0. Nobody has to keep two lists in step.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import tempfile
 import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -164,11 +166,26 @@ def import_opml(config: Config, opml_path: Path, *, dry_run: bool = False) -> Im
     except OSError as err:
         raise OpmlError(f"cannot read {opml_path}: {err.strerror}") from None
     feeds = parse_opml(data)
-    config_text = Path(config.path).read_bytes().decode("utf-8")  # keep CRLF line ends as they are
-    plan = plan_import(config_text, feeds, source=opml_path.name, path=Path(config.path))
-    if plan.added and not dry_run:
-        atomic_write(Path(config.path), plan.text)
+    with editing(Path(config.path)):
+        config_text = Path(config.path).read_bytes().decode("utf-8")  # keep CRLF line ends as they are
+        plan = plan_import(config_text, feeds, source=opml_path.name, path=Path(config.path))
+        if plan.added and not dry_run:
+            atomic_write(Path(config.path), plan.text)
     return plan
+
+
+@contextmanager
+def editing(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the config's directory from reading the file to replacing
+    it: two edits at once (`feeds add` from two shells or scripts) each read the old text
+    and the second rename dropped the first one's feed. The directory, not the file, is
+    locked, because atomic_write replaces the file (a lock on it would be on the old one)."""
+    fd = os.open(path.resolve().parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -23,6 +23,7 @@ from watcher.cli.common import (
     options,
     output_options,
     plural,
+    quiet,
     setup_logging,
     with_config,
 )
@@ -235,7 +236,13 @@ def demo(no_digest: bool, report_path: Path | None) -> None:
     db_path = options().get("db")
     if report_path is None:
         report_path = (db_path.parent if db_path else Path.cwd()) / "watcher-demo-report.html"
-    run_demo(db_path, show_digest=not no_digest, report_path=report_path)
+    from watcher.cli.tables import console
+
+    was, console.quiet = console.quiet, console.quiet or quiet()  # -q: nothing on stdout, as everywhere
+    try:
+        run_demo(db_path, show_digest=not no_digest, report_path=report_path)
+    finally:
+        console.quiet = was
 
 
 @cli.command()

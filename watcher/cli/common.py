@@ -112,13 +112,13 @@ def say(message: str) -> None:
     """What a command that changes something did (stdout). Silent with -q: cron mails only
     what went wrong."""
     if not quiet():
-        click.echo(message)
+        click.echo(printable(message))  # names a config or an OPML file gave (feeds add/import)
 
 
 def note(message: str) -> None:
     """A line for the person at the terminal (stderr): what was done. Silent with -q."""
     if not quiet():
-        click.echo(message, err=True)
+        click.echo(printable(message), err=True)
 
 
 def log_level(config_level: str = "INFO") -> str:

@@ -61,10 +61,9 @@ def _edit(config: Config, action, *args, **kwargs) -> None:
     from watcher import configedit
 
     try:
-        edit = action(config, *args, **kwargs)
+        edit = configedit.apply(config, action, *args, **kwargs)
     except ConfigError as err:
         fail(str(err), 1)
-    configedit.write(config, edit)
     label = edit.feed.get("url", "")
     if edit.feed.get("name"):
         label += f" ({edit.feed['name']})"

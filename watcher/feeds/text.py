@@ -160,6 +160,16 @@ _ANY_TAG = re.compile(r"<[^>]*>?")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+def _xml_legal(text: str | None) -> str:
+    """A text node lxml will take back: a reference ("&#12;") decodes to a character XML
+    forbids, and setting such a text raises (one summary failed its whole feed). A form
+    feed is whitespace, as the fast path's str.split() reads it; the rest are dropped, as
+    html.unescape drops them."""
+    if not text:
+        return ""
+    return _XML_ILLEGAL.sub("", text.replace("\x0c", " ")) if _XML_ILLEGAL.search(text) else text
+
+
 def _lxml_text(value: str, paragraphs: bool) -> str:
     """html_to_text through an lxml tree: any fragment, however broken. Characters XML
     forbids (form feeds, NULs) are dropped first: lxml refuses strings that hold them."""
@@ -175,9 +185,9 @@ def _lxml_text(value: str, paragraphs: bool) -> str:
     if paragraphs:
         for el in root.iter():
             if isinstance(el.tag, str) and el.tag.lower() in _BLOCK_TAGS:
-                el.tail = "\n\n" + (el.tail or "")
+                el.tail = "\n\n" + _xml_legal(el.tail)
                 if el.tag.lower() != "br":
-                    el.text = "\n\n" + (el.text or "")
+                    el.text = "\n\n" + _xml_legal(el.text)
     text = root.text_content()
     return _paragraphs(text) if paragraphs else _collapse(text)
 
