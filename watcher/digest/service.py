@@ -70,14 +70,22 @@ def deliver(
         baseline_summary=config.digest.baseline_summary, max_changes=config.digest.max_changes,
         include_feeds=alert_kinds is None, match=match, where=where,
     )
+    return run_lane(config, store, channel, channel, sel, prefix=_subject_prefix(config), dry_run=dry_run,
+                    fmt=fmt, console=console, now=now, retry_all=retry_all, build_new=build_new)
+
+
+def run_lane(config: Config, store: Store, key: str, channel: str, sel: Selection, *, prefix: str,
+             recipient: str | None = None, dry_run: bool = False, fmt: str = "text", console: Any = None,
+             now: datetime, retry_all: bool = True, build_new: bool = True) -> DeliveryResult:
+    """One outbox lane (``key``: a channel, or a subscription's channel and recipient): a dry
+    run previews it; otherwise its unsent digests are retried and ``sel``'s one is sent."""
     if dry_run:
-        return preview(store, channel, sel, fmt, console or default_console(), now, _subject_prefix(config))
-    send = sender(config, channel, fmt=fmt, console=console)
-    if not build_new:
-        sel = None
+        return preview(store, key, sel, fmt, console or default_console(), now, prefix)
+    ch = channels.get(channel)
+    send = ch.sender(config, recipient, fmt=fmt, console=console)
     return outbox.run(
-        store, channel, send, sel, now=now, retry_all=retry_all, retry_max=config.digest.retry_max,
-        message_id=lambda: channels.get(channel).new_message_id(config), subject_prefix=_subject_prefix(config),
+        store, key, send, sel if build_new else None, now=now, retry_all=retry_all,
+        retry_max=config.digest.retry_max, message_id=lambda: ch.new_message_id(config), subject_prefix=prefix,
     )
 
 
@@ -107,38 +115,44 @@ def preview_console(config: Config, store: Store) -> None:
 # --- the daemon --------------------------------------------------------------------------------
 
 
-def _run_in_thread(config: Config, path: Path, identity: tuple[int, int] | None, channel: str,
-                   **kwargs: Any) -> DeliveryResult | None:
-    """A job's delivery on its own connection: SMTP may block for email.timeout, and the
-    daemon's connection belongs to the event loop's thread. The file must still be the
-    daemon's (``identity``): a deleted database is not silently created again, empty."""
-    store = Store.open(path, identity=identity)
-    try:
-        result = deliver(config, store, channel, retry_all=False, **kwargs)
-    except DeliveryError as err:
-        log.error("digest on %s: %s", channel, err)
-        return None
-    except DatabaseReplaced:
-        raise  # the daemon stops
-    except Exception:
-        log.exception("digest on %s failed", channel)
-        return None
-    finally:
-        store.close()
-    if result.given_up:
-        log.error("%s: digests %s were given up after %d attempts; run `watcher digest --channel %s` "
-                  "to retry them", channel, ", ".join(f"#{i}" for i in result.given_up),
-                  config.digest.retry_max, channel)
-    return result
+def delivery_job(config: Config, store: Store, label: str, retry_command: str,
+                 deliver_on: Callable[[Store], DeliveryResult | None]) -> Callable[[], Awaitable[Any]]:
+    """A daemon job: ``deliver_on`` runs in a thread on its own connection (SMTP may block for
+    email.timeout, and the daemon's connection belongs to the event loop's thread). The file
+    must still be the daemon's: a deleted database stops the daemon instead of being created
+    again, empty. A failed delivery is logged with ``label``; digests given up name
+    ``retry_command``."""
+    path, identity = Path(store.path), store.identity
+
+    def run() -> DeliveryResult | None:
+        own = Store.open(path, identity=identity)
+        try:
+            result = deliver_on(own)
+        except DeliveryError as err:
+            log.error("%s: %s", label, err)
+            return None
+        except DatabaseReplaced:
+            raise  # the daemon stops
+        except Exception:
+            log.exception("%s failed", label)
+            return None
+        finally:
+            own.close()
+        if result is not None and result.given_up:
+            log.error("%s: digests %s were given up after %d attempts; run `%s` to retry them",
+                      result.channel, ", ".join(f"#{i}" for i in result.given_up), config.digest.retry_max,
+                      retry_command)
+        return result
+
+    async def job() -> DeliveryResult | None:
+        return await asyncio.to_thread(run)
+
+    return job
 
 
 def _job(config: Config, store: Store, channel: str, **kwargs: Any) -> Callable[[], Awaitable[Any]]:
-    path, identity = Path(store.path), store.identity
-
-    async def job() -> DeliveryResult | None:
-        return await asyncio.to_thread(_run_in_thread, config, path, identity, channel, **kwargs)
-
-    return job
+    return delivery_job(config, store, f"digest on {channel}", f"watcher digest --channel {channel}",
+                        lambda own: deliver(config, own, channel, retry_all=False, **kwargs))
 
 
 def scheduled_jobs(config: Config, store: Store) -> list[tuple[str, CronTrigger, Callable[[], Awaitable[Any]]]]:

@@ -19,26 +19,20 @@ The plain ``console``/``email``/``apprise`` lanes of ``[digest]`` are unchanged.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
 from watcher.config import Config, SubscriptionSettings
-from watcher.digest import channels, outbox
+from watcher.digest import channels
 from watcher.digest.channels import DeliveryError
-from watcher.digest.channels.console import default_console
 from watcher.digest.filters import ChangeFilter
 from watcher.digest.outbox import DeliveryResult, Selection
-from watcher.digest.service import ALERT_CRON, RETRY_CRON, preview
-from watcher.store import DatabaseReplaced, Store, utcnow
-
-log = logging.getLogger("watcher")
+from watcher.digest.service import ALERT_CRON, RETRY_CRON, delivery_job, run_lane
+from watcher.store import Store, utcnow
 
 
 @dataclass(frozen=True)
@@ -94,11 +88,6 @@ def _subject_prefix(config: Config, sub: SubscriptionSettings) -> str:
     return f"{prefix} [{sub.name}]"
 
 
-def lane_sender(config: Config, lane: Lane, *, fmt: str = "text", console: Any = None) -> Callable[[dict], None]:
-    """Sends one outbox row to the lane's one recipient; raises DeliveryError."""
-    return channels.get(lane.channel).sender(config, lane.recipient, fmt=fmt, console=console)
-
-
 def deliver_lane(
     config: Config,
     store: Store,
@@ -129,16 +118,9 @@ def deliver_lane(
         max_changes=config.digest.max_changes, include_feeds=False,
         match=filt.narrowed(narrow) if narrow is not None else filt.matches, where=filt.where(narrow),
     )
-    prefix = _subject_prefix(config, sub)
-    if dry_run:
-        return preview(store, lane.key, sel, fmt, console or default_console(), now, prefix)
-    send = lane_sender(config, lane, fmt=fmt, console=console)
-    channel = channels.get(lane.channel)
-    return outbox.run(
-        store, lane.key, send, sel if build_new else None, now=now, retry_all=retry_all,
-        retry_max=config.digest.retry_max, message_id=lambda: channel.new_message_id(config),
-        subject_prefix=prefix,
-    )
+    return run_lane(config, store, lane.key, lane.channel, sel, prefix=_subject_prefix(config, sub),
+                    recipient=lane.recipient, dry_run=dry_run, fmt=fmt, console=console, now=now,
+                    retry_all=retry_all, build_new=build_new)
 
 
 def deliver_subscription(config: Config, store: Store, sub: SubscriptionSettings, *,
@@ -161,41 +143,11 @@ def deliver_subscription(config: Config, store: Store, sub: SubscriptionSettings
 # --- the daemon --------------------------------------------------------------------------
 
 
-def _run_in_thread(config: Config, path: Path, identity: tuple[int, int] | None, name: str, lane: Lane,
-                   **kwargs: Any) -> DeliveryResult | None:
-    """A job on its own connection (SMTP may block; the loop's connection stays with the loop).
-    The file must still be the daemon's (``identity``), as for the ``[digest]`` jobs: a
-    deleted database stops the daemon instead of being created again, empty."""
-    sub = find(config, name)
-    if sub is None:
-        return None
-    store = Store.open(path, identity=identity)
-    try:
-        result = deliver_lane(config, store, sub, lane, retry_all=False, **kwargs)
-    except DeliveryError as err:
-        log.error("subscription %s on %s: %s", name, lane.key, err)
-        return None
-    except DatabaseReplaced:
-        raise  # the daemon stops
-    except Exception:
-        log.exception("subscription %s on %s failed", name, lane.key)
-        return None
-    finally:
-        store.close()
-    if result.given_up:
-        log.error("%s: digests %s were given up after %d attempts; run `watcher digest --subscription %s` "
-                  "to retry them", lane.key, ", ".join(f"#{i}" for i in result.given_up),
-                  config.digest.retry_max, name)
-    return result
-
-
-def _job(config: Config, store: Store, name: str, lane: Lane, **kwargs: Any) -> Callable[[], Awaitable[Any]]:
-    path, identity = Path(store.path), store.identity
-
-    async def job() -> DeliveryResult | None:
-        return await asyncio.to_thread(_run_in_thread, config, path, identity, name, lane, **kwargs)
-
-    return job
+def _job(config: Config, store: Store, sub: SubscriptionSettings, lane: Lane,
+         **kwargs: Any) -> Callable[[], Awaitable[Any]]:
+    return delivery_job(config, store, f"subscription {sub.name} on {lane.key}",
+                        f"watcher digest --subscription {sub.name}",
+                        lambda own: deliver_lane(config, own, sub, lane, retry_all=False, **kwargs))
 
 
 def subscription_jobs(config: Config, store: Store) -> list[tuple[str, CronTrigger, Callable[[], Awaitable[Any]]]]:
@@ -207,11 +159,11 @@ def subscription_jobs(config: Config, store: Store) -> list[tuple[str, CronTrigg
         tz = sub.timezone
         for lane in lanes(sub):
             jobs.append((f"subscription-{lane.key}", CronTrigger.from_crontab(sub.schedule, timezone=tz),
-                         _job(config, store, sub.name, lane)))
+                         _job(config, store, sub, lane)))
             if channels.get(lane.channel).retried:
                 jobs.append((f"subscription-retry-{lane.key}", CronTrigger.from_crontab(RETRY_CRON, timezone=tz),
-                             _job(config, store, sub.name, lane, build_new=False)))
+                             _job(config, store, sub, lane, build_new=False)))
             if sub.alert_kinds:
                 jobs.append((f"subscription-alert-{lane.key}", CronTrigger.from_crontab(ALERT_CRON, timezone=tz),
-                             _job(config, store, sub.name, lane, alert_kinds=list(sub.alert_kinds))))
+                             _job(config, store, sub, lane, alert_kinds=list(sub.alert_kinds))))
     return jobs
