@@ -122,18 +122,23 @@ class Extraction:
     language: str | None = "en"
 
 
+def parse_ts(text: str | None) -> datetime | None:
+    """A stored ISO time (UTC unless it says otherwise); None for none."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def story_time(published_at: str | None, read_at: datetime) -> datetime:
     """The extractor's "now" for a story: when it was published, not when the watcher read
     it, so a 2022 story read in 2026 (a first poll of an old feed, a reprocess) still counts
     "the 2022 deal" as current. Unknown, unparseable or future dates fall back to ``read_at``."""
-    if not published_at:
-        return read_at
     try:
-        moment = datetime.fromisoformat(published_at.strip().replace("Z", "+00:00"))
+        moment = parse_ts(published_at.strip() if published_at else None)
     except ValueError:
         return read_at
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return min(moment, read_at)
+    return read_at if moment is None else min(moment, read_at)
 
 
 @dataclass
@@ -210,3 +215,6 @@ class PollSummary:
     articles_new: int = 0
     snapshots_new: int = 0
     changes_new: int = 0
+
+
+REJECTED = "rejected:"  # feeds.last_body_hash of a body that was not a feed: "rejected:<sha256>"

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from watcher.config import Config, format_duration
 from watcher.fetch import Fetcher
 from watcher.models import (
+    REJECTED,
     Entry,
     EntryRecord,
     FeedState,
@@ -726,7 +727,6 @@ def make_process_pool(count: int) -> ProcessPoolExecutor:
                                initializer=exit_with_parent, initargs=(os.getpid(),))
 
 
-REJECTED = "rejected:"  # feeds.last_body_hash of a body that was not a feed: "rejected:<sha256>"
 
 
 def _was_rejected(feed: dict) -> bool:

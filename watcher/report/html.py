@@ -67,12 +67,6 @@ def _date(value: str | None, *, year: bool = False) -> str:
     return moment.strftime("%d %b %Y" if year else "%d %b").lstrip("0")
 
 
-def _when(report: Report) -> str:
-    """What a column is dated by, and ordered by: when it was reported (the story's
-    publication, or when an edit was read), as `watcher history` dates it."""
-    if report.reported_at:
-        return report.reported_at
-    return report.read_at if report.edit or not report.published_at else min(report.published_at, report.read_at)
 
 
 def _holder(track: Track) -> str:
@@ -120,7 +114,7 @@ def _change_title(change: ChangeMark, track: Track, category: str, report: Repor
         lines.append(f"after: {after}")
     if change.quote:
         lines.append(f"“{change.quote}”")
-    lines.append(f"{report.source} · {_date(_when(report), year=True)} · read {change.detected_at} UTC")
+    lines.append(f"{report.source} · {_date(report.reported_at, year=True)} · read {change.detected_at} UTC")
     if change.title:
         lines.append(change.title)
     if safe_url(change.url):
@@ -146,7 +140,7 @@ def render_chart(cat: CategoryTimeline, reports: list[Report]) -> str:
     # the axis: one column per report, dated; the year where it changes
     last_year = None
     for r in reports:
-        when = _when(r)
+        when = r.reported_at
         year = when[:4]
         x = cx(r.index)
         out.append(f'<line class="grid" x1="{x}" y1="{AXIS - 8}" x2="{x}" y2="{height - 4}"/>')
@@ -188,7 +182,7 @@ def render_chart(cat: CategoryTimeline, reports: list[Report]) -> str:
             out.append(f'<text class="none" x="{LEFT + 8}" y="{mid + 4}">no agreement reported</text>')
         for obs in track.observations:
             report = reports[obs.report]
-            tip = (f"{_holder(track)}: {obs.state.words()}\n{report.source} · {_date(_when(report), year=True)}"
+            tip = (f"{_holder(track)}: {obs.state.words()}\n{report.source} · {_date(report.reported_at, year=True)}"
                    + (f"\n“{obs.quote}”" if obs.quote else ""))
             out.append(f'<circle class="report" cx="{cx(obs.report) - col * 0.28:.1f}" cy="{mid}" r="3.2">'
                        f'<title>{_e(tip)}</title></circle>')
@@ -250,7 +244,7 @@ def _change_rows(cat: CategoryTimeline, reports: list[Report]) -> str:
         baseline = ' <span class="muted">(first poll)</span>' if change.baseline else ""
         rows.append(
             f'<tr class="change-row" id="change-{change.id}" data-change-key="{_e(change.key)}">'
-            f'<td class="when" data-label="When">{_e(_date(_when(report), year=True))}'
+            f'<td class="when" data-label="When">{_e(_date(report.reported_at, year=True))}'
             f'<span class="muted"> · #{report.index + 1}</span></td>'
             f'<td data-label="Holder">{_e(_holder(track))}</td>'
             f'<td data-label="Change"><span class="kind k-{_e(change.kind)}">{_e(change.kind)}</span> '
@@ -303,7 +297,7 @@ def _legend() -> str:
 
 def _reports_table(reports: list[Report]) -> str:
     rows = "".join(
-        f'<tr><td>#{r.index + 1}</td><td>{_e(_date(_when(r), year=True))}</td><td>{_e(r.source)}</td>'
+        f'<tr><td>#{r.index + 1}</td><td>{_e(_date(r.reported_at, year=True))}</td><td>{_e(r.source)}</td>'
         f'<td>{_link(r.url, r.title or r.url or "(untitled)")}'
         f'{f" <span class=muted>(version {r.version}, read {_e(r.read_at)} UTC)</span>" if r.version > 1 else ""}'
         f'{" <span class=muted>(first poll)</span>" if r.baseline else ""}</td></tr>'
@@ -398,7 +392,7 @@ def render_html(timeline: Timeline) -> str:
     for c in changes:
         kinds[c.kind] = kinds.get(c.kind, 0) + 1
     holders = sorted({t.holder for cat in timeline.categories for t in cat.tracks if not t.agreement})
-    span = (f"{_date(_when(reports[0]), year=True)} – {_date(_when(reports[-1]), year=True)}" if reports else "no reports")
+    span = (f"{_date(reports[0].reported_at, year=True)} – {_date(reports[-1].reported_at, year=True)}" if reports else "no reports")
     since = f" · since {_e(timeline.since)} UTC" if timeline.since else ""
     stats = "".join(f"<li><b>{n}</b>{_e(label)}</li>" for n, label in (
         (len(reports), "reports"), (len(timeline.outlets), "outlets"), (len(timeline.categories), "terms"),

@@ -35,8 +35,9 @@ class Report:
     baseline: bool
     edit: bool  # a later version of an article (the page changed)
     # when it was reported, as `watcher history` dates and orders reports: the published
-    # time (never after read_at), or read_at for an edit and an undated story
-    reported_at: str = ""
+    # time (never after read_at), or read_at for an edit and an undated story (the store's
+    # reported_sql)
+    reported_at: str
 
     @property
     def source(self) -> str:

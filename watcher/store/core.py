@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from watcher.errors import WatcherError
 from watcher.models import (
+    REJECTED,
     Entry,
     EntryRecord,
     FeedState,
@@ -32,6 +33,7 @@ from watcher.models import (
     Relevance,
     SnapshotDraft,
     Term,
+    parse_ts,
 )
 from watcher.store.schema import MIGRATIONS
 
@@ -45,13 +47,6 @@ def ts(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def parse_ts(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class StoreError(WatcherError):
@@ -286,8 +281,8 @@ class CoreStore:
             # a body kept as rejected (see Pipeline) is fetched and parsed afresh
             self.db.execute(
                 "update feeds set last_body_hash = null, etag = null, last_modified = null "
-                "where id = ? and last_body_hash like 'rejected:%'",
-                [feed_id],
+                "where id = ? and last_body_hash like ?",
+                [feed_id, REJECTED + "%"],
             )
 
     def feeds(self, *, include_removed: bool = False) -> list[dict]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from watcher.store.views import reported_sql
+
 
 class TimelineQueries:
     """Mixed into :class:`watcher.store.Store`; uses its ``query``."""
@@ -28,8 +30,7 @@ class TimelineQueries:
             "select s.id as snapshot_id, s.article_id, s.version, s.kind, s.fetched_at, s.baseline, "
             "coalesce(s.title, a.title) as title, a.url, a.source as outlet, a.published_at, "
             "coalesce(f.name, f.title) as feed, "
-            "case when s.kind = 'edit' or a.published_at is null then s.fetched_at "
-            "else min(a.published_at, s.fetched_at) end as reported_at "
+            f"{reported_sql('s.fetched_at')} as reported_at "
             "from snapshots s join articles a on a.id = s.article_id left join feeds f on f.id = a.first_feed_id "
             "where s.id in ("
             "  select snapshot_id from terms where conflict = :c and observed_at >= :since"

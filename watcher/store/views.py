@@ -39,7 +39,9 @@ def _poll_window(alias: str, days: int) -> str:
 # When a report was made, as an analyst's timeline needs it: the story's published time
 # (never later than when it was read), or when it was read for an edit of the page and for
 # a story without a date.
-def _reported(seen: str) -> str:
+def reported_sql(seen: str) -> str:
+    """When a report was made, in SQL: the story's publication (never after ``seen``, when the
+    watcher read it), or ``seen`` for an edit or an undated story (needs ``s`` and ``a``)."""
     return (f"case when s.kind = 'edit' or a.published_at is null then {seen} "
             f"else min(a.published_at, {seen}) end")
 
@@ -63,7 +65,7 @@ left join terms t on t.id = l.last_term_id
 left join articles a on a.id = t.article_id
 left join snapshots s on s.id = t.snapshot_id
 left join feeds f on f.id = a.first_feed_id
-""".replace("{reported}", _reported("t.observed_at")),
+""".replace("{reported}", reported_sql("t.observed_at")),
     # Every observation of a term, oldest first by when it was reported (published), with the
     # article and the outlet (the feed's name) that reported it.
     "term_timeline": """
@@ -80,7 +82,7 @@ join articles a on a.id = t.article_id
 join snapshots s on s.id = t.snapshot_id
 left join feeds f on f.id = a.first_feed_id
 order by reported_at, t.id
-""".replace("{reported}", _reported("t.observed_at")),
+""".replace("{reported}", reported_sql("t.observed_at")),
     # Every term change, newest first; filter on detected_at for "this week".
     "recent_changes": """
 select
@@ -95,7 +97,7 @@ left join articles a on a.id = c.article_id
 left join snapshots s on s.id = c.snapshot_id
 left join feeds f on f.id = a.first_feed_id
 order by c.detected_at desc, c.id desc
-""".replace("{reported_change}", _reported("c.detected_at")),
+""".replace("{reported_change}", reported_sql("c.detected_at")),
     # Every stored version of every article, with its diff and what was read from it.
     "article_versions": """
 select

@@ -18,13 +18,8 @@ from email.utils import format_datetime
 from typing import Any
 
 from watcher.config import Config, EmailSettings
-from watcher.digest.channels import Channel, DeliveryError, Sender, message_id_from
+from watcher.digest.channels import Channel, DeliveryError, Sender
 from watcher.store import parse_ts
-
-
-def new_message_id(settings: EmailSettings | None) -> str:
-    """A Message-ID in the sender's domain, made once and stored before the first send."""
-    return message_id_from(settings.from_addr if settings else None)
 
 
 def build_message(settings: EmailSettings, row: dict) -> EmailMessage:
