@@ -428,8 +428,11 @@ def test_feeds_add_remove_pause_resume_edit_the_config_keeping_comments(setup: t
     loaded = load_config(config)
     assert [(f.url, f.name, f.interval) for f in loaded.feeds][-1] == ("https://agency.example/rss", "Agency", 600)
     assert invoke("feeds", "add", "https://AGENCY.example/rss?utm_source=x", "--config", c, code=1)
+    # a URL or interval that cannot be used is a usage error: exit 2, as an unknown id (was 1)
     assert "scheme must be http or https" in invoke("feeds", "add", "ftp://x.example/feed", "--config", c,
-                                                    code=1).output
+                                                    code=2).output
+    assert "duration like" in invoke("feeds", "add", "https://b.example/rss", "--interval", "3q", "--config", c,
+                                     code=2).output
 
     invoke("feeds", "pause", "Agency", "--config", c)
     assert [f.enabled for f in load_config(config).feeds] == [True, False]
@@ -438,7 +441,7 @@ def test_feeds_add_remove_pause_resume_edit_the_config_keeping_comments(setup: t
     assert [f.enabled for f in load_config(config).feeds] == [True, True]
     assert "enabled" not in config.read_text()
 
-    missing = invoke("feeds", "remove", "Agncy", "--config", c, code=1)
+    missing = invoke("feeds", "remove", "Agncy", "--config", c, code=2)
     assert "did you mean 'Agency'?" in missing.output
     invoke("feeds", "remove", "https://agency.example/rss", "--config", c)
     text = config.read_text()
@@ -564,3 +567,45 @@ def test_digest_test_through_apprise_to_a_loopback_webhook(demo_db: Path, tmp_pa
     assert "apprise: test message sent" in result.stderr
     [body] = received
     assert json.loads(body)["title"] == "ceasefire watcher: test message"
+
+
+# --- CSV a spreadsheet can open safely, and read when empty -------------------------------------
+
+CSV_LISTS = [["feeds"], ["history"], ["terms"], ["terms", "--as-of", "2999-01-01"], ["search", "neutral"],
+             ["digests"]]
+
+
+@pytest.mark.parametrize("command", CSV_LISTS, ids=[" ".join(c) for c in CSV_LISTS])
+def test_csv_of_no_rows_still_has_its_header(setup: tuple[Path, Path], tmp_path: Path,
+                                             command: list[str]) -> None:
+    """An empty result was an empty file: a CSV reader found no fields at all. The header is
+    the one a full result has."""
+    config, _ = setup
+    invoke("digest", "--config", str(config))  # one digest in the outbox
+    full = invoke(*command, "--csv", "--config", str(config)).stdout
+    empty_config = tmp_path / "empty.toml"  # no feeds, a new database
+    empty_config.write_text(f'[watcher]\ndatabase = "{tmp_path / "empty.db"}"\n')
+    Store.open(tmp_path / "empty.db").close()
+    empty = invoke(*command, "--csv", "--config", str(empty_config)).stdout
+    header = full.splitlines()[0]
+    assert empty == header + "\n" and len(full.splitlines()) > 1
+    assert header == ",".join(json.loads(invoke(*command, "--json", "--config", str(config)).stdout)[0])
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(setup: tuple[Path, Path]) -> None:
+    """A feed's name or title "=HYPERLINK(…)" was written as it is: a spreadsheet opening the
+    CSV runs it as a formula. Text starting with = + - @ gets a leading apostrophe; numbers
+    (-3) stay as they are."""
+    config, db = setup
+    invoke("feeds", "--config", str(config))  # the config's feed in the database
+    store = Store.open(db)
+    store.db.execute("update feeds set title = ?, consecutive_errors = -3 where config_url = ?",
+                     ['=HYPERLINK("https://evil.example","x")', "https://example.org/feed.xml"])
+    store.db.conn.commit()
+    store.close()
+    rows = list(csv.DictReader(io.StringIO(invoke("feeds", "--csv", "--config", str(config)).stdout)))
+    row = next(r for r in rows if r["title"].startswith("'="))
+    assert row["title"] == '\'=HYPERLINK("https://evil.example","x")'
+    assert row["consecutive_errors"] == "-3"
+    as_json = json.loads(invoke("feeds", "--json", "--config", str(config)).stdout)
+    assert any(r["title"] == '=HYPERLINK("https://evil.example","x")' for r in as_json)  # JSON as stored

@@ -63,7 +63,7 @@ def _check_authority(url: str) -> None:
 
 _TEXT = st.lists(st.sampled_from(
     ["a", " ", "\n", "\t", "\r", "\x1b", "[", "]", "0", ";", "2J", "\x07", "\x9b", "\x9c", "\x90",
-     "\x9d", "\x85", "\x00", "\x7f", "\\", "é", "\u2028", "P", "m"]), max_size=16).map("".join)
+     "\x9d", "\x85", "\x00", "\x7f", "\\", "é", "\u2028", "P", "m", "\u202e", "\u2067", "\u200f"]), max_size=16).map("".join)
 
 
 @settings(max_examples=3000, deadline=None)

@@ -420,6 +420,9 @@ def test_one_feed_cannot_make_unbounded_requests(loopback: LoopbackServer, tmp_p
 
 
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x1b]8;;https://evil.example/\x1b\\bank\x1b]8;;\x1b\\\x9b31m\x07"
+# bidirectional overrides and isolates reorder what a terminal shows ("Trojan Source")
+BIDI = "\u202eexe.\u202c\u2067x\u2069"
+FORBIDDEN = "\x1b\x9b\x07\x00\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
 
 def test_terminal_escapes_from_a_feed_or_server_reach_no_output(loopback: LoopbackServer, tmp_path: Path) -> None:
@@ -427,8 +430,8 @@ def test_terminal_escapes_from_a_feed_or_server_reach_no_output(loopback: Loopba
     reason phrase are removed before anything is stored, printed or logged."""
     hostile_feed = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
-        f"<title>Evil{ESCAPES} News</title><link>{loopback.base_url}/</link><description>x</description>"
-        f"<item><title>Truce{ESCAPES} talks</title><link>{loopback.base_url}/world/t.html</link>"
+        f"<title>Evil{ESCAPES}{BIDI} News</title><link>{loopback.base_url}/</link><description>x</description>"
+        f"<item><title>Truce{ESCAPES}{BIDI} talks</title><link>{loopback.base_url}/world/t.html</link>"
         f"<description>{RELEVANT}</description></item></channel></rss>"
     ).encode()
     loopback.add("/evil.xml", hostile_feed)
@@ -450,13 +453,14 @@ def test_terminal_escapes_from_a_feed_or_server_reach_no_output(loopback: Loopba
     [article] = store.query("select * from articles")
     titles = [article["title"], *(f["title"] or "" for f in store.feeds())]
     assert article["title"].startswith("Truce") and article["title"].endswith(" talks")
-    assert not any(c in t for t in titles for c in "\x1b\x9b\x07")  # (a link's text, "bank", may stay)
+    assert not any(c in t for t in titles for c in FORBIDDEN)  # (a link's text, "bank", may stay)
     assert "Oops" in store.query("select last_error from feeds where last_error is not null")[0]["last_error"]
     store.close()
     outputs += [watcher("feeds"), watcher("search", "Kherson"), watcher("show", str(article["id"])),
-                watcher("digest", "--dry-run", "--format", "markdown"), watcher("digest", "--dry-run")]
+                watcher("digest", "--dry-run", "--format", "markdown"), watcher("digest", "--dry-run"),
+                watcher("feeds", "--csv")]
     for out in outputs:
         assert out.returncode == 0, out.stderr
         for stream in (out.stdout, out.stderr):
-            assert not any(c in stream for c in "\x1b\x9b\x07\x00"), repr(stream)
+            assert not any(c in stream for c in FORBIDDEN), repr(stream)
     assert "Oops" in outputs[0].stderr and "Kherson" in outputs[2].stdout

@@ -82,6 +82,10 @@ def _feeds_of(text: str) -> tuple[dict[str, Any], list[dict]]:
     return data, feeds if isinstance(feeds, list) else []
 
 
+class UnknownFeed(ConfigError):
+    """No feed, or several, answer to the name given: the caller's mistake, not the file's."""
+
+
 def find(config_text: str, which: str, path: Path | None = None) -> int:
     """The index in [[feeds]] of the feed named by URL (as written or in canonical form) or
     by name; a ConfigError that says what is there when none or several match."""
@@ -93,13 +97,13 @@ def find(config_text: str, which: str, path: Path | None = None) -> int:
     if len(hits) == 1:
         return hits[0]
     if hits:
-        raise ConfigError(f"{which!r} names {len(hits)} feeds; give the URL", path)
+        raise UnknownFeed(f"{which!r} names {len(hits)} feeds; give the URL", path)
     names = [str(f.get("name") or f.get("url")) for f in feeds if isinstance(f, dict)]
     from difflib import get_close_matches
 
     close = get_close_matches(which, names + [str(f.get("url")) for f in feeds if isinstance(f, dict)], n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ConfigError(f"no feed {which!r} in the config{hint}; `watcher feeds` lists them", path)
+    raise UnknownFeed(f"no feed {which!r} in the config{hint}; `watcher feeds` lists them", path)
 
 
 def _checked(config: Config, new_text: str, expected: list[dict]) -> str:

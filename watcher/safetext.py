@@ -4,7 +4,7 @@ A feed title with ``ESC ] 0 ; … BEL`` retitles the reader's terminal window, `
 clears the screen, an OSC 8 sequence shows link text that lies about its target. Every
 string a feed or server supplies passes through :func:`printable` before it is stored,
 printed or logged: escape sequences are removed whole, and the remaining C0 and C1
-control characters (all but tab and newline) are dropped.
+control characters (all but tab and newline) and the bidirectional overrides are dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ _SEQUENCE = re.compile(
     r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
     r"|\x1b[ -~]?"
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 controls but tab and newline; and the bidirectional embeddings, overrides and
+# isolates (U+202A-202E, U+2066-2069), which make a terminal show text in an order other
+# than the bytes' ("Trojan Source"): a title could show a different URL or amount.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:

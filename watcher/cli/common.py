@@ -193,7 +193,9 @@ def dumps(value: Any) -> str:
 
 
 def emit(rows: Iterable[dict], output: str, columns: list[str] | None = None) -> None:
-    """Rows in the chosen machine format on stdout."""
+    """Rows in the chosen machine format on stdout. ``columns``: the CSV header's order, and
+    the header printed when no row came back (a reader of an empty result still gets its
+    fields); a row's key not among them is added after them, never dropped."""
     rows = list(rows)
     if output == "nl":
         for row in rows:
@@ -201,7 +203,7 @@ def emit(rows: Iterable[dict], output: str, columns: list[str] | None = None) ->
     elif output == "json":
         click.echo("[" + ",\n ".join(dumps(row) for row in rows) + "]")
     elif output == "csv":
-        columns = columns or list(dict.fromkeys(key for row in rows for key in row))
+        columns = list(dict.fromkeys([*(columns or []), *(key for row in rows for key in row)]))
         writer = csv.writer(sys.stdout, lineterminator="\n")
         if columns:
             writer.writerow(columns)
@@ -212,12 +214,29 @@ def emit(rows: Iterable[dict], output: str, columns: list[str] | None = None) ->
         raise ValueError(output)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (a feed's title
+# "=HYPERLINK(…)" would become a link the reader did not ask for): such text gets a leading
+# apostrophe, as OWASP advises. Numbers are written as they are.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list | dict):
         return dumps(value)
+    if isinstance(value, str):
+        text = printable(value)
+        return "'" + text if text.startswith(_FORMULA_STARTS) and not _is_number(text) else text
     return printable(str(value))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 # --- values given on the command line ------------------------------------------------------

@@ -147,12 +147,14 @@ def digests_command(config: Config, channel: str | None, subscription: str | Non
     from watcher.digest.subscriptions import parse_lane
 
     store = open_store(config)
+    from watcher.store.digests import DIGEST_LIST_COLUMNS
+
     rows = store.list_digests(channel=channel, limit=limit, subscription=subscription)
     store.close()
     for row in rows:
         row["channel"], row["subscription"], row["recipient"] = parse_lane(row["channel"])
     if output:
-        emit(rows, output)
+        emit(rows, output, [*DIGEST_LIST_COLUMNS, "subscription", "recipient"])
         return
     if not rows:
         note("no digests yet: `watcher digest` delivers what changed")

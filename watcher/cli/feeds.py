@@ -40,6 +40,7 @@ def list_feeds(config: Config, output: str | None) -> None:
         fail(f"no database at {path}" + (f", and {unwritable(path)}" if config.path else ""))
         return
     rows = store.feeds()
+    columns = store.columns("feeds")
     store.close()
     known = {r["config_url"] for r in rows}
     for feed in config.feeds:  # only when the database could not be written
@@ -50,7 +51,7 @@ def list_feeds(config: Config, output: str | None) -> None:
                 "last_polled_at": None, "next_poll_at": None, "last_error": None,
             })
     if output:
-        emit(rows, output)
+        emit(rows, output, columns)
         return
     from watcher.cli.tables import feeds_table
 
@@ -62,6 +63,8 @@ def _edit(config: Config, action, *args, **kwargs) -> None:
 
     try:
         edit = configedit.apply(config, action, *args, **kwargs)
+    except configedit.UnknownFeed as err:  # a name that is not there: exit 2, as unknown ids
+        fail(str(err), 2)
     except ConfigError as err:
         fail(str(err), 1)
     label = edit.feed.get("url", "")
@@ -85,10 +88,31 @@ def _feed_in_config(config: Config, feed: str) -> str:
     return feed
 
 
+def _feed_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A URL the poller cannot fetch is a usage error (exit 2), as an unknown id is."""
+    from watcher.config import url_problem
+
+    problem = url_problem(value)
+    if problem:
+        raise click.BadParameter(f"{value!r}: {problem}")
+    return value
+
+
+def _interval(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from watcher.config import parse_duration
+
+    if value is not None:
+        try:
+            parse_duration(value)
+        except ValueError as err:
+            raise click.BadParameter(f"{value!r}: expected {err}") from None
+    return value
+
+
 @click.command("add")
-@click.argument("url")
+@click.argument("url", callback=_feed_url)
 @click.option("--name", help="What digests and `watcher feeds` call it [default: the feed's own title].")
-@click.option("--interval", help="Poll this often, e.g. 10m [default: [watcher].interval].")
+@click.option("--interval", callback=_interval, help="Poll this often, e.g. 10m [default: [watcher].interval].")
 @with_config
 def feeds_add(config: Config, url: str, name: str | None, interval: str | None) -> None:
     """Add a feed to config.toml (a [[feeds]] block appended; your comments stay)."""

@@ -126,7 +126,7 @@ def history(
     store = _open_existing(config)
     rows = store.term_history(conflict=conflict, proposer=proposer, category=category, since=since, limit=limit)
     if output:
-        emit(rows, output)
+        emit(rows, output, store.columns("term_timeline"))
         return
     if not rows:
         note("no term reports match")
@@ -186,7 +186,7 @@ def terms(
     else:
         rows = store.ledger_rows(conflict=conflict, proposer=proposer)
     if output:
-        emit(rows, output)
+        emit(rows, output, store.columns("term_timeline" if as_of else "latest_terms"))
         return
     if not rows:
         note("no terms recorded" + (f" as of {as_of}" if as_of else ""))
@@ -321,6 +321,7 @@ def search(config: Config, query: str, limit: int, raw: bool, output: str | None
     """Full-text search over article versions (titles and text) and term quotes, with
     the matching words marked «like this»."""
     from watcher.store import BadQuery
+    from watcher.store.history import SEARCH_COLUMNS
 
     if not raw and not any(ch.isalnum() for ch in query):
         fail(f"nothing to search for in {query!r}: give a word (or --raw for FTS5 syntax)", 2)
@@ -333,7 +334,7 @@ def search(config: Config, query: str, limit: int, raw: bool, output: str | None
         for column in ("proposer", "category"):
             row[column] = [x for x in (row[column] or "").split(",") if x]
     if output:
-        emit(rows, output)
+        emit(rows, output, list(SEARCH_COLUMNS))
         return
     if not rows:
         note("nothing matches")

@@ -242,6 +242,10 @@ class CoreStore:
     def query(self, sql: str, params: Sequence[Any] | dict = ()) -> list[dict]:
         return list(self.db.query(sql, params))
 
+    def columns(self, name: str) -> list[str]:
+        """The column names of a table or view, in order: a CSV header when no row came back."""
+        return [r["name"] for r in self.query("select name from pragma_table_info(?) order by cid", [name])]
+
     # -- feeds --------------------------------------------------------------------------
 
     def sync_feeds(self, feeds: list[Any], default_interval: float, now: datetime | None = None) -> None:

@@ -27,6 +27,10 @@ left join ledger l on l.conflict = c.conflict and l.proposer = c.proposer and l.
 """
 
 
+# What ``list_digests`` gives for each digest (no bodies), in order.
+DIGEST_LIST_COLUMNS = ("id", "channel", "kind", "message_id", "created_at", "status", "attempts",
+                       "last_attempt_at", "next_attempt_at", "sent_at", "error", "subject",
+                       "change_count", "feed_count")
 _FILTER_COLUMNS = ("conflict", "proposer", "category", "kind")
 
 
@@ -209,9 +213,7 @@ class DigestQueries:
             params += [f"%/{subscription}", f"%/{subscription}/%"]
         where = "where " + " and ".join(clauses) if clauses else ""
         return self.query(
-            "select id, channel, kind, message_id, created_at, status, attempts, last_attempt_at, "
-            f"next_attempt_at, sent_at, error, subject, change_count, feed_count from digests {where} "
-            "order by id desc limit ?",
+            f"select {', '.join(DIGEST_LIST_COLUMNS)} from digests {where} order by id desc limit ?",
             [*params, limit],
         )
 

@@ -28,6 +28,11 @@ def _decode(row: dict) -> dict:
     return row
 
 
+# What ``search`` gives for each hit, in order (both kinds of hit have the same columns).
+SEARCH_COLUMNS = ("hit", "article_id", "snapshot_id", "version", "conflict", "proposer", "category",
+                  "title", "url", "outlet", "seen_at", "snippet")
+
+
 class HistoryQueries:
     """Mixed into :class:`watcher.store.Store`; uses its ``db``, ``query`` and ``transaction``."""
 
