@@ -4,6 +4,8 @@ checkpoints the WAL between polls, and search finds the same things (real SQLite
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
 from pathlib import Path
 
 from projection import STORIES, make_config, poll, publish
@@ -66,3 +68,27 @@ def test_checkpoints_keep_the_wal_small(loopback: LoopbackServer, tmp_path: Path
     asyncio.run(run())
     assert 1 <= len(calls) <= 4  # in threads, every 3 stored polls (one at a time)
     store.close()
+
+
+def test_ledger_entries_read_every_terms_latest_changes_in_one_go(demo_template: Path, tmp_path: Path) -> None:
+    """ledger_entries gave each term its latest report's change rows with one query per term;
+    one query for all gives the same rows (here: every term of the demo's ledger at once)."""
+    path = tmp_path / "w.db"
+    shutil.copy(demo_template, path)
+    store = Store.open(path)
+    keys = {(r["conflict"], r["proposer"], r["category"]) for r in store.query("select * from ledger")}
+    entries = store.ledger_entries(keys | {("nowhere", "nobody", "ceasefire")})
+    assert entries[("nowhere", "nobody", "ceasefire")] is None
+    with_changes = 0
+    for key in keys:
+        expected = store.query(
+            "select kind, summary, term_id, source, before, after from changes where snapshot_id = ("
+            "select snapshot_id from changes where conflict = ? and proposer = ? and category = ? "
+            "order by id desc limit 1) and conflict = ? and proposer = ? and category = ? order by id", [*key, *key])
+        for r in expected:
+            r["before"] = json.loads(r["before"]) if r["before"] else None
+            r["after"] = json.loads(r["after"]) if r["after"] else None
+        assert entries[key]["last_change_rows"] == expected, key
+        with_changes += bool(expected)
+    store.close()
+    assert len(keys) > 5 and with_changes == len(keys)

@@ -527,10 +527,11 @@ class CoreStore:
             "with k(c, p, g) as (values " + ", ".join(["(?, ?, ?)"] * len(wanted)) + ") "
             "select l.* from k join ledger l on l.conflict = k.c and l.proposer = k.p and l.category = k.g",
             [part for key in wanted for part in key])
+        changes = self._latest_change_rows(wanted)
         for row in rows:
             key = (row["conflict"], row["proposer"], row["category"])
             _decode_ledger(row)
-            row["last_change_rows"] = self.latest_change_rows(*key)
+            row["last_change_rows"] = changes.get(key, [])
             out[key] = row
         return out
 
@@ -541,18 +542,25 @@ class CoreStore:
         )
         return _decode_ledger(row) if row is not None else None
 
-    def latest_change_rows(self, conflict: str, proposer: str, category: str) -> list[dict]:
-        """The change rows the term's latest report wrote, oldest first, JSON decoded."""
+    def _latest_change_rows(self, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], list[dict]]:
+        """Per term, the change rows its latest report wrote, oldest first, JSON decoded: one
+        query for all of a snapshot's terms (it was one per term)."""
         rows = self.query(
-            "select kind, summary, term_id, source, before, after from changes where snapshot_id = ("
-            "select snapshot_id from changes where conflict = ? and proposer = ? and category = ? "
-            "order by id desc limit 1) and conflict = ? and proposer = ? and category = ? order by id",
-            [conflict, proposer, category] * 2,
+            "with k(c, p, g) as (values " + ", ".join(["(?, ?, ?)"] * len(keys)) + ") "
+            "select ch.conflict, ch.proposer, ch.category, ch.kind, ch.summary, ch.term_id, ch.source, "
+            "ch.before, ch.after from k join changes ch on ch.conflict = k.c and ch.proposer = k.p "
+            "and ch.category = k.g and ch.snapshot_id = (select x.snapshot_id from changes x where "
+            "x.conflict = k.c and x.proposer = k.p and x.category = k.g order by x.id desc limit 1) "
+            "order by ch.id",
+            [part for key in keys for part in key],
         )
+        out: dict[tuple[str, str, str], list[dict]] = {}
         for r in rows:
+            key = (r.pop("conflict"), r.pop("proposer"), r.pop("category"))
             r["before"] = json.loads(r["before"]) if r["before"] else None
             r["after"] = json.loads(r["after"]) if r["after"] else None
-        return rows
+            out.setdefault(key, []).append(r)
+        return out
 
     def write_ledger(self, entry: dict) -> None:
         self.db.execute(
