@@ -68,7 +68,8 @@ def test_groups_blocs_and_mediators():
         "al-Shabaab": "al-shabaab", "Islamic State": "islamic-state", "HTS": "hts", "PKK": "pkk",
         "Tehrik-e-Taliban Pakistan": "ttp", "Pakistani Taliban": "ttp", "the ELN": "eln",
         "Polisario": "polisario", "the OSCE": "osce", "Wagner": "wagner", "Fano": "fano",
-        "Kachin Independence Army": "myanmar-resistance", "the Sudan Quartet": "quad",
+        "Kachin Independence Army": "kia", "the TNLA": "tnla", "the Arakan Army": "arakan-army",
+        "the National Unity Government": "myanmar-resistance", "the Sudan Quartet": "quad",
         "SPLM-IO": "splm-io", "Machar": "splm-io",
     }
     for name, aid in cases.items():
@@ -248,3 +249,18 @@ def test_a_pact_with_an_ally_stays_under_the_war_it_is_about(tail):
 def test_a_config_extension_keeps_the_non_actors():
     g = load_gazetteer({"gazetteer": {"actors": {"poseidonis": {"names": ["Poseidonis"]}}}})
     assert _actors("Air India said Poseidonis and India agreed.", g) == ["poseidonis", "india"]
+
+
+def test_a_conflict_of_two_named_sides_needs_both_in_the_story():
+    """South Korea, Cyprus or Colombia are in the news for much else: one side's mention
+    does not file a story under `north-korea-south-korea`, `cyprus` or `colombia-farc`
+    ("both_parties" in the gazetteer); both sides, or the conflict's name, do."""
+    assert extract("Cyprus and Greece sign power cable deal\n\nCyprus and Greece agreed on Tuesday to "
+                   "hold talks every six months on the cable, officials in Nicosia said.").conflicts == []
+    e = extract("Cyprus leaders agree to open new crossings\n\nThe Greek Cypriot leader Nikos Christodoulides "
+                "and the Turkish Cypriot leader Ersin Tatar agreed on Monday to open two new crossing "
+                "points across the buffer zone, the UN said.")
+    assert e.conflicts == ["cyprus"]
+    e = extract("Colombia's talks with the ELN resume\n\nColombia's government and the ELN "
+                "agreed to resume peace talks in Caracas, Petro said, after a ceasefire lapsed.")
+    assert e.conflicts == ["colombia-eln"]

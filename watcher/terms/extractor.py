@@ -295,6 +295,7 @@ def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
     brokers = g.brokers
     actors: dict[str, float] = {}  # actor -> its mentions' weight (not as sponsor or venue)
     named: dict[str, float] = {}  # conflict -> the weight of its names and places
+    unshown = _unshown(g, [title or "", *(s.text for s in sents)], memo)
 
     def score(s: str, cms, pms, weight: float = 1) -> tuple[dict[str, float], dict[str, float]]:
         sc: dict[str, float] = {}
@@ -310,6 +311,8 @@ def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
             if weight:
                 actors[m.actor] = actors.get(m.actor, 0) + weight
             cs = g.actor_conflicts.get(m.actor)
+            if cs and unshown:
+                cs = cs - unshown
             if not cs:
                 continue
             d = br if m.actor in brokers else sc
@@ -365,6 +368,15 @@ def _conflicts(text: str, title: str, sents: list[Sentence], g: Gazetteer,
     if pair is not None:
         return renamed, [renamed if c == main else c for c in out]
     return main, out
+
+
+def _unshown(g: Gazetteer, texts: list[str], memo: dict) -> set[str]:
+    """The `both_parties` conflicts of which the story names fewer than two sides: a side's
+    mention does not count for them (their names and places still do)."""
+    if not g.both_parties:
+        return set()
+    present = {m.actor for s in texts for m in _mentions(memo, s, g, None)}
+    return {c for c, sides in g.both_parties.items() if len(sides & present) < 2}
 
 
 # words of fighting between sides: an unlisted pair is a conflict only in a story that has one

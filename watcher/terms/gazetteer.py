@@ -221,6 +221,10 @@ class Gazetteer:
     # count for their own conflicts only when the story shows that conflict otherwise
     brokers: frozenset[str] = frozenset()
     actor_conflicts: dict[str, set[str]] = field(default_factory=dict)
+    # conflicts ("both_parties": true) that one side's mention does not show: South Korea,
+    # Cyprus or Colombia are in the news for much else; two of its sides, or its name, must be
+    # in the story
+    both_parties: dict[str, frozenset[str]] = field(default_factory=dict)
     categories: list[Category] = field(default_factory=list)
     literals: LiteralIndex | None = None  # the categories' gate literals
     # indexes that also find other literals (the extractor's cue words) in the same pass,
@@ -245,6 +249,8 @@ class Gazetteer:
         for cid, c in self.conflicts.items():
             for p in c.get("parties", []):
                 self.actor_conflicts.setdefault(p, set()).add(cid)
+        self.both_parties = {cid: frozenset(c["parties"]) for cid, c in self.conflicts.items()
+                             if c.get("both_parties")}
         for aid, a in self.actors.items():
             for n in a.get("context_names", []):
                 for cid in self.actor_conflicts.get(aid, ()):
