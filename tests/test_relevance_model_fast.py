@@ -123,3 +123,16 @@ def test_gate_declines_only_below_the_threshold() -> None:
     assert m._prefix_score(words) == first
     want = sum(m._by_kind["p"].get(k, 0.0) for k in {w[:rm.PREFIX] for w in words if len(w) > rm.PREFIX})
     assert first == pytest.approx(want, abs=1e-12)
+
+
+def test_prefix_memo_starts_again_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    m = load()
+    monkeypatch.setattr(m, "_prefix_of", {})
+    monkeypatch.setattr(rm, "_MEMO_WORDS", 5)
+    seen: set[str] = set()
+    for _title, summary, text in _seeds()[:6]:
+        words = set(_words((summary or text)[:SUMMARY_CHARS].lower()))
+        seen |= words
+        want = sum(m._by_kind["p"].get(k, 0.0) for k in {w[:rm.PREFIX] for w in words if len(w) > rm.PREFIX})
+        assert m._prefix_score(words) == pytest.approx(want, abs=1e-12)
+    assert len(m._prefix_of) < len(seen)  # started again at least once

@@ -103,9 +103,8 @@ class RelevanceModel:
         be given: ``rules``, the built-in topic's verdict on this title and summary
         (``default_scores``), and ``words``, the title's and the summary's words as the
         rules read them (``_words(text.lower())``, of the summary cut at SUMMARY_CHARS).
-        An item that provably cannot reach the threshold without its
-        gazetteer features is decided without them; the probability returned for it is then
-        only an upper bound."""
+        An item that provably cannot reach the threshold without its gazetteer features is
+        decided without them; the probability returned for it is then only an upper bound."""
         z = self._z(title, summary, rules, gate=True, words=words)
         p = _sigmoid(z)
         return p >= self.threshold, p
@@ -160,8 +159,8 @@ class RelevanceModel:
         memo = self._prefix_of
         new = ws.difference(memo)
         if new:
-            if len(memo) > _MEMO_WORDS:
-                memo.clear()
+            if len(memo) > _MEMO_WORDS:  # a new table, not cleared: another thread may read the old
+                memo = self._prefix_of = {}
                 new = ws
             weights = self._by_kind["p"]
             for w in new:
