@@ -61,6 +61,7 @@ def test_a_full_disk_pauses_polling_logs_once_and_resumes(loopback: LoopbackServ
                 loopback.add(path, rss_feed(STORIES + later, loopback.base_url))
             before = store.query("select count(*) as n from snapshots")[0]["n"]
             fill(store)
+            await pipeline.writer.write(fill)  # the limit is per connection: the writer's too
 
             failed = await pipeline.poll(all_feeds=True)
             assert {r.outcome for r in failed} == {"error"}
@@ -74,6 +75,7 @@ def test_a_full_disk_pauses_polling_logs_once_and_resumes(loopback: LoopbackServ
             assert caplog.text.count("the disk is full") == 1
 
             make_room(store)
+            await pipeline.writer.write(make_room)
             pipeline.disk_full_pause_scale = 0  # the pause is over
             probe = await pipeline.poll(all_feeds=True)
             assert sorted(r.outcome for r in probe) == ["ok", "skipped"]  # one poll probes

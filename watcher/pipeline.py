@@ -36,6 +36,7 @@ from watcher.models import (
     Topic,
     story_time,
 )
+from watcher.pipeline_writer import StoreWriter
 from watcher.record import oldest_first, record_check, record_poll
 from watcher.store import DatabaseReplaced, Store, is_disk_full, parse_ts, utcnow
 
@@ -198,11 +199,13 @@ class Pipeline:
         self.disk_full_pause_scale = 1.0  # the backoff's scale (tests shorten it)
         self.store.sync_feeds(config.feeds, w.interval)
         self.store.defer_index_maintenance()  # merged and checkpointed in maintain()
+        self.writer = StoreWriter(store)  # every write of a poll or re-check: off the event loop
         self._stored = 0  # polls stored, for the checkpoints within a cycle
         self._checkpointing: asyncio.Future | None = None
 
     async def aclose(self) -> None:
         await self.fetcher.aclose()
+        await asyncio.to_thread(self.writer.close)  # the writes queued: carried out
         if self._checkpointing is not None:
             await self._checkpointing
         if self._own_executor:  # joining workers blocks: not on the event loop
@@ -298,13 +301,11 @@ class Pipeline:
 
     def maintain(self) -> None:
         """Between polls: the full-text merging and WAL checkpoint kept out of each poll's
-        write (``Store.maintain``). A failure here loses nothing and is tried again next time."""
+        write (``Store.maintain``), queued behind the writes in the writer thread (it is a
+        write, and can take a while). A failure loses nothing and is tried again next time."""
         if self.disk_full is not None:
             return
-        try:
-            self.store.maintain()
-        except Exception as err:
-            log.warning("database %s: index maintenance failed (tried again later): %s", self.store.path, err)
+        self.writer.submit(_maintain)
 
     def _storage_blocked(self) -> bool:
         """While the disk is full, nothing is fetched that could not be stored; one poll at
@@ -341,7 +342,7 @@ class Pipeline:
             log.exception("feed %s: poll failed: %s", label, err)
             record = self._failure(feed, started, t0, None, f"internal error: {type(err).__name__}: {err}")
         try:
-            summary = record_poll(self.store, record, next_check_at=started + timedelta(minutes=15))
+            summary = await self.writer.write(record_poll, record, next_check_at=started + timedelta(minutes=15))
             self._storage_ok()
             self._checkpoint_now_and_then()
         except DatabaseReplaced:
@@ -358,7 +359,7 @@ class Pipeline:
             log.exception("feed %s: could not store the poll: %s", label, err)
             record = self._failure(feed, started, t0, None, f"could not store the poll: {type(err).__name__}: {err}")
             try:
-                summary = record_poll(self.store, record)
+                summary = await self.writer.write(record_poll, record)
             except Exception:
                 log.exception("feed %s: could not store the failure either", label)
                 summary = PollSummary()
@@ -674,8 +675,8 @@ class Pipeline:
             log.exception("article %s: re-check failed", article["url"])
             error = f"internal error: {type(err).__name__}: {err}"
         try:
-            summary = record_check(
-                self.store, article["id"], draft, checked_at=now, next_check_at=next_at, error=error,
+            summary = await self.writer.write(
+                record_check, article["id"], draft, checked_at=now, next_check_at=next_at, error=error,
                 source=article["source"], page=page,
             )
         except Exception as err:
@@ -686,6 +687,13 @@ class Pipeline:
         if summary.snapshots_new:
             log.info("article %s edited: new version, %d term changes", article["url"], summary.changes_new)
         return summary.snapshots_new
+
+
+def _maintain(store: Store) -> None:
+    try:
+        store.maintain()
+    except Exception as err:
+        log.warning("database %s: index maintenance failed (tried again later): %s", store.path, err)
 
 
 def make_executor(workers: int) -> Executor:

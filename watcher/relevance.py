@@ -127,6 +127,7 @@ class _Compiled:
     index: dict[str, list[tuple[tuple[frozenset[str], ...], int]]]
     phrases: list[_Phrase]
     topics: list[tuple[Topic, frozenset[int], list[int]]]  # topic, include ids, exclude ids
+    default_phrases: bool = False  # one topic with the built-in lists: the same phrase ids
 
 
 def _parse_phrase(raw: str) -> tuple[str, float, bool]:
@@ -189,20 +190,23 @@ def _compile(key: tuple[tuple[str, tuple[str, ...], tuple[str, ...], float, bool
         topic = Topic(name=name, include=list(include), exclude=list(exclude), min_score=min_score,
                       model=model)
         topics.append((topic, frozenset(inc), list(dict.fromkeys(exc))))
-    return _Compiled(index, phrases, topics)
+    default_phrases = len(key) == 1 and key[0][1:3] == (tuple(DEFAULT_CEASEFIRE_PHRASES),
+                                                        tuple(DEFAULT_CEASEFIRE_EXCLUDES))
+    return _Compiled(index, phrases, topics, default_phrases)
 
 
 # ASCII characters that are not letters or digits (what _WORD does not match), as spaces.
 _ASCII_NON_WORD = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+_ASCII_NON_WORD_BYTES = bytes(i if chr(i).isalnum() else 32 for i in range(256))
 
 
 def _words(text: str) -> list[str]:
     """``_WORD.findall(text)``, three times faster: ASCII punctuation becomes spaces and
     str.split() cuts at those and at whitespace (never a letter or digit); a piece that
     still holds a non-ASCII non-word character (’, —, «) is cut by the regex."""
+    if text.isascii():  # bytes.translate: a table look-up per byte, no dictionary
+        return text.encode("ascii").translate(_ASCII_NON_WORD_BYTES).decode("ascii").split()
     words = text.translate(_ASCII_NON_WORD).split()
-    if text.isascii():
-        return words
     out: list[str] = []
     for w in words:
         if w.isalnum():  # what [^\W_] matches is exactly str.isalnum()
@@ -212,11 +216,9 @@ def _words(text: str) -> list[str]:
     return out
 
 
-def _find(text: str, index: dict[str, list[tuple[tuple[frozenset[str], ...], int]]]) -> set[int]:
-    if not text:
-        return set()
-    words = _words(text.lower())
-    if index.keys().isdisjoint(words):  # most fields: no phrase starts here (C speed)
+def _find(words: list[str], index: dict[str, list[tuple[tuple[frozenset[str], ...], int]]]) -> set[int]:
+    """The phrases (ids) found in a field's lowered words (``_words(text.lower())``)."""
+    if not words or index.keys().isdisjoint(words):  # most fields: no phrase starts here (C speed)
         return set()
     found: set[int] = set()
     n = len(words)
@@ -270,18 +272,61 @@ def score_entries(fields: list[tuple[str, str, str]], topics: list[Topic]) -> li
     return [_score(compiled, title, summary, text) for title, summary, text in fields]
 
 
+_Fields = tuple[tuple[str, set[int]], ...]
+_Ranked = tuple[float, Topic, list[str]] | None
+
+
 def _score(compiled: _Compiled, title: str, summary: str, text: str) -> Relevance:
+    words = [_words(f.lower()) if f else [] for f in (title, summary, text)]
     fields = (
-        ("title", _find(title, compiled.index)),
-        ("summary", _find(summary, compiled.index)),
-        ("text", _find(text, compiled.index)),
+        ("title", _find(words[0], compiled.index)),
+        ("summary", _find(words[1], compiled.index)),
+        ("text", _find(words[2], compiled.index)),
     )
+    best, best_passing, best_model, vetoes = _rank(compiled, fields)
+    if best_passing is None and best_model is not None:
+        from watcher.relevance_model import SUMMARY_CHARS, load
+
+        # the model reads the title and the summary (else the body) cut at SUMMARY_CHARS,
+        # and the built-in topic's verdict on them: the words and, for the built-in
+        # phrases, the phrases found are the ones just found, unless the cut cuts
+        i = 1 if summary else 2
+        cut = (summary or text)[:SUMMARY_CHARS]
+        whole = len(cut) == len(summary or text)
+        cut_words = words[i] if whole else _words(cut.lower())
+        rules = None
+        if compiled.default_phrases:
+            found = fields[i][1] if whole else _find(cut_words, compiled.index)
+            d_best, d_passing, _, d_vetoes = _rank(_default_compiled(),
+                                                   (fields[0], ("summary", found), ("text", set())))
+            rules = _verdict(d_best, d_passing, d_vetoes)
+        passes, p = load().passes(title, cut, rules, (words[0], cut_words))
+        if passes:
+            score, topic, matched = best_model
+            return Relevance(relevant=True, score=score, topic=topic.name,
+                             matched=[*matched, f"model:{p:.2f}"])
+    return _verdict(best, best_passing, vetoes)
+
+
+def _verdict(best: _Ranked, best_passing: _Ranked, vetoes: list[str]) -> Relevance:
+    chosen = best_passing or best
+    if chosen is None or chosen[0] <= 0:
+        return Relevance(relevant=False, score=0.0, topic=None, matched=vetoes)
+    score, topic, matched = chosen
+    return Relevance(
+        relevant=best_passing is not None, score=score, topic=topic.name, matched=matched
+    )
+
+
+def _rank(compiled: _Compiled, fields: _Fields) -> tuple[_Ranked, _Ranked, _Ranked, list[str]]:
+    """Each topic's score on the phrases found: the best, the best that passes, the best
+    of those the model may pass, and the vetoes."""
     anywhere = fields[0][1] | fields[1][1] | fields[2][1]
     phrases = compiled.phrases
 
-    best: tuple[float, Topic, list[str]] | None = None
-    best_passing: tuple[float, Topic, list[str]] | None = None
-    best_model: tuple[float, Topic, list[str]] | None = None  # the model may pass this one
+    best: _Ranked = None
+    best_passing: _Ranked = None
+    best_model: _Ranked = None  # the model may pass this one
     vetoes: list[str] = []
     for topic, include, exclude in compiled.topics:
         hits = [pid for pid in exclude if pid in fields[0][1] or pid in fields[1][1]]
@@ -324,18 +369,4 @@ def _score(compiled: _Compiled, title: str, summary: str, text: str) -> Relevanc
         ):
             best_passing = result
 
-    if best_passing is None and best_model is not None:
-        from watcher.relevance_model import load
-
-        passes, p = load().passes(title, summary or text)
-        if passes:
-            score, topic, matched = best_model
-            return Relevance(relevant=True, score=score, topic=topic.name,
-                             matched=[*matched, f"model:{p:.2f}"])
-    chosen = best_passing or best
-    if chosen is None or chosen[0] <= 0:
-        return Relevance(relevant=False, score=0.0, topic=None, matched=vetoes)
-    score, topic, matched = chosen
-    return Relevance(
-        relevant=best_passing is not None, score=score, topic=topic.name, matched=matched
-    )
+    return best, best_passing, best_model, vetoes

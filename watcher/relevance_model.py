@@ -17,7 +17,11 @@ An entry is relevant when the rules say so OR the model's probability reaches th
 threshold (chosen inside the training folds, see `watcher.relevance_train`). The weights
 are a plain table (`watcher.linear.Linear`) in ``data/relevance.json.gz``, loaded
 once per process; applying it is a tokenisation and a few dozen dictionary look-ups
-(microseconds), with no scikit-learn or numpy.
+(microseconds), with no scikit-learn or numpy. The feed stage applies it to every entry
+the rules reject, so `RelevanceModel.passes` takes what the rules computed (the words, the
+built-in topic's verdict) and skips the gazetteer look-up for an item that cannot reach the
+threshold whatever it finds: the same decisions as the feature table, a fraction of the
+cost (``tests/test_relevance_model_fast.py``).
 """
 
 from __future__ import annotations
@@ -29,10 +33,14 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from itertools import repeat
+from itertools import pairwise, repeat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watcher.linear import Linear
+
+if TYPE_CHECKING:
+    from watcher.models import Relevance
 
 MODEL_FILE = "relevance.json.gz"
 PREFIX = 5  # letters of a long word kept as its stem feature (``p=``)
@@ -68,34 +76,98 @@ class RelevanceModel:
                 self._by_kind[kind][key] = w
             else:
                 self._by_kind["other"][name] = w
+        self._actor_names = _by_last(self.actors)
+        self._conflict_names = _by_last(self.conflicts)
+        self._actor_lasts = frozenset(w.lower() for w in self._actor_names)
+        self._prefix_of: dict[str, str] = {}  # word -> its weighted prefix, or ""
+        # The gate: the most the gazetteer features (g=) can add to the linear score, and the
+        # score an item must reach. An item whose other features, plus that, stay below it
+        # cannot pass, so its gazetteer hits need not be looked for (most news: "the" starts
+        # "the Taliban", so nearly every item has a candidate name).
+        other = self._by_kind["other"]
+        pos = lambda f: max(0.0, other.get(f, 0.0))  # noqa: E731
+        self._actor_max = (pos("g=actor") + pos("g=actor_title") + pos("g=two_parties")
+                           + max(pos("g=actors1"), pos("g=actors2"), pos("g=actors3+")))
+        self._conflict_max = pos("g=conflict")
+        t = self.threshold
+        self._z_needed = math.inf if t >= 1 else -math.inf if t <= 0 else math.log(t / (1 - t))
 
     def probability(self, title: str, summary: str) -> float:
         """P(the item is about a term) from the title and the summary."""
+        return _sigmoid(self._z(title, summary, None, gate=False))
+
+    def passes(self, title: str, summary: str, rules: Relevance | None = None,
+               words: tuple[list[str], list[str]] | None = None) -> tuple[bool, float]:
+        """Whether the item reaches the threshold, and its probability: the same decision as
+        ``probability(...) >= threshold``, cheaper. What the caller has computed already can
+        be given: ``rules``, the built-in topic's verdict on this title and summary
+        (``default_scores``), and ``words``, the title's and the summary's words as the
+        rules read them (``_words(text.lower())``, of the summary cut at SUMMARY_CHARS).
+        An item that provably cannot reach the threshold without its gazetteer features is
+        decided without them; the probability returned for it is then only an upper bound."""
+        z = self._z(title, summary, rules, gate=True, words=words)
+        p = _sigmoid(z)
+        return p >= self.threshold, p
+
+    def _z(self, title: str, summary: str, rules: Relevance | None, gate: bool,
+           words: tuple[list[str], list[str]] | None = None) -> float:
+        """The linear score. With ``gate``, an upper bound when it cannot reach the threshold."""
         from watcher.relevance import _words
 
         summary = summary[:SUMMARY_CHARS]
-        t_cased, s_cased = _words(title), _words(summary)
-        t = [w.lower() for w in t_cased]
-        s = [w.lower() for w in s_cased]
+        t_cased = s_cased = None
+        if title.isascii() and summary.isascii():
+            # the words of the lowered text are the lowered words (ASCII: lower() maps
+            # letters to letters), as the rules tokenised them; the cased ones only if the
+            # gazetteer is looked up
+            t, s = words or (_words(title.lower()), _words(summary.lower()))
+        else:
+            t_cased, s_cased = _words(title), _words(summary)
+            t, s = _lower(t_cased), _lower(s_cased)
         kinds = self._by_kind
-        t_set = set(t)
-        pairs = set(zip(t, t[1:], strict=False))
-        pairs.update(zip(s, s[1:], strict=False))
+        ws = set(t).union(s)
+        # each feature kind: the weighted keys present (a set: each once), then their sum
+        tk, wk, bk = kinds["t"], kinds["w"], kinds["b"]
+        pairs = bk.keys() & pairwise(s)
+        pairs.update(bk.keys() & pairwise(t))
         z = self.linear.bias[0]
-        z += sum(map(kinds["t"].get, t_set, repeat(0.0)))
-        z += sum(map(kinds["w"].get, t_set.union(s), repeat(0.0)))
-        z += sum(map(kinds["b"].get, pairs, repeat(0.0)))
+        z += sum(map(tk.__getitem__, tk.keys() & t))
+        z += sum(map(wk.__getitem__, wk.keys() & ws))
+        z += sum(map(bk.__getitem__, pairs))
         if self.prefixes:
-            z += sum(map(kinds["p"].get, {w[:PREFIX] for w in t_set.union(s) if len(w) > PREFIX},
-                         repeat(0.0)))
+            z += self._prefix_score(ws)
         other = kinds["other"]
-        z += sum(map(other.get, _other_features(title, summary, t, s, t_cased, s_cased, self),
-                     repeat(0.0)))
-        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+        feats = _rule_features(rules if rules is not None else _default_scores(title, summary))
+        if gate:
+            # a cased name's last word, lowered, is among the lowered words where it occurs
+            bound = z + sum(map(other.get, feats, repeat(0.0)))
+            if not self._actor_lasts.isdisjoint(ws):
+                bound += self._actor_max
+            if not self._conflict_names.keys().isdisjoint(ws):
+                bound += self._conflict_max
+            if bound + _SLACK < self._z_needed:
+                return bound
+        if t_cased is None or s_cased is None:
+            t_cased, s_cased = _words(title), _words(summary)
+        feats |= _gazetteer_features(t, s, t_cased, s_cased, self)
+        return z + sum(map(other.get, feats, repeat(0.0)))
 
-    def passes(self, title: str, summary: str) -> tuple[bool, float]:
-        p = self.probability(title, summary)
-        return p >= self.threshold, p
+    def _prefix_score(self, ws: set[str]) -> float:
+        """The ``p=`` features' sum: each distinct weighted prefix of a word longer than
+        PREFIX letters, once. A word's prefix key is remembered ("" when it has no weight),
+        so a word seen before costs one look-up (news repeats its words)."""
+        memo = self._prefix_of
+        new = ws.difference(memo)
+        if new:
+            if len(memo) > _MEMO_WORDS:  # a new table, not cleared: another thread may read the old
+                memo = self._prefix_of = {}
+                new = ws
+            weights = self._by_kind["p"]
+            for w in new:
+                memo[w] = w[:PREFIX] if len(w) > PREFIX and w[:PREFIX] in weights else ""
+        keys = set(map(memo.__getitem__, ws))
+        keys.discard("")
+        return sum(map(self._by_kind["p"].__getitem__, keys))
 
     def to_json(self) -> dict:
         return {
@@ -145,16 +217,43 @@ def _index(flat: dict[str, str]) -> _Index:
     return index
 
 
-def _hits(words: list[str], index: _Index) -> set[str]:
+_Names = dict[str, list[tuple[tuple[str, ...], str]]]  # last word -> [(all words, id)]
+
+
+def _by_last(index: _Index) -> _Names:
+    """The names of a first-word index keyed by their last word instead: "the" starts many
+    names and nearly every item, a last word ("Taliban") few items, so the common case, no
+    name present, is one set test."""
+    out: _Names = {}
+    for first, items in index.items():
+        for rest, ident in items:
+            words = (first, *rest)
+            out.setdefault(words[-1], []).append((words, ident))
+    return out
+
+
+def _hits(words: list[str], names: _Names) -> set[str]:
+    """The ids of the names that occur in `words` as a run of whole words."""
     found: set[str] = set()
-    if index.keys().isdisjoint(words):
+    if names.keys().isdisjoint(words):
         return found
-    n = len(words)
-    for i, w in enumerate(words):
-        for rest, ident in index.get(w, ()):
-            k = len(rest)
-            if k == 0 or (i + k < n and tuple(words[i + 1 : i + 1 + k]) == rest):
+    for last in names.keys() & set(words):
+        for name, ident in names[last]:
+            if ident in found:
+                continue
+            k = len(name) - 1
+            if k == 0:
                 found.add(ident)
+                continue
+            j = k - 1
+            while True:  # each place the last word stands with k words before it
+                try:
+                    j = words.index(last, j + 1)
+                except ValueError:
+                    break
+                if tuple(words[j - k : j + 1]) == name:
+                    found.add(ident)
+                    break
     return found
 
 
@@ -162,6 +261,57 @@ def _band(score: float) -> str:
     if score <= 0:
         return "rs=0"
     return "rs=low" if score < 1.0 else "rs=pass"
+
+
+_MEMO_WORDS = 200_000  # distinct words remembered for their prefix (~20 MB at most)
+_SLACK = 1e-9  # the gate's margin for rounding: it declines only what falls short by more
+
+
+def _sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _lower(words: list[str]) -> list[str]:
+    """``[w.lower() for w in words]`` in one call: a word holds no space and lower() makes
+    none, and a space ends a word for lower()'s final-sigma rule as the end of a string does."""
+    return " ".join(words).lower().split(" ") if words else []
+
+
+def _default_scores(title: str, summary: str) -> Relevance:
+    from watcher.relevance import default_scores
+
+    return default_scores(title, summary)
+
+
+def _rule_features(rel: Relevance) -> set[str]:
+    """The built-in topic's verdict as features: its score band and its matched phrases."""
+    out = {"bias", _band(rel.score)}
+    for m in rel.matched:
+        out.add("r=" + m.split(":", 1)[1])
+    return out
+
+
+def _gazetteer_features(t: list[str], s: list[str], t_cased: list[str], s_cased: list[str],
+                        model: RelevanceModel) -> set[str]:
+    """Actors named (how many, in the title, two parties of one conflict), a conflict named."""
+    out: set[str] = set()
+    actors = _hits(t_cased, model._actor_names)
+    actors_t = len(actors)
+    actors |= _hits(s_cased, model._actor_names)
+    if actors:
+        out.add("g=actor")
+        out.add("g=actors" + (str(len(actors)) if len(actors) < 3 else "3+"))
+        if actors_t:
+            out.add("g=actor_title")
+        seen: set[str] = set()
+        for a in actors:
+            for c in model.parties.get(a, ()):
+                if c in seen:
+                    out.add("g=two_parties")
+                seen.add(c)
+    if _hits(t, model._conflict_names) or _hits(s, model._conflict_names):
+        out.add("g=conflict")
+    return out
 
 
 def features(title: str, summary: str, model: RelevanceModel | None = None) -> list[str]:
@@ -172,7 +322,9 @@ def features(title: str, summary: str, model: RelevanceModel | None = None) -> l
     t_cased, s_cased = _words(title), _words(summary)
     t = [w.lower() for w in t_cased]
     s = [w.lower() for w in s_cased]
-    out = set(_other_features(title, summary, t, s, t_cased, s_cased, model))
+    out = _rule_features(_default_scores(title, summary))
+    if model is not None:
+        out |= _gazetteer_features(t, s, t_cased, s_cased, model)
     out.update("t=" + w for w in t)
     out.update("w=" + w for w in t)
     out.update("w=" + w for w in s)
@@ -181,35 +333,6 @@ def features(title: str, summary: str, model: RelevanceModel | None = None) -> l
     if model is None or model.prefixes:
         out.update("p=" + w[:PREFIX] for w in (*t, *s) if len(w) > PREFIX)
     return list(out)
-
-
-def _other_features(title: str, summary: str, t: list[str], s: list[str], t_cased: list[str],
-                    s_cased: list[str], model: RelevanceModel | None) -> set[str]:
-    """The features that are not words: the rules' verdict and the gazetteer hits."""
-    from watcher.relevance import default_scores
-
-    rel = default_scores(title, summary)
-    out = {"bias", _band(rel.score)}
-    for m in rel.matched:
-        out.add("r=" + m.split(":", 1)[1])
-    if model is not None:
-        actors = _hits(t_cased, model.actors)
-        actors_t = len(actors)
-        actors |= _hits(s_cased, model.actors)
-        if actors:
-            out.add("g=actor")
-            out.add("g=actors" + (str(len(actors)) if len(actors) < 3 else "3+"))
-            if actors_t:
-                out.add("g=actor_title")
-            seen: set[str] = set()
-            for a in actors:
-                for c in model.parties.get(a, ()):
-                    if c in seen:
-                        out.add("g=two_parties")
-                    seen.add(c)
-        if _hits(t, model.conflicts) or _hits(s, model.conflicts):
-            out.add("g=conflict")
-    return out
 
 
 @lru_cache(maxsize=1)

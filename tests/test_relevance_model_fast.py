@@ -1,0 +1,138 @@
+"""The feed filter's fast decision is the feature table's decision: the gate that skips the
+gazetteer, the words and rule verdict shared with the topic rules, the name look-up by last
+word and the prefix memo change its cost, never what it lets through. Checked on every
+labelled article (as the feed item its training sees), every entry of the shared corpus's
+feeds, and long texts that take the cut at SUMMARY_CHARS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from watcher import relevance_model as rm
+from watcher.feeds.parse import parse_feed
+from watcher.relevance import _words, default_topic, score_entries
+from watcher.relevance_model import SUMMARY_CHARS, features, load
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SEEDS = ROOT / "seeds"
+
+
+def _labelled() -> list[tuple[str, str, str]]:
+    from watcher.relevance_train import feed_summary
+
+    out = []
+    for folder in (SHARED / "eval" / "dev", ROOT / "eval" / "corpus"):
+        for p in sorted(folder.glob("*.json")):
+            a = json.loads(p.read_text())
+            out.append((a.get("title") or "", feed_summary(a), ""))
+            out.append((a.get("title") or "", a["text"][:2000], ""))  # long: cut at SUMMARY_CHARS
+    return out
+
+
+def _feed_entries() -> list[tuple[str, str, str]]:
+    out = []
+    for p in sorted((SHARED / "corpus" / "feeds").glob("*.*")):
+        if p.suffix == ".tsv" or p.name == "LICENSES":
+            continue
+        parsed = parse_feed(p.read_bytes(), {}, "http://feeds.example/")
+        out += [(e.title, e.summary, e.content) for e in parsed.entries]
+    return out
+
+
+def _seeds() -> list[tuple[str, str, str]]:
+    out = []
+    for p in sorted(SEEDS.glob("*.txt")):
+        lines = [line for line in p.read_text().splitlines() if line.strip()]
+        body = "\n\n".join(lines[3:])
+        out += [(lines[2], "", body), ("Markets", body, ""), (lines[2], body[::-1], "")]
+    return out
+
+
+def _reference(title: str, summary: str, text: str) -> tuple[bool, float]:
+    """The slow, plain path: the feature strings, the weight table, the threshold."""
+    m = load()
+    p = m.linear.prob(features(title, (summary or text)[:SUMMARY_CHARS], m))
+    return p >= m.threshold, p
+
+
+@pytest.mark.skipif(not (SHARED / "eval" / "dev").is_dir() or not (SHARED / "corpus" / "feeds").is_dir(),
+                    reason="shared data absent")
+def test_decisions_equal_the_feature_table_on_real_items() -> None:
+    items = _labelled() + _feed_entries() + _seeds()
+    rules = score_entries(items, [default_topic(model=False)])
+    got = score_entries(items, [default_topic()])
+    passed_by_model = 0
+    for item, r, g in zip(items, rules, got, strict=True):
+        if r.relevant or (not r.topic and r.matched):  # the rules decided, or vetoed
+            assert g == r
+            continue
+        want, p = _reference(*item)
+        assert g.relevant == want, item[:2]
+        if want:
+            passed_by_model += 1
+            assert g.matched == [*r.matched, f"model:{p:.2f}"] and g.score == r.score
+        else:
+            assert g == r
+    assert passed_by_model > 20  # the check reached the model's side of the threshold
+
+
+def _hits_by_scan(words: list[str], index: rm._Index) -> set[str]:
+    """Every position, every name starting there (the look-up before it went by last word)."""
+    found = set()
+    for i, w in enumerate(words):
+        for rest, ident in index.get(w, ()):
+            if tuple(words[i + 1 : i + 1 + len(rest)]) == rest:
+                found.add(ident)
+    return found
+
+
+def test_name_hits_equal_a_scan_of_every_position() -> None:
+    m = load()
+    texts = [t for item in _seeds() for t in item[:2]] + [
+        "the Taliban and the Taliban", "Vladimir Putin", "Putin Vladimir", "United Nations United",
+        "the", "", "Islamic Republic of Iran and the Islamic State", "al Shabaab al"]
+    for text in texts:
+        cased = _words(text)
+        assert rm._hits(cased, m._actor_names) == _hits_by_scan(cased, m.actors)
+        lower = _words(text.lower())
+        assert rm._hits(lower, m._conflict_names) == _hits_by_scan(lower, m.conflicts)
+    # names repeat a word or end where another starts
+    index = rm._index({"a b a": "x", "b": "y", "a a": "z", "c d": "w"})
+    names = rm._by_last(index)
+    for words in (["a", "b", "a"], ["a", "a"], ["b", "a", "a", "b"], ["c"], ["d", "c", "d"], []):
+        assert rm._hits(words, names) == _hits_by_scan(words, index)
+
+
+def test_gate_declines_only_below_the_threshold() -> None:
+    """An item the gate declines has an upper bound below the threshold, and the exact
+    probability is below it too; the prefix memo gives the same sum full or cleared."""
+    m = load()
+    for title, summary, text in _seeds():
+        cut = (summary or text)[:SUMMARY_CHARS]
+        passes, bound = m.passes(title, cut)
+        exact = m.probability(title, cut)
+        assert passes == (exact >= m.threshold)
+        assert bound >= exact - 1e-12
+    m._prefix_of.clear()
+    words = set(_words(_seeds()[0][2].lower()))
+    first = m._prefix_score(words)
+    assert m._prefix_score(words) == first
+    want = sum(m._by_kind["p"].get(k, 0.0) for k in {w[:rm.PREFIX] for w in words if len(w) > rm.PREFIX})
+    assert first == pytest.approx(want, abs=1e-12)
+
+
+def test_prefix_memo_starts_again_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    m = load()
+    monkeypatch.setattr(m, "_prefix_of", {})
+    monkeypatch.setattr(rm, "_MEMO_WORDS", 5)
+    seen: set[str] = set()
+    for _title, summary, text in _seeds()[:6]:
+        words = set(_words((summary or text)[:SUMMARY_CHARS].lower()))
+        seen |= words
+        want = sum(m._by_kind["p"].get(k, 0.0) for k in {w[:rm.PREFIX] for w in words if len(w) > rm.PREFIX})
+        assert m._prefix_score(words) == pytest.approx(want, abs=1e-12)
+    assert len(m._prefix_of) < len(seen)  # started again at least once
