@@ -375,3 +375,19 @@ def test_the_wars_of_recent_reporting_are_listed(text, conflict):
 def test_a_side_with_a_new_war_keeps_its_old_one(text, conflict):
     e = extract(text)
     assert e.conflicts and e.conflicts[0] == conflict, e.conflicts
+
+
+@pytest.mark.parametrize("text, conflict", [
+    # peace-process names that also name other talks were left out: "Riyadh agreement" (Yemen
+    # 2019, the US-Russia Black Sea deal of 2025), "Jeddah process" (Sudan, Ukraine's Jeddah
+    # talks), "Kenya-led mission" (Haiti, the East African force in Congo)
+    ("US, Russia reach Black Sea agreement in Riyadh\n\nThe Riyadh agreement between Russia and the United "
+     "States would restore safe navigation in the Black Sea, the Kremlin said, but Russia wants sanctions "
+     "lifted first. Ukraine said the truce at sea would begin at once.", "russia-ukraine"),
+    ("Kenya-led mission to leave eastern Congo\n\nThe Kenya-led mission of the East African Community will "
+     "withdraw from eastern Congo, Kinshasa said, accusing it of failing to fight the M23. Rwanda denied "
+     "backing the rebels.", "drc-rwanda"),
+])
+def test_a_peace_process_name_shared_by_two_wars_is_left_out(text, conflict):
+    e = extract(text)
+    assert e.conflicts and e.conflicts[0] == conflict, e.conflicts
