@@ -281,7 +281,8 @@ def test_a_conflict_of_two_named_sides_needs_both_in_the_story():
     ("Iván Márquez", "farc-dissidents"), ("the Gulf Clan", "clan-del-golfo"), ("Harakat al-Nujaba", "islamic-resistance-iraq"),
     ("the Centre for Humanitarian Dialogue", "hd-centre"), ("the Coalition of the Willing", "coalition-of-the-willing"),
     ("Tony Blair", "board-of-peace"), ("Yasser Abu Shabab", "popular-forces"), ("the KNDF", "myanmar-resistance"),
-    ("Sheikh Hikmat al-Hijri", "druze"),
+    ("Sheikh Hikmat al-Hijri", "druze"), ("Hazem Qassem", "hamas"), ("Naim Qassem", "hezbollah"),
+    ("Denis Pushilin", "russia"), ("al-Jolani", "syria"),
 ])
 def test_groups_and_mediators_of_recent_reporting(name, aid):
     assert _actors(f"On Monday {name} said it would study the offer.") == [aid], name
