@@ -412,7 +412,38 @@ def holder_features(st: Story, group: list[Term], cand: str) -> list[str]:
         for r in _roles_for(st, group, cand):
             f.append(f"role={r}")
             f.append(f"role={r}&cat={cat}")
+    f += _owner_features(st, group, cand, kind)
     return sorted(set(f))
+
+
+_PROVISION = re.compile(r"\b(?:would|will|was to|were to|is to|are to|is due to|are due to|under the|under a|"
+                        r"under an|calls for|called for|envisages|envisaged|provides for|includes|included|"
+                        r"sets out|set out|would have to|has to|have to|must)\b", re.I)
+
+
+def _owner_features(st: Story, group: list[Term], cand: str, kind: str) -> list[str]:
+    """Whether anyone else owns the pair: the roles the other actors of its sentences take
+    (a plan someone proposes or brokers is theirs, not a deal), a provision's wording ("under the
+    plan Israel would…"), and the story's deal-or-offer reading joined with the candidate's kind
+    (a mediator in a story of an offer, a party in a story of a deal)."""
+    deal, offer = st.deal_offer()
+    story = "deal" if deal > offer else "offer" if offer > deal else "even"
+    f = [f"kind={kind}&story={story}"]
+    if st.g.actors.get(cand, {}).get("broker"):
+        f.append(f"broker&story={story}")
+    others: set[str] = set()
+    for t in group:
+        i = st.sent_of(t.span[0])
+        for r in st.roles_in(i):
+            if r.actor != cand:
+                others.add(r.kind)
+        f += [f"prov={m.group(0).lower()}&kind={kind}" for m in _PROVISION.finditer(st.sents[i].text)]
+    f += [f"other_role={k}&kind={kind}" for k in others]
+    if kind == "agreement":
+        for (actor, rkind, where), _n in st.role_table().items():
+            if st.g.actors.get(actor, {}).get("broker"):
+                f.append(f"agr_broker_role={rkind}@{where}")
+    return f
 
 
 def _roles_for(st: Story, group: list[Term], cand: str) -> set[str]:
