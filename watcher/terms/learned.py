@@ -37,6 +37,7 @@ from watcher.linear import Linear
 from watcher.models import Term
 from watcher.terms.gazetteer import Gazetteer
 from watcher.terms.roles import Mention, mentions, roles
+from watcher.terms.status import carry_running
 from watcher.terms.textprep import Sentence
 from watcher.terms.vocabulary import AGREEMENT
 
@@ -552,7 +553,7 @@ def apply(model: Model, st: Story) -> list[Term]:
             if values.get("party") == holder and holder != base.proposer:
                 values = {k: v for k, v in values.items() if k != "party"}
             out.append(replace(base, proposer=holder, stance=stance, responses=responses, values=values))
-    return out
+    return carry_running(out)
 
 
 def choose_holders(scored: list[tuple[float, str]], ruled: set[str], extra: float, rule: float) -> list[str]:
