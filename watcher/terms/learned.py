@@ -123,6 +123,15 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+_SUFFIX = re.compile(r"(?:ations?|ments?|ing|ions?|ed|es|s)$")
+
+
+def _stem(w: str) -> str:
+    """A crude stem: common suffixes cut where four letters stay."""
+    m = _SUFFIX.search(w)
+    return w[:m.start()] if m is not None and m.start() >= 4 else w
+
+
 def _bucket(n: int, edges: tuple[int, ...] = (0, 1, 2, 3, 5, 8, 13)) -> str:
     for e in edges:
         if n <= e:
@@ -254,6 +263,10 @@ def sentence_features(st: Story, i: int) -> list[str]:
     text = st.sents[i].text
     ws = [w for w in _words(text) if w not in _STOP]
     f = [f"w={w}" for w in ws] + [f"b={a}_{b}" for a, b in zip(ws, ws[1:], strict=False)]
+    # word stems and stem pairs a word apart: "disarm", "disarming", "disarmament"; "stop ...
+    # attacks", "halt the bombing" — the forms news varies, the model sees as one
+    ss = [_stem(w) for w in ws]
+    f += [f"s={a}" for a in ss if a not in ws]
     if i in st.lead:
         f.append("lead")
     trig = st.hits.get(i, frozenset())
