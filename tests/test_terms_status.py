@@ -218,3 +218,30 @@ def test_how_old_a_dated_deal_is_depends_on_when_the_story_was_read():
     text = "Israel accused Hamas of violating the January 2025 ceasefire in Gaza."
     assert extract(text, title="", as_of=READ_AT).terms  # two years later: still in force
     assert not extract(text, title="", as_of=datetime(2030, 1, 1, tzinfo=UTC)).terms  # history
+
+
+def test_a_running_deal_is_running_in_all_it_provides():
+    """Where the story reports the truce itself in effect, its provisions the rules read as
+    merely agreed are in effect too; a provision begun or a breach is not carried, and another
+    conflict's deal keeps its stance."""
+    from watcher.models import Term
+    from watcher.terms.status import carry_running
+
+    terms = [Term("sudan", "ceasefire", "agreement", "in_effect"),
+             Term("sudan", "humanitarian_access", "agreement", "accepted"),
+             Term("sudan", "troop_withdrawal", "rsf", "accepted"),
+             Term("sudan", "prisoner_exchange", "agreement", "violated"),
+             Term("yemen", "ceasefire", "agreement", "accepted")]
+    got = [(t.category, t.conflict, t.stance) for t in carry_running(terms)]
+    assert got == [("ceasefire", "sudan", "in_effect"), ("humanitarian_access", "sudan", "in_effect"),
+                   ("troop_withdrawal", "sudan", "accepted"), ("prisoner_exchange", "sudan", "violated"),
+                   ("ceasefire", "yemen", "accepted")]
+    assert carry_running(terms[1:]) == terms[1:]
+    begun = [Term("sudan", "troop_withdrawal", "agreement", "in_effect"), Term("sudan", "ceasefire", "agreement", "accepted")]
+    assert carry_running(begun) == begun
+
+
+def test_the_provisions_of_a_truce_that_took_effect_are_in_effect():
+    _, got = _terms("The ceasefire between Sudan's army and the RSF took effect at midnight on Monday. "
+                    "Under the deal, both sides agreed to open corridors for humanitarian aid.")
+    assert ("sudan", "humanitarian_access", "agreement", "in_effect") in got

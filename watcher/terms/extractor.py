@@ -19,7 +19,7 @@ from watcher.terms import values as V
 from watcher.terms.gazetteer import Gazetteer, LiteralIndex, gate, load_gazetteer, regrouped
 from watcher.terms.learned import Model, Story, apply, shipped
 from watcher.terms.roles import Mention, Role, clauses, joint_spans, lexicon, mentions, roles
-from watcher.terms.status import denied, status, violator
+from watcher.terms.status import carry_running, denied, status, violator
 from watcher.terms.textprep import Sentence, detect_language, sentences, title_of
 from watcher.terms.vocabulary import AGREEMENT
 
@@ -968,7 +968,7 @@ def _merge(cands: list[_Cand], resps: list[_Resp], doc: _Doc) -> list[Term]:
             if item not in t.responses:
                 t.responses.append(item)
     terms.sort(key=lambda t: t.span[0])
-    return terms
+    return carry_running(terms)
 
 
 # a rejection of a charge rather than of a term: "denied violating the truce", "dismissed the

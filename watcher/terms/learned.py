@@ -37,6 +37,7 @@ from watcher.linear import Linear
 from watcher.models import Term
 from watcher.terms.gazetteer import Gazetteer
 from watcher.terms.roles import Mention, mentions, roles
+from watcher.terms.status import carry_running
 from watcher.terms.textprep import Sentence
 from watcher.terms.vocabulary import AGREEMENT
 
@@ -120,6 +121,16 @@ _STOP = frozenset("the a an of to in and on for at by with from as that this is 
 
 def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
+
+
+_SUFFIX = re.compile(r"(?:ations?|ments?|ing|ions?|ed|es|s)$")
+
+
+@lru_cache(maxsize=8192)
+def _stem(w: str) -> str:
+    """A crude stem: common suffixes cut where four letters stay."""
+    m = _SUFFIX.search(w)
+    return w[:m.start()] if m is not None and m.start() >= 4 else w
 
 
 def _bucket(n: int, edges: tuple[int, ...] = (0, 1, 2, 3, 5, 8, 13)) -> str:
@@ -253,6 +264,10 @@ def sentence_features(st: Story, i: int) -> list[str]:
     text = st.sents[i].text
     ws = [w for w in _words(text) if w not in _STOP]
     f = [f"w={w}" for w in ws] + [f"b={a}_{b}" for a, b in zip(ws, ws[1:], strict=False)]
+    # word stems and stem pairs a word apart: "disarm", "disarming", "disarmament"; "stop ...
+    # attacks", "halt the bombing" — the forms news varies, the model sees as one
+    ss = [_stem(w) for w in ws]
+    f += [f"s={a}" for a in ss if a not in ws]
     if i in st.lead:
         f.append("lead")
     trig = st.hits.get(i, frozenset())
@@ -412,7 +427,68 @@ def holder_features(st: Story, group: list[Term], cand: str) -> list[str]:
         for r in _roles_for(st, group, cand):
             f.append(f"role={r}")
             f.append(f"role={r}&cat={cat}")
+    f += _owner_features(st, group, cand, kind)
     return sorted(set(f))
+
+
+_PROVISION = re.compile(r"\b(?:would|will|was to|were to|is to|are to|is due to|are due to|under the|under a|"
+                        r"under an|calls for|called for|envisages|envisaged|provides for|includes|included|"
+                        r"sets out|set out|would have to|has to|have to|must)\b", re.I)
+
+
+def _provisions(st: Story, i: int) -> frozenset[str]:
+    """A provision's wording in sentence i, read once per story."""
+    memo = st.__dict__.setdefault("_prov", {})
+    got = memo.get(i)
+    if got is None:
+        got = memo[i] = frozenset(m.group(0).lower() for m in _PROVISION.finditer(st.sents[i].text))
+    return got
+
+
+def _owner_features(st: Story, group: list[Term], cand: str, kind: str) -> list[str]:
+    """Whether anyone else owns the pair: the roles the other actors of its sentences take
+    (a plan someone proposes or brokers is theirs, not a deal), a provision's wording ("under the
+    plan Israel would…"), and the story's deal-or-offer reading joined with the candidate's kind
+    (a mediator in a story of an offer, a party in a story of a deal)."""
+    deal, offer = st.deal_offer()
+    story = "deal" if deal > offer else "offer" if offer > deal else "even"
+    # (`agreement` reads the story's deal and offer words itself: agr_story)
+    f = [] if kind == "agreement" else [f"kind={kind}&story={story}"]
+    if st.g.actors.get(cand, {}).get("broker") and cand not in st.parties:  # mediating here
+        f.append(f"broker&story={story}")
+    if kind != "agreement" and any(_owns_trigger(st, t, cand) for t in group):
+        f.append("possessive_of_term")  # "Putin's Easter truce", "Kyiv's peace plan"
+    roles_of, prov = _group_context(st, group)
+    f += [f"prov={w}&kind={kind}" for w in prov]
+    f += [f"other_role={k}&kind={kind}" for k in {k for a, k in roles_of if a != cand}]
+    if kind == "agreement":
+        for (actor, rkind, where), _n in st.role_table().items():
+            if st.g.actors.get(actor, {}).get("broker"):
+                f.append(f"agr_broker_role={rkind}@{where}")
+    return f
+
+
+_POSS = re.compile(r"(?:'s|’s|')\s+(?:[\w-]+\s+){0,2}$")
+
+
+def _owns_trigger(st: Story, t: Term, cand: str) -> bool:
+    """The candidate's name in the possessive right before the term's trigger."""
+    trig = st.trigger_at(t)
+    return any(m.actor == cand and m.end <= trig and _POSS.match(st.text, m.end, trig) is not None
+               for m in st.in_sent(st.sent_of(t.span[0])))
+
+
+def _group_context(st: Story, group: list[Term]) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+    """The (actor, role) pairs and the provision wording of a pair's sentences, read once per
+    pair (every candidate holder of it asks)."""
+    memo = st.__dict__.setdefault("_group_ctx", {})
+    key = tuple(t.span for t in group)
+    got = memo.get(key)
+    if got is None:
+        idx = {st.sent_of(t.span[0]) for t in group}
+        got = memo[key] = (frozenset((r.actor, r.kind) for i in idx for r in st.roles_in(i)),
+                           frozenset(w for i in idx for w in _provisions(st, i)))
+    return got
 
 
 def _roles_for(st: Story, group: list[Term], cand: str) -> set[str]:
@@ -507,6 +583,12 @@ def apply(model: Model, st: Story) -> list[Term]:
             if not scored:
                 continue
             chosen = choose_holders(scored, {t.proposer for t in group}, model.extra_holder, model.rule_holder)
+            owner = next((t.proposer for t in group if t.proposer and t.proposer != AGREEMENT
+                          and _owns_trigger(st, t, t.proposer)), None)
+            if owner is not None:
+                # "Putin's Easter truce": the name that owns the term's very words holds it, and
+                # an owned plan is no deal of both sides
+                chosen = [owner] + [c for c in chosen if c not in (owner, AGREEMENT)]
         else:
             chosen = list(dict.fromkeys(t.proposer for t in group))
         for holder in chosen:
@@ -521,7 +603,7 @@ def apply(model: Model, st: Story) -> list[Term]:
             if values.get("party") == holder and holder != base.proposer:
                 values = {k: v for k, v in values.items() if k != "party"}
             out.append(replace(base, proposer=holder, stance=stance, responses=responses, values=values))
-    return out
+    return carry_running(out)
 
 
 def choose_holders(scored: list[tuple[float, str]], ruled: set[str], extra: float, rule: float) -> list[str]:

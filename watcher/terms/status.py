@@ -14,9 +14,12 @@ article's wording.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 
+from watcher.models import Term
 from watcher.terms.roles import Mention
+from watcher.terms.vocabulary import AGREEMENT
 
 # a violation verb or noun governing the trigger that follows: "violating the January 2025
 # ceasefire", "breached the humanitarian truce", "violations of the truce", "broke the truce"
@@ -171,3 +174,20 @@ def violator(t: str, cue: tuple[int, int], trig: tuple[int, int], ms: list[Menti
         if x.end <= at and at - x.end <= 12 and re.fullmatch(r"\s*(?:\w+\s+)?", t[x.end:at]):
             return x.actor
     return None
+
+
+DEAL_ITSELF = frozenset(("ceasefire", "humanitarian_pause"))  # the terms that are the deal, not a provision
+
+
+def carry_running(terms: list[Term]) -> list[Term]:
+    """A deal the story reports running is running in all it provides: where an `agreement`
+    term of a conflict is `in_effect`, its other provisions the story gives as merely agreed are
+    `in_effect` too (LABELLING.md: "so are the provisions it states of that deal"). Only the
+    truce itself running carries (a provision begun, "withdrawals have begun", does not put the
+    whole deal in effect), and a breach is not carried: the other provisions keep their stance."""
+    running = {t.conflict for t in terms if t.proposer == AGREEMENT and t.stance == "in_effect"
+               and t.category in DEAL_ITSELF}
+    if not running:
+        return terms
+    return [replace(t, stance="in_effect") if t.proposer == AGREEMENT and t.stance == "accepted"
+            and t.conflict in running else t for t in terms]
