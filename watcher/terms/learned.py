@@ -589,6 +589,13 @@ def apply(model: Model, st: Story) -> list[Term]:
                 # "Putin's Easter truce": the name that owns the term's very words holds it, and
                 # an owned plan is no deal of both sides
                 chosen = [owner] + [c for c in chosen if c not in (owner, AGREEMENT)]
+            deal, offer = st.deal_offer()
+            if AGREEMENT in chosen and not deal and offer and all(t.proposer != AGREEMENT for t in group):
+                # a story that speaks of proposals and demands and of no deal reached or in force
+                # has no deal to hold the term ("Israel refused to accept the Hamas demand")
+                chosen = [c for c in chosen if c != AGREEMENT] or [c for _, c in scored if c != AGREEMENT][:1]
+                if not chosen:
+                    continue
         else:
             chosen = list(dict.fromkeys(t.proposer for t in group))
         for holder in chosen:
