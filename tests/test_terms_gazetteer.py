@@ -251,6 +251,16 @@ def test_a_config_extension_keeps_the_non_actors():
     assert _actors("Air India said Poseidonis and India agreed.", g) == ["poseidonis", "india"]
 
 
+def test_a_context_name_in_capitals_is_found():
+    """A context name was looked up lower-cased in a table keyed as written: "KNDF-X" (or
+    "The army" without a "the army" beside it) was matched in the text and then dropped."""
+    g = load_gazetteer({"gazetteer": {"actors": {"kndf-x": {"names": ["Karenni Defence X"],
+                                                            "conflicts": ["myanmar"],
+                                                            "context_names": ["KDX"]}}}})
+    assert [m.actor for m in mentions("The KDX said it would talk.", g, "myanmar")] == ["kndf-x"]
+    assert [m.actor for m in mentions("The KDX said it would talk.", g, None)] == []
+
+
 def test_a_conflict_of_two_named_sides_needs_both_in_the_story():
     """South Korea, Cyprus or Colombia are in the news for much else: one side's mention
     does not file a story under `north-korea-south-korea`, `cyprus` or `colombia-farc`
@@ -392,3 +402,4 @@ def test_a_side_with_a_new_war_keeps_its_old_one(text, conflict):
 def test_a_peace_process_name_shared_by_two_wars_is_left_out(text, conflict):
     e = extract(text)
     assert e.conflicts and e.conflicts[0] == conflict, e.conflicts
+
