@@ -403,3 +403,28 @@ def test_a_peace_process_name_shared_by_two_wars_is_left_out(text, conflict):
     e = extract(text)
     assert e.conflicts and e.conflicts[0] == conflict, e.conflicts
 
+
+# Initials and names other bodies share: "KIA" (the carmaker, "killed in action") and a
+# "National Salvation Front" (Tunisia's opposition, Egypt's of 2012) name the Kachin army and
+# South Sudan's NAS only inside those wars (context names); elsewhere they made a Myanmar or
+# South Sudan story, with its terms, of a car recall or Tunisian politics.
+@pytest.mark.parametrize("text", [
+    "Kia recalls SUVs\n\nKIA said on Tuesday it would recall 90,000 vehicles after a fault. The carmaker "
+    "called for a pause in sales and proposed a compensation deal to dealers.",
+    "Soldier's family seeks answers\n\nThe sergeant was listed as KIA in 2004. His family demanded the "
+    "withdrawal of the army's report and called for talks with the ministry.",
+    "Tunisia opposition rallies\n\nTunisia's National Salvation Front called for a ceasefire in the "
+    "government's campaign against the opposition and demanded the release of prisoners and new elections.",
+])
+def test_shared_initials_make_no_war_of_ordinary_news(text):
+    assert not ({"myanmar", "south-sudan"} & set(extract(text).conflicts))
+
+
+@pytest.mark.parametrize("text, actor", [
+    ("Myanmar rebels set terms\n\nThe KIA demanded the withdrawal of junta troops from Kachin State and "
+     "proposed talks in China on a ceasefire in Myanmar.", "kia"),
+    ("South Sudan holdout talks\n\nThe National Salvation Front said it would join talks with Juba on a "
+     "ceasefire in South Sudan if the government released detainees.", "nas"),
+])
+def test_shared_initials_still_name_the_group_inside_its_war(text, actor):
+    assert actor in {t.proposer for t in extract(text).terms}
