@@ -65,3 +65,37 @@ def test_a_waiting_write_does_not_stop_the_event_loop(loopback: LoopbackServer, 
     assert {r["n"] for r in versions} == {1}
     blocker.close()
     store.close()
+
+
+def test_a_cancelled_poll_is_still_stored_once_and_close_waits_for_it(loopback: LoopbackServer,
+                                                                      tmp_path: Path) -> None:
+    """A sweep out of time or a daemon stopping cancels polls whose writes are queued: what
+    was fetched and read is stored all the same, each poll once, before `aclose` returns."""
+    config = make_config(tmp_path / "w.db", publish_good(loopback))
+    store = Store.open(config.watcher.database)
+    blocker = sqlite3.connect(config.watcher.database, isolation_level=None, check_same_thread=False)
+
+    async def run() -> None:
+        async with Pipeline(config, store) as pipeline:
+            blocker.execute("BEGIN IMMEDIATE")  # the writes wait: one in the thread, one queued
+            polling = asyncio.create_task(pipeline.poll(all_feeds=True))
+            writer = pipeline.writer
+            deadline = time.monotonic() + 30
+            while writer._thread._work_queue.qsize() < 1:  # one write waiting in the thread, one queued
+                assert time.monotonic() < deadline, "the polls' writes were never queued"
+                await asyncio.sleep(0.02)
+            polling.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await polling
+            assert store.query("select count(*) as n from polls")[0]["n"] == 0
+            threading.Timer(0.3, blocker.execute, ["ROLLBACK"]).start()
+        # aclose waited for the queued writes
+
+    asyncio.run(run())
+    assert store.query("select count(*) as n from polls")[0]["n"] == 2
+    urls = [r["url"] for r in store.query("select url from articles")]
+    assert urls and len(urls) == len(set(urls))
+    versions = store.query("select article_id, count(*) as n from snapshots group by article_id")
+    assert {r["n"] for r in versions} == {1}
+    blocker.close()
+    store.close()

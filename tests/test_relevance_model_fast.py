@@ -10,10 +10,18 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from watcher import relevance_model as rm
 from watcher.feeds.parse import parse_feed
-from watcher.relevance import _words, default_topic, score_entries
+from watcher.relevance import (
+    DEFAULT_CEASEFIRE_EXCLUDES,
+    DEFAULT_CEASEFIRE_PHRASES,
+    _words,
+    default_topic,
+    score_entries,
+)
 from watcher.relevance_model import SUMMARY_CHARS, features, load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,3 +144,41 @@ def test_prefix_memo_starts_again_when_full(monkeypatch: pytest.MonkeyPatch) -> 
         want = sum(m._by_kind["p"].get(k, 0.0) for k in {w[:rm.PREFIX] for w in words if len(w) > rm.PREFIX})
         assert m._prefix_score(words) == pytest.approx(want, abs=1e-12)
     assert len(m._prefix_of) < len(seen)  # started again at least once
+
+
+# Property: on made-up items too, of the built-in phrases, the gazetteer's names (whole,
+# in parts, in capitals), long summaries that take the cut, and characters whose lower case
+# changes a word's length or turns ASCII (the Kelvin sign, dotted İ, final sigma, ligatures),
+# the fast decision is the feature table's, for the built-in phrase lists at any min_score.
+def _vocabulary() -> list[str]:
+    m = load()
+    names = [" ".join(w) for items in m._actor_names.values() for w, _ in items]
+    conflicts = [" ".join(w) for items in m._conflict_names.values() for w, _ in items]
+    return [*DEFAULT_CEASEFIRE_PHRASES, *DEFAULT_CEASEFIRE_EXCLUDES, *names[::7], *conflicts,
+            "the", "talks", "Gaza", "said", "ΟΔΟΣ", "Σ", "\u212a", "İstanbul", "straße", "ﬁre", "ǅ", "ʰ",
+            "\u0307", "’", "—", "«", "'s", "2026", "withdrawal", "CEASEFIRE", "Truce"]
+
+
+_piece = st.one_of(st.sampled_from(_vocabulary()), st.text(max_size=5))
+_sep = st.sampled_from([" ", ", ", "-", "\n", "", ". ", "’"])
+
+
+def _text(pieces: int) -> st.SearchStrategy[str]:
+    return st.lists(st.tuples(_piece, _sep), max_size=pieces).map(lambda xs: "".join(a + b for a, b in xs))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_text(10), _text(30), _text(30), st.integers(0, 120), st.sampled_from([0.5, 1.0, 2.0]))
+def test_decisions_equal_the_feature_table_on_made_up_items(title: str, summary: str, text: str,
+                                                            filler: int, min_score: float) -> None:
+    if summary:
+        summary += " filler" * filler  # past SUMMARY_CHARS: the cut
+    item = (title, summary, text)
+    [r] = score_entries([item], [default_topic(min_score=min_score, model=False)])
+    [g] = score_entries([item], [default_topic(min_score=min_score)])
+    if r.relevant or (not r.topic and r.matched):
+        assert g == r
+        return
+    want, p = _reference(*item)
+    assert g.relevant == want
+    assert g == r if not want else g.matched == [*r.matched, f"model:{p:.2f}"]

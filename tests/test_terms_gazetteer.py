@@ -251,6 +251,16 @@ def test_a_config_extension_keeps_the_non_actors():
     assert _actors("Air India said Poseidonis and India agreed.", g) == ["poseidonis", "india"]
 
 
+def test_a_context_name_in_capitals_is_found():
+    """A context name was looked up lower-cased in a table keyed as written: "KNDF-X" (or
+    "The army" without a "the army" beside it) was matched in the text and then dropped."""
+    g = load_gazetteer({"gazetteer": {"actors": {"kndf-x": {"names": ["Karenni Defence X"],
+                                                            "conflicts": ["myanmar"],
+                                                            "context_names": ["KDX"]}}}})
+    assert [m.actor for m in mentions("The KDX said it would talk.", g, "myanmar")] == ["kndf-x"]
+    assert [m.actor for m in mentions("The KDX said it would talk.", g, None)] == []
+
+
 def test_a_conflict_of_two_named_sides_needs_both_in_the_story():
     """South Korea, Cyprus or Colombia are in the news for much else: one side's mention
     does not file a story under `north-korea-south-korea`, `cyprus` or `colombia-farc`
@@ -392,3 +402,29 @@ def test_a_side_with_a_new_war_keeps_its_old_one(text, conflict):
 def test_a_peace_process_name_shared_by_two_wars_is_left_out(text, conflict):
     e = extract(text)
     assert e.conflicts and e.conflicts[0] == conflict, e.conflicts
+
+
+# Initials and names other bodies share: "KIA" (the carmaker, "killed in action") and a
+# "National Salvation Front" (Tunisia's opposition, Egypt's of 2012) name the Kachin army and
+# South Sudan's NAS only inside those wars (context names); elsewhere they made a Myanmar or
+# South Sudan story, with its terms, of a car recall or Tunisian politics.
+@pytest.mark.parametrize("text", [
+    "Kia recalls SUVs\n\nKIA said on Tuesday it would recall 90,000 vehicles after a fault. The carmaker "
+    "called for a pause in sales and proposed a compensation deal to dealers.",
+    "Soldier's family seeks answers\n\nThe sergeant was listed as KIA in 2004. His family demanded the "
+    "withdrawal of the army's report and called for talks with the ministry.",
+    "Tunisia opposition rallies\n\nTunisia's National Salvation Front called for a ceasefire in the "
+    "government's campaign against the opposition and demanded the release of prisoners and new elections.",
+])
+def test_shared_initials_make_no_war_of_ordinary_news(text):
+    assert not ({"myanmar", "south-sudan"} & set(extract(text).conflicts))
+
+
+@pytest.mark.parametrize("text, actor", [
+    ("Myanmar rebels set terms\n\nThe KIA demanded the withdrawal of junta troops from Kachin State and "
+     "proposed talks in China on a ceasefire in Myanmar.", "kia"),
+    ("South Sudan holdout talks\n\nThe National Salvation Front said it would join talks with Juba on a "
+     "ceasefire in South Sudan if the government released detainees.", "nas"),
+])
+def test_shared_initials_still_name_the_group_inside_its_war(text, actor):
+    assert actor in {t.proposer for t in extract(text).terms}

@@ -254,7 +254,8 @@ class Gazetteer:
         for aid, a in self.actors.items():
             for n in a.get("context_names", []):
                 for cid in self.actor_conflicts.get(aid, ()):
-                    by_conflict.setdefault(cid, {})[_norm(n)] = aid
+                    # keyed lower-cased: `roles.mentions` looks a match up lower-cased
+                    by_conflict.setdefault(cid, {})[_norm(n).lower()] = aid
         self.context_res = {}
         for cid, m in by_conflict.items():
             rx = _names_regex(list(m), re.IGNORECASE)
