@@ -219,10 +219,14 @@ def test_hang_releases_its_thread_when_the_client_leaves(loopback: LoopbackServe
     before = threading.active_count()
     sock = socket.create_connection(("127.0.0.1", loopback.port))
     sock.sendall(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
-    time.sleep(0.2)
+    # the server's thread for the request starts when the machine gets to it (0.2 s was too
+    # short with two busy cores): wait for it, up to 5 s
+    deadline = time.monotonic() + 5
+    while threading.active_count() < before + 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert threading.active_count() == before + 1
     sock.close()
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + 5
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert threading.active_count() == before

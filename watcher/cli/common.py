@@ -169,7 +169,7 @@ def with_config(func: Callable) -> Callable:
 #
 # --json: one JSON array; --nl: one JSON object a line; --csv: the rows as CSV. Strings are
 # UTF-8 as they are (ensure_ascii=False), C1 controls escaped; lists stay lists (in CSV a
-# list or object cell is its JSON text). See docs/output.md.
+# list or object cell is its JSON text). See docs/commands.md.
 
 
 def output_options(func: Callable | None = None, *, csv_too: bool = True) -> Callable:
