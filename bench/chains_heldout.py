@@ -79,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             relevance_train.save(relevance_train.fit([i for i in feed_items if i.fold != k],
                                                      relevance_train.gazetteer_tables()), relevance)
             for s in sets:
-                chains = sorted({a["chain"] for a in arts if a["_set"] == s and folds[a["id"]]["fold"] == k})
+                # the harness reads NNN.json only: the corpus's four-digit rounds (10NN-12NN) are
+                # outside it, and a chain of theirs alone is unknown to it
+                chains = sorted({a["chain"] for a in arts if a["_set"] == s and folds[a["id"]]["fold"] == k
+                                 and len(a["id"]) == 3})
                 if not chains:
                     continue
                 runs = {"learned": str(path)} | ({"rules": "none"} if args.rules else {})
