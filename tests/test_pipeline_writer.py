@@ -57,14 +57,18 @@ def test_a_waiting_write_does_not_stop_the_event_loop(loopback: LoopbackServer, 
     # both feeds and the stories' pages were fetched before the lock was let go
     assert {"/good1.xml", "/good2.xml"} <= set(seen_while_locked)
     assert any(p.startswith("/world/") for p in seen_while_locked)
-    # each poll stored once, every story once
-    assert store.query("select count(*) as n from polls")[0]["n"] == 2
+    _each_poll_and_story_once(store, polls=2)
+    blocker.close()
+    store.close()
+
+
+def _each_poll_and_story_once(store: Store, *, polls: int) -> None:
+    """Each poll stored once, every story once, each in one version."""
+    assert store.query("select count(*) as n from polls")[0]["n"] == polls
     urls = [r["url"] for r in store.query("select url from articles")]
     assert urls and len(urls) == len(set(urls))
     versions = store.query("select article_id, count(*) as n from snapshots group by article_id")
     assert {r["n"] for r in versions} == {1}
-    blocker.close()
-    store.close()
 
 
 def test_a_cancelled_poll_is_still_stored_once_and_close_waits_for_it(loopback: LoopbackServer,
@@ -92,10 +96,6 @@ def test_a_cancelled_poll_is_still_stored_once_and_close_waits_for_it(loopback: 
         # aclose waited for the queued writes
 
     asyncio.run(run())
-    assert store.query("select count(*) as n from polls")[0]["n"] == 2
-    urls = [r["url"] for r in store.query("select url from articles")]
-    assert urls and len(urls) == len(set(urls))
-    versions = store.query("select article_id, count(*) as n from snapshots group by article_id")
-    assert {r["n"] for r in versions} == {1}
+    _each_poll_and_story_once(store, polls=2)
     blocker.close()
     store.close()
