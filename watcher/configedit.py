@@ -82,8 +82,14 @@ def _feeds_of(text: str) -> tuple[dict[str, Any], list[dict]]:
     return data, feeds if isinstance(feeds, list) else []
 
 
-class UnknownFeed(ConfigError):
-    """No feed, or several, answer to the name given: the caller's mistake, not the file's."""
+class BadRequest(ConfigError):
+    """What the caller asked for cannot be done (a URL the poller cannot fetch, an interval
+    that is no duration, a feed name that is not there): the caller's mistake, not the
+    file's (the command exits 2, a usage error)."""
+
+
+class UnknownFeed(BadRequest):
+    """No feed, or several, answer to the name given."""
 
 
 def find(config_text: str, which: str, path: Path | None = None) -> int:
@@ -138,12 +144,12 @@ def add(config: Config, url: str, *, name: str | None = None, interval: str | No
     path = Path(config.path) if config.path else None
     problem = url_problem(url)
     if problem:
-        raise ConfigError(f"{url!r}: {problem}", path)
+        raise BadRequest(f"{url!r}: {problem}", path)
     if interval is not None:
         try:
             parse_duration(interval)
         except ValueError as err:
-            raise ConfigError(f"interval {interval!r}: expected {err}", path) from None
+            raise BadRequest(f"interval {interval!r}: expected {err}", path) from None
     _, feeds = _feeds_of(text)
     for i, feed in enumerate(feeds):
         if isinstance(feed, dict) and feed_key(str(feed.get("url", ""))) == feed_key(url):

@@ -735,8 +735,6 @@ def make_process_pool(count: int) -> ProcessPoolExecutor:
                                initializer=exit_with_parent, initargs=(os.getpid(),))
 
 
-
-
 def _was_rejected(feed: dict) -> bool:
     return (feed["last_body_hash"] or "").startswith(REJECTED)
 

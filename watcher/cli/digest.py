@@ -145,10 +145,9 @@ def digests_command(config: Config, channel: str | None, subscription: str | Non
     """List digests: status (pending, sent, failed) with ×attempts when not 1, next retry, last error,
     and the subscription and recipient of subscription digests."""
     from watcher.digest.subscriptions import parse_lane
-
-    store = open_store(config)
     from watcher.store.digests import DIGEST_LIST_COLUMNS
 
+    store = open_store(config)
     rows = store.list_digests(channel=channel, limit=limit, subscription=subscription)
     store.close()
     for row in rows:

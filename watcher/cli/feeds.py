@@ -63,7 +63,7 @@ def _edit(config: Config, action, *args, **kwargs) -> None:
 
     try:
         edit = configedit.apply(config, action, *args, **kwargs)
-    except configedit.UnknownFeed as err:  # a name that is not there: exit 2, as unknown ids
+    except configedit.BadRequest as err:  # a name that is not there, a bad URL: exit 2, as unknown ids
         fail(str(err), 2)
     except ConfigError as err:
         fail(str(err), 1)
@@ -88,31 +88,10 @@ def _feed_in_config(config: Config, feed: str) -> str:
     return feed
 
 
-def _feed_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """A URL the poller cannot fetch is a usage error (exit 2), as an unknown id is."""
-    from watcher.config import url_problem
-
-    problem = url_problem(value)
-    if problem:
-        raise click.BadParameter(f"{value!r}: {problem}")
-    return value
-
-
-def _interval(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from watcher.config import parse_duration
-
-    if value is not None:
-        try:
-            parse_duration(value)
-        except ValueError as err:
-            raise click.BadParameter(f"{value!r}: expected {err}") from None
-    return value
-
-
 @click.command("add")
-@click.argument("url", callback=_feed_url)
+@click.argument("url")
 @click.option("--name", help="What digests and `watcher feeds` call it [default: the feed's own title].")
-@click.option("--interval", callback=_interval, help="Poll this often, e.g. 10m [default: [watcher].interval].")
+@click.option("--interval", help="Poll this often, e.g. 10m [default: [watcher].interval].")
 @with_config
 def feeds_add(config: Config, url: str, name: str | None, interval: str | None) -> None:
     """Add a feed to config.toml (a [[feeds]] block appended; your comments stay)."""

@@ -36,9 +36,6 @@ def _poll_window(alias: str, days: int) -> str:
     )
 
 
-# When a report was made, as an analyst's timeline needs it: the story's published time
-# (never later than when it was read), or when it was read for an edit of the page and for
-# a story without a date.
 def reported_sql(seen: str) -> str:
     """When a report was made, in SQL: the story's publication (never after ``seen``, when the
     watcher read it), or ``seen`` for an edit or an undated story (needs ``s`` and ``a``)."""
