@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "eval"))
 sys.path.insert(0, str(ROOT))
 
-from dataset import DatasetError, folder, load, load_folds  # noqa: E402
+from dataset import FOLDS, DatasetError, folder, load, load_folds  # noqa: E402
 
 RUN = ROOT.parent / "shared" / "eval" / "chaineval" / "run.py"
 FEED_CORPUS = ROOT.parent / "shared" / "corpus"  # the real feeds the relevance filter learns background from
@@ -66,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     sets = tuple(s for s in args.sets.split(",") if s)
     arts = load(("dev", "corpus"))
     folds = load_folds(arts)
-    feed_items = relevance_train.load_items([folder("dev"), folder("corpus")], ROOT / "eval" / "folds.json",
+    feed_items = relevance_train.load_items([folder("dev"), folder("corpus")], FOLDS,
                                             FEED_CORPUS if FEED_CORPUS.is_dir() else None)
+    tables = relevance_train.gazetteer_tables()  # the same for every fold
     total: dict[str, Counter] = {"learned": Counter(), "rules": Counter()}
     with tempfile.TemporaryDirectory() as tmp:
         for k in sorted({f["fold"] for f in folds.values()}):
@@ -76,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             path = Path(tmp) / f"model-{k}.json.gz"
             model.save(path)
             relevance = Path(tmp) / f"relevance-{k}.json.gz"
-            relevance_train.save(relevance_train.fit([i for i in feed_items if i.fold != k],
-                                                     relevance_train.gazetteer_tables()), relevance)
+            relevance_train.save(relevance_train.fit([i for i in feed_items if i.fold != k], tables), relevance)
             for s in sets:
                 # the harness reads NNN.json only: the corpus's four-digit rounds (10NN-12NN) are
                 # outside it, and a chain of theirs alone is unknown to it

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,12 @@ FEEDS = ROOT.parent / "shared" / "corpus"
 
 
 NEWS_FEEDS = ("guardian.rss", "reuters.xml", "huffpost.xml", "tpm.atom")  # general news in feeds/
+
+
+@lru_cache(maxsize=1)
+def labelled_items() -> list[rt.Item]:
+    """The labelled stories and real feed items, read once: `heldout` and `cost` both use them."""
+    return rt.load_items(FOLDERS, ROOT / "eval" / "folds.json", FEEDS if FEEDS.is_dir() else None)
 
 
 def _count(items: list[rt.Item], passed: list[bool], kind: str, real: bool = False) -> tuple[int, int]:
@@ -48,7 +55,7 @@ def _cell(n: int, d: int) -> str:
 
 def heldout(misses: bool = False) -> dict:
     """The held-out table; returns its figures."""
-    items = rt.load_items(FOLDERS, ROOT / "eval" / "folds.json", FEEDS if FEEDS.is_dir() else None)
+    items = labelled_items()
     probs, passed, settings = rt.heldout(items, rt.gazetteer_tables())
     rules = [i.rules for i in items]
     rows = [("relevant stories let through (recall)", "relevant", False),
@@ -83,7 +90,7 @@ def cost(repeat: int = 5) -> dict:
     from watcher.relevance import default_topic, score_entries
     from watcher.relevance_model import load
 
-    items = rt.load_items(FOLDERS, ROOT / "eval" / "folds.json", FEEDS if FEEDS.is_dir() else None)
+    items = labelled_items()
     fields = [(i.title, i.summary, "") for i in items]
     t0 = time.perf_counter()
     load()

@@ -179,3 +179,31 @@ def test_a_held_out_run_can_name_its_own_feed_filter(tmp_path: Path) -> None:
         assert out.returncode == 0, out.stderr
         got[name] = out.stdout.strip()
     assert got == {"shipped": "True", "none": "False", "file": "False"}
+
+
+def test_the_threshold_sweep_counts_as_the_rates_do() -> None:
+    """choose_threshold's one-pass sweep gives, at its threshold, the rates `_rates` counts
+    item by item, and no other threshold within the budgets lets more relevant items through."""
+    import random
+
+    from watcher.relevance_train import FEED_BUDGET, NO_TERM_FACTOR, Item, _rates, choose_threshold
+
+    rng = random.Random(7)
+    items = [Item("t", "s", rng.choice(["relevant", "no_terms", "feed"]), rng.choice(["feeds/a.rss", "dev"]),
+                  1, rng.random() < 0.3, str(n)) for n in range(300)]
+    # relevant items likelier, with overlap: the budgets bind somewhere inside
+    probs = [round(rng.random() * 0.6 + (0.39 if i.kind == "relevant" else 0.0), 3) for i in items]
+    t, rates = choose_threshold(items, probs)
+    assert 0 < t < 1.0  # the data leaves a real choice
+
+    def at(u: float) -> dict[str, float]:
+        return _rates(items, [i.rules or p >= u for i, p in zip(items, probs, strict=True)])
+
+    assert rates == at(t)
+    base = at(2.0)
+    n_no_terms = sum(i.kind == "no_terms" for i in items)
+    for u in {round(p, 4) for p in probs}:
+        r = at(u)
+        if r["no_terms"] <= NO_TERM_FACTOR * max(base["no_terms"], 1 / n_no_terms) \
+                and r["feed"] <= base["feed"] + FEED_BUDGET:
+            assert r["relevant"] <= rates["relevant"]

@@ -99,11 +99,16 @@ def test_the_add_threshold_decides_the_candidates():
 def test_the_add_threshold_is_chosen_on_the_training_articles():
     """choose_floor picks from its grid by the training articles' pair F1 alone."""
     pytest.importorskip("sklearn")
-    from watcher.terms.train import ADD_GRID, _out_of_fold_probs, _story, choose_floor
+    from watcher.terms.train import ADD_GRID, _out_of_fold_probs, _story, choose_floor, floor_f1
 
     arts = _articles(30)
     stories = [_story(a) for a in arts]
-    assert choose_floor(arts, stories, _out_of_fold_probs(arts, stories)) in ADD_GRID
+    probs = _out_of_fold_probs(arts, stories)
+    chosen = choose_floor(arts, stories, probs)
+    assert chosen in ADD_GRID
+    scores = {f: floor_f1(arts, stories, probs, f) for f in ADD_GRID}
+    # the best F1 on these articles, the grid's first on a tie
+    assert chosen == next(f for f in ADD_GRID if scores[f] == max(scores.values()))
 
 
 def test_a_second_holder_needs_its_threshold():

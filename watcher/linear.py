@@ -13,6 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
+def sigmoid(z: float) -> float:
+    """The logistic function, its argument clamped to +-30 (no overflow; 1e-13 is zero here)."""
+    return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+
 @dataclass
 class Linear:
     """A binary (one row) or multi-class (a row per class) linear model over string features.
@@ -35,8 +40,7 @@ class Linear:
 
     def prob(self, feats: Iterable[str]) -> float:
         """P(positive) of a binary model."""
-        z = self.scores(feats)[0]
-        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+        return sigmoid(self.scores(feats)[0])
 
     def best(self, feats: Iterable[str]) -> str:
         s = self.scores(feats)

@@ -37,7 +37,7 @@ from itertools import pairwise, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from watcher.linear import Linear
+from watcher.linear import Linear, sigmoid
 
 if TYPE_CHECKING:
     from watcher.models import Relevance
@@ -94,7 +94,7 @@ class RelevanceModel:
 
     def probability(self, title: str, summary: str) -> float:
         """P(the item is about a term) from the title and the summary."""
-        return _sigmoid(self._z(title, summary, None, gate=False))
+        return sigmoid(self._z(title, summary, None, gate=False))
 
     def passes(self, title: str, summary: str, rules: Relevance | None = None,
                words: tuple[list[str], list[str]] | None = None) -> tuple[bool, float]:
@@ -106,7 +106,7 @@ class RelevanceModel:
         An item that provably cannot reach the threshold without its gazetteer features is
         decided without them; the probability returned for it is then only an upper bound."""
         z = self._z(title, summary, rules, gate=True, words=words)
-        p = _sigmoid(z)
+        p = sigmoid(z)
         return p >= self.threshold, p
 
     def _z(self, title: str, summary: str, rules: Relevance | None, gate: bool,
@@ -265,10 +265,6 @@ def _band(score: float) -> str:
 
 _MEMO_WORDS = 200_000  # distinct words remembered for their prefix (~20 MB at most)
 _SLACK = 1e-9  # the gate's margin for rounding: it declines only what falls short by more
-
-
-def _sigmoid(z: float) -> float:
-    return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 def _lower(words: list[str]) -> list[str]:

@@ -31,6 +31,7 @@ import hashlib
 import json
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -196,10 +197,13 @@ def real_feed(i: Item) -> bool:
     return i.kind == "feed" and i.group.startswith("feeds/")
 
 
+_KINDS = (("relevant", lambda i: i.kind == "relevant"), ("no_terms", lambda i: i.kind == "no_terms"),
+          ("feed", real_feed))  # the let-through rates measured, and the items each is over
+
+
 def _rates(items: list[Item], passed: list[bool]) -> dict[str, float]:
     out = {}
-    for kind, sel in (("relevant", lambda i: i.kind == "relevant"),
-                      ("no_terms", lambda i: i.kind == "no_terms"), ("feed", real_feed)):
+    for kind, sel in _KINDS:
         got = [p for i, p in zip(items, passed, strict=True) if sel(i)]
         out[kind] = sum(got) / len(got) if got else 0.0
     return out
@@ -211,9 +215,20 @@ def choose_threshold(items: list[Item], probs: list[float]) -> tuple[float, dict
     base = _rates(items, [i.rules for i in items])
     cap_nt = NO_TERM_FACTOR * max(base["no_terms"], 1 / max(1, sum(i.kind == "no_terms" for i in items)))
     cap_feed = base["feed"] + FEED_BUDGET
+    # the thresholds swept from the top: the items the model lets through at one are those of the
+    # one before and the next ones in descending probability, counted in, not recounted
+    kinds = [[k for k, sel in _KINDS if sel(i)] for i in items]
+    totals = Counter(k for ks in kinds for k in ks)
+    through = Counter(k for i, ks in zip(items, kinds, strict=True) if i.rules for k in ks)
+    rest = sorted(((p, ks) for i, p, ks in zip(items, probs, kinds, strict=True) if not i.rules),
+                  key=lambda x: -x[0])
+    j = 0
     best: tuple[float, float, dict] | None = None
     for t in sorted({round(p, 4) for p in probs} | {1.0}, reverse=True):
-        r = _rates(items, [i.rules or p >= t for i, p in zip(items, probs, strict=True)])
+        while j < len(rest) and rest[j][0] >= t:
+            through.update(rest[j][1])
+            j += 1
+        r = {k: through[k] / totals[k] if totals[k] else 0.0 for k, _ in _KINDS}
         if r["no_terms"] > cap_nt or r["feed"] > cap_feed:
             continue
         if best is None or r["relevant"] > best[1]:

@@ -473,9 +473,20 @@ _POSS = re.compile(r"(?:'s|’s|')\s+(?:[\w-]+\s+){0,2}$")
 
 def _owns_trigger(st: Story, t: Term, cand: str) -> bool:
     """The candidate's name in the possessive right before the term's trigger."""
-    trig = st.trigger_at(t)
-    return any(m.actor == cand and m.end <= trig and _POSS.match(st.text, m.end, trig) is not None
-               for m in st.in_sent(st.sent_of(t.span[0])))
+    return cand in _possessors(st, t)
+
+
+def _possessors(st: Story, t: Term) -> frozenset[str]:
+    """The actors named in the possessive right before the term's trigger, read once per term
+    (every candidate holder of its pair asks, and `apply` again)."""
+    memo = st.__dict__.setdefault("_poss", {})
+    key = (t.span, t.category, t.quote)  # what `trigger_at` reads
+    got = memo.get(key)
+    if got is None:
+        trig = st.trigger_at(t)
+        got = memo[key] = frozenset(m.actor for m in st.in_sent(st.sent_of(t.span[0]))
+                                    if m.end <= trig and _POSS.match(st.text, m.end, trig) is not None)
+    return got
 
 
 def _group_context(st: Story, group: list[Term]) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:

@@ -15,8 +15,10 @@ import datetime as dt
 import fnmatch
 import hashlib
 import json
+import math
 import re
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -131,18 +133,32 @@ def _gold_pairs(a: dict) -> set[tuple[str, str]]:
 def choose_floor(arts: list[dict], stories: list[Story], probs: list[dict]) -> float:
     """The add threshold with the best pair F1 on these (training) articles, read with category
     probabilities from models fitted without each article's chain."""
-    gold = [_gold_pairs(a) for a in arts]
-    best = (-1.0, 2.0)
-    for floor in ADD_GRID:
-        tp = fp = fn = 0
-        for st, pr, g in zip(stories, probs, gold, strict=True):
-            got = set(candidates(st, pr, floor))
-            tp += len(got & g)
-            fp += len(got - g)
-            fn += len(g - got)
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        if f1 > best[0] + 1e-9:
-            best = (f1, floor)
+    return _best(ADD_GRID, lambda floor: floor_f1(arts, stories, probs, floor))
+
+
+def floor_f1(arts: list[dict], stories: list[Story], probs: list[dict], floor: float) -> float:
+    """The candidate pairs' F1 against the labelled pairs at this add threshold."""
+    return _f1((set(candidates(st, pr, floor)), _gold_pairs(a))
+               for a, st, pr in zip(arts, stories, probs, strict=True))
+
+
+def _f1(found: Iterable[tuple[set, set]]) -> float:
+    """F1 over (got, gold) sets pooled across items."""
+    tp = fp = fn = 0
+    for got, gold in found:
+        tp += len(got & gold)
+        fp += len(got - gold)
+        fn += len(gold - got)
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def _best(grid: Iterable[float], score: Callable[[float], float]) -> float:
+    """The grid's first value of the highest score (a later one must beat it by more than rounding)."""
+    best = (-math.inf, math.nan)
+    for x in grid:
+        f = score(x)
+        if f > best[0] + 1e-9:
+            best = (f, x)
     return best[1]
 
 
@@ -204,25 +220,21 @@ def examples(arts: list[dict], stories: list[Story], probs: list[dict],
 def choose_holder_c(groups: list[HolderGroup]) -> float:
     """The holder model's strength (C) with the best triple F1 on these (training) articles'
     candidate pairs, each scored by a model fitted without its inner fold (by chain)."""
-    best = (-1.0, C["holder"])
-    for c in HOLDER_C:
-        tp = fp = fn = 0
-        for k in sorted({g.fold for g in groups}):
-            train = [g for g in groups if g.fold != k and g.gold & set(g.cands)]
-            model = _fit_linear([f for g in train for f in g.feats],
-                                [x in g.gold for g in train for x in g.cands], c)
-            for g in groups:
-                if g.fold != k or not g.cands:
-                    continue
-                scored = sorted(((model.prob(f), x) for x, f in zip(g.cands, g.feats, strict=True)), reverse=True)
-                got = set(choose_holders(scored, g.ruled, Model.extra_holder, Model.rule_holder))
-                tp += len(got & g.gold)
-                fp += len(got - g.gold)
-                fn += len(g.gold - got)
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        if f1 > best[0] + 1e-9:
-            best = (f1, c)
-    return best[1]
+    return _best(HOLDER_C, lambda c: _f1(_holders_out_of_fold(groups, c)))
+
+
+def _holders_out_of_fold(groups: list[HolderGroup], c: float) -> Iterator[tuple[set, set]]:
+    """(chosen, labelled) holders of each pair, chosen by a holder model of strength c fitted
+    without the pair's inner fold."""
+    for k in sorted({g.fold for g in groups}):
+        train = [g for g in groups if g.fold != k and g.gold & set(g.cands)]
+        model = _fit_linear([f for g in train for f in g.feats],
+                            [x in g.gold for g in train for x in g.cands], c)
+        for g in groups:
+            if g.fold != k or not g.cands:
+                continue
+            scored = sorted(((model.prob(f), x) for x, f in zip(g.cands, g.feats, strict=True)), reverse=True)
+            yield set(choose_holders(scored, g.ruled, Model.extra_holder, Model.rule_holder)), g.gold
 
 
 def _sparse(names, rows) -> dict[str, list[tuple[int, float]]]:
