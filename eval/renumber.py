@@ -47,7 +47,10 @@ def write_folder(src: Path, dest: Path, keep: set[str] | None = None) -> dict[st
     files = {p: json.loads(p.read_text(encoding="utf-8")) for p in sorted(src.glob("*.json"))}
     if not files:
         raise RenumberError(f"{src}: holds no labelled articles (*.json)")
-    ids = mapping(str(d.get("id") or p.stem) for p, d in files.items())
+    try:
+        ids = mapping(str(d.get("id") or p.stem) for p, d in files.items())
+    except RenumberError as err:
+        raise RenumberError(f"{src}: {err}; the chain harness reads only NNN.json") from None
     dest.mkdir(parents=True, exist_ok=True)
     for p, d in files.items():
         orig = str(d.get("id") or p.stem)

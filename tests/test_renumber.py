@@ -141,3 +141,10 @@ def test_the_corpus_renumbers_into_every_chain(tmp_path: Path) -> None:
     named = _order_any_digits(src)
     got = run.chains_md_order(tmp_path / "corpus")
     assert {c: [back.get(a, a) for a in o] for c, o in got.items()} == named
+
+
+def test_a_folder_without_room_names_itself(tmp_path: Path) -> None:
+    for n in [*range(1, 1000), 1001]:
+        (tmp_path / f"{n:03d}.json").write_text(json.dumps({"id": f"{n:03d}", "chain": "c"}))
+    with pytest.raises(RenumberError, match=f"{tmp_path}: 1 ids to renumber but only 0 free"):
+        write_folder(tmp_path, tmp_path / "out")
