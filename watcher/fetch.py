@@ -33,6 +33,7 @@ import httpx
 from watcher import netguard
 from watcher.models import FetchResult
 from watcher.safetext import printable
+from watcher.transport import H11Transport
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +244,8 @@ def _header_bytes(value: str) -> bytes:
 class Fetcher:
     """Polite, bounded HTTP GETs that never raise for network or HTTP problems.
 
-    One `httpx.AsyncClient` (HTTP/1.1, pool sized to `concurrency`) is shared by every call.
+    One `httpx.AsyncClient` on an `H11Transport` (HTTP/1.1, up to `concurrency` idle
+    connections kept alive) is shared by every call.
     At most `concurrency` requests are in flight overall and `per_host` per host name.
     `timeout` bounds connect, each read, and also the whole request including redirects,
     DNS and body, counting only time spent holding a slot (not time queued behind the
@@ -268,11 +270,9 @@ class Fetcher:
         self._slots = asyncio.Semaphore(concurrency)
         self._hosts = _HostSlots(per_host)
         self._client = httpx.AsyncClient(
-            http1=True,
-            http2=False,
             follow_redirects=False,
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            transport=H11Transport(max_keepalive=concurrency),
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
         )
 
