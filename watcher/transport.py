@@ -70,8 +70,9 @@ class H11Transport(httpx.AsyncBaseTransport):
     `max_keepalive` bounds idle connections in total (the oldest is closed first); a
     connection idle for more than `keepalive_expiry` seconds is not reused. There is no
     limit on connections in use: the `Fetcher`'s slots are that limit. A request that fails
-    on a reused connection before any response byte (the server closed it meanwhile) is
-    sent once more on a new one, as httpcore does.
+    on a reused connection before its response head (the server dropped the idle connection
+    meanwhile) is sent once more on a new one; GETs are safe to repeat. (httpcore did not:
+    such a poll failed with "Server disconnected without sending a response".)
     """
 
     def __init__(
