@@ -192,3 +192,12 @@ def test_tls_with_an_unknown_ca_is_refused(tls_server: Any) -> None:
     [result] = fetch_all([url])
     assert result.error_kind == "network"
     assert (result.error or "").startswith("TLS certificate rejected for 127.0.0.1")
+
+
+def test_bytes_past_the_declared_length_are_not_read_as_the_next_answer(loopback: LoopbackServer) -> None:
+    """A server that sends more than its Content-Length: that connection is not reused."""
+    raw = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n<rss>HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\njunk"
+    url = loopback.add("/feed.xml", RSS)
+    extra, after = fetch_all([loopback.fault("/x", "raw", body=raw), url])
+    assert extra.ok and extra.body == b"<rss>"
+    assert after.ok and after.body == RSS

@@ -146,8 +146,8 @@ class H11Transport(httpx.AsyncBaseTransport):
     def _release(self, conn: _Connection) -> None:
         """Back to the pool if both sides finished the exchange cleanly; closed otherwise."""
         ours, theirs = conn.h11.our_state, conn.h11.their_state
-        if self._closed or ours is not h11.DONE or theirs is not h11.DONE:
-            conn.close()
+        if self._closed or ours is not h11.DONE or theirs is not h11.DONE or conn.h11.trailing_data[0]:
+            conn.close()  # bytes past the end of the answer: the next one would start mid-stream
             return
         try:
             conn.h11.start_next_cycle()
