@@ -258,7 +258,8 @@ async def run_cycles(args, server: ServerProcess, db: Path, manifest: dict) -> l
                 "per_host": args.per_host,
                 "timeout": "60s",
                 "log_level": "WARNING",
-                "fetch_articles": not args.corpus,  # corpus links point to the internet
+                # corpus links point to the internet; --no-articles: what the page reads cost
+                "fetch_articles": not args.corpus and not args.no_articles,
             },
             "feeds": feeds,
             "digest": {"channels": ["console"]},
@@ -613,6 +614,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, help="serve the shared corpus's real feeds (e.g. ../shared/corpus)")
     ap.add_argument("--urlwatch-venv", type=Path, default=Path("/tmp/urlwatch-venv"))
     ap.add_argument("--no-urlwatch", action="store_true")
+    ap.add_argument("--no-articles", action="store_true",
+                    help="fetch_articles = false: relevant entries are read from the feed's text, no page")
     ap.add_argument("--repeat", type=int, default=3,
                     help="run the three cycles this many times, each into a fresh database; the "
                          "table shows the least disturbed run per cycle, the JSON medians too (default 3)")
