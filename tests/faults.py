@@ -33,7 +33,7 @@ FAULTS: dict[str, str] = {
     "garbage": "answer with bytes that are not HTTP",
     "redirect_loop": "302 to the same path with ?loop, which 302s back",
     "redirect_chain": "`hops` (20) redirects with `status` (302) before a 200",
-    "huge": "200 with `size` (50 MB) bytes; chunked unless `chunked=False`",
+    "huge": "200 with `size` (50 MB) bytes; chunked unless `chunked=False`; `hold` s before the body",
     "gzip_bomb": "`size` (500 MB) of zeros gzipped (`encoding`='deflate' for zlib) to ~0.1%",
     "retry_after": "`status` (429) with Retry-After `value` (120)",
     "wrong_type": "200 text/html page where a feed was expected",
@@ -84,9 +84,18 @@ class FaultHandler(loopback._Handler):
     def _hold(self) -> None:
         """Keep the connection open, answering nothing, until the server stops or the client leaves."""
         while not self._wait(0.1):
-            readable, _, _ = select.select([self.connection], [], [], 0)
-            if readable and not self.connection.recv(1, socket.MSG_PEEK):
-                return  # the client hung up
+            if self._client_left():
+                return
+
+    def _client_left(self) -> bool:
+        """Whether the client has closed its end (EOF or a reset waiting to be read)."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return not self.connection.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return True
 
     # -- faults (one method per kind in FAULTS) ---------------------------------------
 
@@ -141,9 +150,27 @@ class FaultHandler(loopback._Handler):
         size, chunked = route.options.get("size", 50_000_000), route.options.get("chunked", True)
         framing = {"Transfer-Encoding": "chunked"} if chunked else {"Content-Length": str(size)}
         self._start(200, {"Content-Type": route.content_type, **framing})
+        hold = route.options.get("hold")
+        if hold:
+            # the client has this request open until its body comes: while held, the count of
+            # held requests is exactly how many the client has open (a finished handler still
+            # unwinding after the client left is not counted, as it is in max_concurrent)
+            self.wfile.flush()
+            owner = self.server.owner
+            owner._wait_for_body(1)
+            try:
+                self._wait(hold)
+            finally:
+                owner._wait_for_body(-1)
         block = b"a" * _CHUNK
         sent = 0
         while sent < size and not self.server.owner._stopping.is_set():
+            if self._client_left():
+                # a client that stopped reading at its size cap has left: the request is over
+                # (else the server would count it in flight until a write failed, and overlap
+                # the client's next request: test_one_feed_cannot_make_unbounded_requests)
+                self.close_connection = True
+                return
             piece = block[: min(_CHUNK, size - sent)]
             self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
             sent += len(piece)
@@ -181,6 +208,16 @@ class LoopbackServer(loopback.LoopbackServer):
     """The loopback server that can also misbehave: :meth:`fault`."""
 
     handler_class = FaultHandler
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._waiting = 0  # requests held before their body (`huge` with `hold`)
+        self.max_waiting = 0  # their high-water mark: what the client has open at once, exactly
+
+    def _wait_for_body(self, delta: int) -> None:
+        with self._lock:
+            self._waiting += delta
+            self.max_waiting = max(self.max_waiting, self._waiting)
 
     def fault(self, path: str, kind: str, **options: Any) -> str:
         """Make `path` misbehave; `kind` is one of FAULTS (options listed there). Returns its URL."""

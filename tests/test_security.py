@@ -406,7 +406,7 @@ def test_one_feed_cannot_make_unbounded_requests(loopback: LoopbackServer, tmp_p
     """Per-host concurrency stays at per_host, every request is bounded by max_bytes and the
     timeout. (How many article links one poll follows is not capped: see the issue note.)"""
     for i in range(40):
-        loopback.fault(f"/big/{i}.html", "huge", size=50_000_000)
+        loopback.fault(f"/big/{i}.html", "huge", size=50_000_000, hold=0.05)
     loopback.add("/feed.xml", rss([item(f"Kremlin offers truce {i}", loopback.url(f"/big/{i}.html"),
                                         RELEVANT.replace("30", str(i + 1)), guid=f"g{i}") for i in range(40)]))
     config = make_config(tmp_path, [{"url": loopback.url("/feed.xml"), "name": "Greedy"}], allow_private=True,
@@ -414,7 +414,10 @@ def test_one_feed_cannot_make_unbounded_requests(loopback: LoopbackServer, tmp_p
     loopback.reset_stats()
     store, reports = poll(config)
     assert reports[0].outcome == "ok"
-    assert loopback.max_concurrent <= 2 + 1  # the feed itself plus per_host article fetches at most
+    # requests held before their body are open at the client, so their count is exact: the
+    # server's own in-flight count also holds handlers still unwinding after the client left
+    # (that made this test flaky: 4 seen where the client never had more than 2 open)
+    assert 1 <= loopback.max_waiting <= 2
     notes = [r["note"] for r in store.query("select note from snapshots")]
     assert len(notes) == 40 and all("over 200000 bytes" in n for n in notes)
 
