@@ -88,7 +88,8 @@ def test_the_bench_refuses_a_missing_or_empty_folder(tmp_path):
 
 
 @pytest.mark.parametrize("first,second", [("first", "second"), ("round2/first", "round2/second"),
-                                          ("round3/first", "round3/second"), ("round45/first", "round45/second")])
+                                          ("round3/first", "round3/second"), ("round45/first", "round45/second"),
+                                          ("round6/first", "round6/second")])
 def test_the_published_agreement_figures_are_what_the_scorer_gives(first: str, second: str):
     out = _bench("--agreement", str(EVAL / "agreement" / first), str(EVAL / "agreement" / second))
     assert out.returncode == 0, out.stderr
