@@ -6,7 +6,7 @@ Runs each command as a whole process, rotated so no command always runs on a col
 machine, and prints wall and CPU (user + system of the child) as min / median / max, each
 beside the floor measured in the same run: ``python -c pass`` with the same interpreter.
 Commands: ``watcher --help``, ``watcher extract`` of a one-sentence text file (table and
-``--json``), ``watcher extract`` of a seed article, and the imports a pool worker pays
+``--json``; also with the example config beside it), ``watcher extract`` of a seed article, and the imports a pool worker pays
 before its first task (``watcher.work``, the slim worker entry, beside ``watcher.pipeline``).
 ``--baseline DIR`` also times ``--help`` and ``extract`` from another checkout's package
 (e.g. ``git archive main watcher | tar -x -C DIR``), in the same rotation.
@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     small = tmp / "small.txt"
     small.write_text(SMALL)
     seed = sorted((ROOT / "watcher" / "data" / "seeds").glob("*.txt"))[0]
+    config = tmp / "with-config" / "config.toml"  # the example config: feeds, topics, schedules
+    config.parent.mkdir()
+    config.write_text((ROOT / "config.toml").read_text())
     py, w = [sys.executable], _watcher()
     commands = {
         "python -c pass (floor)": py + ["-c", "pass"],
@@ -65,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         "watcher extract small.txt": w + ["extract", str(small)],
         "watcher extract --json small.txt": w + ["extract", "--json", str(small)],
         "watcher extract --json seed article": w + ["extract", "--json", str(seed)],
+        "watcher extract small.txt, a config": w + ["extract", str(small), "--config", str(config)],
         "worker imports: watcher.work": py + ["-c", "import watcher.work"],
         "worker imports: watcher.pipeline": py + ["-c", "import watcher.pipeline"],
     }
@@ -75,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             code = run_cli.format(str(root))
             commands[f"{label}cli --help"] = py + ["-c", code, "--help"]
             commands[f"{label}cli extract small.txt"] = py + ["-c", code, "extract", str(small)]
+            commands[f"{label}cli extract, a config"] = py + ["-c", code, "extract", str(small),
+                                                               "--config", str(config)]
     for cmd in commands.values():  # warm the page cache and .pyc files once
         _run(cmd, tmp)
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in commands}

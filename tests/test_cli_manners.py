@@ -211,6 +211,27 @@ def test_vocabulary_includes_the_configs_gazetteer(tmp_path: Path) -> None:
     assert "nagorno" in {r["id"] for r in rows}
 
 
+def test_extract_and_vocabulary_read_only_the_configs_gazetteer(tmp_path: Path) -> None:
+    """`watcher extract` and `watcher vocabulary` use the config's [gazetteer] and [triggers]
+    alone: a schedule they never run does not stop them (nor costs the scheduler's import),
+    while a bad addition they would use is still one clear error naming it (exit 2)."""
+    config = tmp_path / "config.toml"
+    config.write_text('[digest]\nschedule = "not a cron line"\n\n'
+                      '[gazetteer.conflicts.nagorno]\nnames = ["Nagorno war"]\nparties = ["armenia", "azerbaijan"]\n')
+    story = tmp_path / "story.txt"
+    story.write_text("Nagorno war: truce holds\n\nArmenia and Azerbaijan agreed a ceasefire on Friday, "
+                     "officials in Yerevan said.\n")
+    out = invoke("extract", str(story), "--json", "--config", str(config))
+    assert json.loads(out.stdout)[0]["input"] == str(story)
+    rows = json.loads(invoke("vocabulary", "--kind", "conflict", "--json", "--config", str(config)).stdout)
+    assert "nagorno" in {r["id"] for r in rows}
+    assert "digest.schedule" in invoke("poll", "--config", str(config), code=2).stderr  # where it runs, it counts
+    config.write_text('[gazetteer.conflicts.nagorno]\nnames = "Nagorno war"\n')
+    for args in (("extract", str(story)), ("vocabulary",)):
+        bad = invoke(*args, "--config", str(config), code=2)
+        assert "gazetteer" in bad.stderr and "Traceback" not in bad.output
+
+
 # --- cron: -q / -v -----------------------------------------------------------------------------
 
 

@@ -661,6 +661,20 @@ def default_config_path() -> Path:
 def load_config(path: Path | str | None = None) -> Config:
     """Read and validate a config file; raises ConfigError with a message for the user."""
     path = Path(path) if path is not None else default_config_path()
+    return parse_config(_read_toml(path), base=path.resolve().parent, path=path)
+
+
+def load_extension(path: Path | str | None = None) -> dict[str, Any]:
+    """Only the file's gazetteer and trigger additions ([gazetteer], [triggers]), validated as
+    load_config validates them: what `watcher extract` and `watcher vocabulary` use. The rest
+    of the file is not checked here (the schedules' cron check alone imports the scheduler,
+    ~0.08 s of a command that should start near Python's own start-up)."""
+    path = Path(path) if path is not None else default_config_path()
+    data = _read_toml(path)
+    return _load_extension(data.get("gazetteer"), data.get("triggers"), path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -673,4 +687,4 @@ def load_config(path: Path | str | None = None) -> Config:
         raise ConfigError("the file is not UTF-8 text", path) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"not valid TOML: {err}", path) from None
-    return parse_config(data, base=path.resolve().parent, path=path)
+    return data

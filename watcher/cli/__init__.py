@@ -27,7 +27,7 @@ from watcher.cli.common import (
     setup_logging,
     with_config,
 )
-from watcher.config import Config, ConfigError, default_config_path, load_config
+from watcher.config import Config, ConfigError, default_config_path, load_extension
 from watcher.errors import WatcherError
 
 
@@ -261,7 +261,7 @@ def extract(inputs: tuple[str, ...], output: str | None) -> None:
     path = config_path or default_config_path()
     if config_path is not None or path.exists():
         try:
-            extension = load_config(path).extension
+            extension = load_extension(path)
         except ConfigError as err:
             fail(str(err), 2)
     setup_logging(log_level("WARNING"))

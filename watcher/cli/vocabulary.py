@@ -8,8 +8,8 @@ from importlib import resources
 
 import click
 
-from watcher.cli.common import emit, global_options, load, options, output_options, plural
-from watcher.config import default_config_path
+from watcher.cli.common import emit, fail, global_options, options, output_options, plural
+from watcher.config import ConfigError, default_config_path, load_extension
 
 KINDS = ("conflict", "actor", "place", "category", "stance")
 
@@ -44,7 +44,13 @@ def vocabulary_command(kinds: tuple[str, ...], output: str | None) -> None:
     """The ids filters take: conflicts, actors, places, categories and stances.
 
     Includes the [gazetteer] additions of the config when there is one."""
-    extension = load().extension if options().get("config") or default_config_path().exists() else {}
+    path = options().get("config")
+    extension: dict = {}
+    if path is not None or default_config_path().exists():
+        try:
+            extension = load_extension(path or default_config_path())
+        except ConfigError as err:
+            fail(str(err), 2)
     rows = [r for r in vocabulary_rows(extension) if not kinds or r["kind"] in kinds]
     if output:
         emit(rows, output, ["kind", "id", "names", "parties", "conflict"] if output == "csv" else None)
