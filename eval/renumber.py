@@ -17,7 +17,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 THREE = re.compile(r"\d{3}")
-BOLD_ID = re.compile(r"\*\*(\d+)\*\*")  # run.py reads `\*\*(\d{3})\*\*`: only whole bold ids
+# any whole bold token, so an id like `042a` is rewritten with its file (run.py reads only
+# `\*\*(\d{3})\*\*`); a token the mapping does not hold is left as it is
+BOLD_ID = re.compile(r"\*\*([^*\s]+)\*\*")
 
 
 class RenumberError(Exception):

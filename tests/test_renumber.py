@@ -148,3 +148,24 @@ def test_a_folder_without_room_names_itself(tmp_path: Path) -> None:
         (tmp_path / f"{n:03d}.json").write_text(json.dumps({"id": f"{n:03d}", "chain": "c"}))
     with pytest.raises(RenumberError, match=f"{tmp_path}: 1 ids to renumber but only 0 free"):
         write_folder(tmp_path, tmp_path / "out")
+
+
+def _chain_order(run, dest: Path, back: dict[str, str], ids: set[str]) -> dict[str, list[str]]:
+    """The harness's CHAINS order, original ids, only the articles of the set."""
+    return {c: [back.get(a, a) for a in o if back.get(a, a) in ids] for c, o in run.chains_md_order(dest).items()}
+
+
+def test_an_id_that_is_not_all_digits_keeps_its_place_in_the_chain(tmp_path: Path) -> None:
+    """`042a` is renumbered like a four-digit id, and its bold mention in CHAINS with it: else
+    the harness would put it after the listed articles, by date, not where the labeller did."""
+    run = _harness()
+    src = tmp_path / "src"
+    src.mkdir()
+    for aid, date in [("042a", "2024-01-01"), ("101", "2024-01-01")]:
+        (src / f"{aid}.json").write_text(json.dumps(_article(aid, "A-chain", date)))
+    (src / "CHAINS-x.md").write_text("## A-chain\n- **042a** (2024-01-01).\n- **101** (2024-01-01).\n")
+    ids = write_folder(src, tmp_path / "dest")
+    assert set(ids) == {"042a"}
+    back = {v: k for k, v in ids.items()}
+    assert _chain_order(run, tmp_path / "dest", back, {"042a", "101"}) == {"A-chain": ["042a", "101"]}
+
