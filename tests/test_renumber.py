@@ -169,3 +169,19 @@ def test_an_id_that_is_not_all_digits_keeps_its_place_in_the_chain(tmp_path: Pat
     back = {v: k for k, v in ids.items()}
     assert _chain_order(run, tmp_path / "dest", back, {"042a", "101"}) == {"A-chain": ["042a", "101"]}
 
+
+def test_a_bold_id_of_another_set_is_not_given_to_a_renumbered_article(tmp_path: Path) -> None:
+    """CHAINS text may name an article of another set (`**001**` of dev): a renumbered id must
+    not take that slot, or the harness reads the mention as this set's article, out of order."""
+    run = _harness()
+    src = tmp_path / "src"
+    src.mkdir()
+    for aid, date in [("101", "2024-01-01"), ("1101", "2024-01-02")]:
+        (src / f"{aid}.json").write_text(json.dumps(_article(aid, "A-chain", date)))
+    (src / "CHAINS-x.md").write_text("## A-chain\nFollows dev's **001**.\n- **101** (2024-01-01).\n"
+                                     "- **1101** (2024-01-02).\n")
+    ids = write_folder(src, tmp_path / "dest")
+    assert ids["1101"] != "001"
+    back = {v: k for k, v in ids.items()}
+    assert _chain_order(run, tmp_path / "dest", back, {"101", "1101"}) == {"A-chain": ["101", "1101"]}
+    assert "dev's **001**" in (tmp_path / "dest" / "CHAINS-x.md").read_text()
