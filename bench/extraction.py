@@ -261,6 +261,8 @@ def _matches(a: dict, globs: list[str]) -> bool:
 def benchmark(name: str, sets: tuple[str, ...], show_errors: bool, quick: bool = False,
               without: tuple[str, ...] = ()) -> dict:
     arts = [a for a in load(sets) if not _matches(a, list(without))]
+    if not arts:
+        raise DatasetError(f"no article of {','.join(sets)} is left once {' '.join(without)} is left out")
     folds = load_folds(arts)
     k = max(f["fold"] for f in folds.values())
     kfold = held_out(name, arts, folds, "fold", list(range(1, k + 1)))
@@ -386,6 +388,11 @@ def main(argv: list[str] | None = None) -> int:
                 arts, label = [a for a in load(sets) if _matches(a, args.only)], " ".join(args.only)
                 if not arts:
                     raise DatasetError(f"no article of {args.sets} has an id matching {label}")
+                if args.without:  # `--only '1???' --without '13??'`: both hold
+                    arts = [a for a in arts if not _matches(a, args.without)]
+                    label += " without " + " ".join(args.without)
+                    if not arts:
+                        raise DatasetError(f"no article of {args.sets} matching {label} is left")
             out, errors = score(arts, _fresh(name).predict(arts))
             print_summary([(label, out)])
             print_breakdown(out)
