@@ -75,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     sets = tuple(s for s in args.sets.split(",") if s)
     want = {c.strip() for c in (args.chains or "").split(",") if c.strip()}
     arts = [a for a in load(("dev", "corpus")) if not id_matches(a["id"], args.without)]
+    if not any(a["_set"] in sets for a in arts):
+        print(f"error: no article of {', '.join(sets)} is left once {' '.join(args.without)} is left out",
+              file=sys.stderr)
+        return 2
     folds = load_folds(arts)
     unknown = want - {a["chain"] for a in arts if a["_set"] in sets}
     if unknown:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -185,3 +186,12 @@ def test_a_bold_id_of_another_set_is_not_given_to_a_renumbered_article(tmp_path:
     back = {v: k for k, v in ids.items()}
     assert _chain_order(run, tmp_path / "dest", back, {"101", "1101"}) == {"A-chain": ["101", "1101"]}
     assert "dev's **001**" in (tmp_path / "dest" / "CHAINS-x.md").read_text()
+
+
+def test_the_chain_bench_refuses_a_without_that_leaves_no_article() -> None:
+    """--without '*' copied empty folders, scored nothing and ended with exit 0 and no figure."""
+    if not RUN.exists():
+        pytest.skip(f"{RUN} is missing")
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "chains_heldout.py"), "--sets", "dev",
+                          "--without", "*"], capture_output=True, text=True, check=False, timeout=120)
+    assert out.returncode == 2 and "no article of dev is left" in out.stderr, out.stdout + out.stderr
