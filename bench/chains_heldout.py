@@ -20,7 +20,6 @@ with the rules alone ($WATCHER_TERMS_MODEL=none) when --rules is given.
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import os
 import subprocess
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "eval"))
 sys.path.insert(0, str(ROOT))
 
-from dataset import FOLDS, DatasetError, folder, load, load_folds  # noqa: E402
+from dataset import FOLDS, DatasetError, folder, id_matches, load, load_folds  # noqa: E402
 from renumber import RenumberError, restore_ids, write_folder  # noqa: E402
 
 RUN = ROOT.parent / "shared" / "eval" / "chaineval" / "run.py"
@@ -59,10 +58,6 @@ def _f1(tp: int, pred: int, gold: int) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def _left_out(ident: str, globs: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(ident, g) for g in globs)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", default="dev,corpus")
@@ -79,7 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sets = tuple(s for s in args.sets.split(",") if s)
     want = {c.strip() for c in (args.chains or "").split(",") if c.strip()}
-    arts = [a for a in load(("dev", "corpus")) if not _left_out(a["id"], args.without)]
+    arts = [a for a in load(("dev", "corpus")) if not id_matches(a["id"], args.without)]
+    if not any(a["_set"] in sets for a in arts):
+        print(f"error: no article of {', '.join(sets)} is left once {' '.join(args.without)} is left out",
+              file=sys.stderr)
+        return 2
     folds = load_folds(arts)
     unknown = want - {a["chain"] for a in arts if a["_set"] in sets}
     if unknown:
@@ -107,7 +106,7 @@ def _run_folds(args: argparse.Namespace, sets: tuple[str, ...], want: set[str], 
 
     feed_items = [i for i in relevance_train.load_items([folder("dev"), folder("corpus")], FOLDS,
                                                         FEED_CORPUS if FEED_CORPUS.is_dir() else None)
-                  if i.kind == "feed" or not _left_out(i.ident, args.without)]
+                  if i.kind == "feed" or not id_matches(i.ident, args.without)]
     tables = relevance_train.gazetteer_tables()  # the same for every fold
     total: dict[str, Counter] = {"learned": Counter(), "rules": Counter()}
     for k in sorted({f["fold"] for f in folds.values()}):

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import fnmatch
 import json
 import subprocess
 import sys
@@ -37,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "eval"))
 sys.path.insert(0, str(ROOT))
 
-from dataset import DatasetError, article_input, load, load_folder, load_folds  # noqa: E402
+from dataset import DatasetError, article_input, id_matches, load, load_folder, load_folds  # noqa: E402
 
 LOCO_MIN = 10  # a conflict group needs this many articles to be held out on its own
 
@@ -254,13 +253,11 @@ def held_out(name: str, arts: list[dict], folds: dict[str, dict], key: str,
     return [preds[a["id"]] for a in arts if a["id"] in preds]
 
 
-def _matches(a: dict, globs: list[str]) -> bool:
-    return any(fnmatch.fnmatchcase(str(a.get("id", "")), g) for g in globs)
-
-
 def benchmark(name: str, sets: tuple[str, ...], show_errors: bool, quick: bool = False,
               without: tuple[str, ...] = ()) -> dict:
-    arts = [a for a in load(sets) if not _matches(a, list(without))]
+    arts = [a for a in load(sets) if not id_matches(a["id"], without)]
+    if not arts:
+        raise DatasetError(f"no article of {','.join(sets)} is left once {' '.join(without)} is left out")
     folds = load_folds(arts)
     k = max(f["fold"] for f in folds.values())
     kfold = held_out(name, arts, folds, "fold", list(range(1, k + 1)))
@@ -383,9 +380,14 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 if name == "learned":
                     raise DatasetError("--only scores as it is: use --extractor shipped, rules or cli")
-                arts, label = [a for a in load(sets) if _matches(a, args.only)], " ".join(args.only)
+                arts, label = [a for a in load(sets) if id_matches(a["id"], args.only)], " ".join(args.only)
                 if not arts:
                     raise DatasetError(f"no article of {args.sets} has an id matching {label}")
+                if args.without:  # `--only '1???' --without '13??'`: both hold
+                    arts = [a for a in arts if not id_matches(a["id"], args.without)]
+                    label += " without " + " ".join(args.without)
+                    if not arts:
+                        raise DatasetError(f"no article of {args.sets} matching {label} is left")
             out, errors = score(arts, _fresh(name).predict(arts))
             print_summary([(label, out)])
             print_breakdown(out)

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 HEADERS = {"User-Agent": "bench", "Accept-Encoding": "gzip, deflate"}
+URLs = list[tuple[str, str | None]]  # (feed URL, its ETag for the conditional GET, or None)
+Client = Callable[[URLs, int], Awaitable[list[int]]]
 
 
 def _serve(conn, feeds: int) -> None:  # the server process
@@ -74,7 +77,7 @@ def _inflate(body: bytes, coding: str | None) -> bytes:
 # --- the clients: each returns the statuses it saw ----------------------------------------
 
 
-async def floor(urls: list[tuple[str, str | None]], concurrency: int) -> list[int]:
+async def floor(urls: URLs, concurrency: int) -> list[int]:
     async def get(url: str, etag: str | None) -> int:
         rest = url.split("://", 1)[1]
         hostport, path = rest.split("/", 1)
@@ -94,7 +97,7 @@ async def floor(urls: list[tuple[str, str | None]], concurrency: int) -> list[in
     return await _gather([lambda u=u, e=e: get(u, e) for u, e in urls], concurrency)
 
 
-async def fetcher(urls, concurrency: int, transport: str) -> list[int]:
+async def fetcher(urls: URLs, concurrency: int, transport: str) -> list[int]:
     import httpx
 
     from watcher.fetch import Fetcher
@@ -112,7 +115,7 @@ async def fetcher(urls, concurrency: int, transport: str) -> list[int]:
     return [r.status or 0 for r in results]
 
 
-async def bare_httpx(urls, concurrency: int, transport: str) -> list[int]:
+async def bare_httpx(urls: URLs, concurrency: int, transport: str) -> list[int]:
     import httpx
 
     from watcher.transport import H11Transport
@@ -130,7 +133,7 @@ async def bare_httpx(urls, concurrency: int, transport: str) -> list[int]:
         return await _gather([lambda u=u, e=e: get(u, e) for u, e in urls], concurrency)
 
 
-async def bare_httpcore(urls, concurrency: int) -> list[int]:
+async def bare_httpcore(urls: URLs, concurrency: int) -> list[int]:
     import httpcore
 
     async with httpcore.AsyncConnectionPool(max_connections=concurrency) as pool:
@@ -145,7 +148,7 @@ async def bare_httpcore(urls, concurrency: int) -> list[int]:
         return await _gather([lambda u=u, e=e: get(u, e) for u, e in urls], concurrency)
 
 
-async def bare_aiohttp(urls, concurrency: int) -> list[int]:
+async def bare_aiohttp(urls: URLs, concurrency: int) -> list[int]:
     import aiohttp
 
     conn = aiohttp.TCPConnector(limit=concurrency)
@@ -160,7 +163,9 @@ async def bare_aiohttp(urls, concurrency: int) -> list[int]:
         return await _gather([lambda u=u, e=e: get(u, e) for u, e in urls], concurrency)
 
 
-def clients() -> dict:
+def clients() -> dict[str, Client]:
+    """Every client to compare, by the name printed; aiohttp only if it is installed (the
+    `bench` extra), so the bench still runs without it."""
     out = {
         "floor": floor,
         "Fetcher(httpcore)": lambda u, c: fetcher(u, c, "httpcore"),

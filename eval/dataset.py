@@ -9,9 +9,11 @@ and never moves an assigned one, so figures stay comparable as the corpus grows.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -118,6 +120,12 @@ def load_folds(arts: list[dict]) -> dict[str, dict]:
         raise DatasetError(f"{len(missing)} articles have no fold ({', '.join(missing[:5])}…): "
                            "run python eval/folds.py")
     return folds
+
+
+def id_matches(ident: str, globs: Iterable[str]) -> bool:
+    """Whether an article id matches any of the shell globs (`'13??'`: round 6): how the
+    benches' --only and --without name a round by its ids."""
+    return any(fnmatch.fnmatchcase(ident, g) for g in globs)
 
 
 def article_input(a: dict) -> str:

@@ -87,6 +87,20 @@ def test_the_bench_refuses_a_missing_or_empty_folder(tmp_path):
     assert out.returncode == 2 and "holds no labelled articles" in out.stderr
 
 
+def test_the_bench_refuses_to_score_nothing():
+    """--without that leaves no article would print a table of zeros as if it were a figure."""
+    out = _bench("--extractor", "rules", "--sets", "dev", "--quick", "--without", "*")
+    assert out.returncode == 2 and "no article of dev is left" in out.stderr
+
+
+def test_only_and_without_together_score_what_both_allow():
+    """--without is not dropped when --only is given: `--only '1???' --without '13??'`."""
+    out = _bench("--extractor", "rules", "--sets", "dev", "--only", "00?", "--without", "001")
+    assert out.returncode == 0, out.stderr
+    row = next(line for line in out.stdout.splitlines() if line.startswith("00?"))
+    assert row.split()[row.split().index("001") + 1] == "4"  # 002-005: n after the label
+
+
 @pytest.mark.parametrize("first,second", [("first", "second"), ("round2/first", "round2/second"),
                                           ("round3/first", "round3/second"), ("round45/first", "round45/second"),
                                           ("round6/first", "round6/second")])

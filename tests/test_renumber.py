@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -148,3 +149,49 @@ def test_a_folder_without_room_names_itself(tmp_path: Path) -> None:
         (tmp_path / f"{n:03d}.json").write_text(json.dumps({"id": f"{n:03d}", "chain": "c"}))
     with pytest.raises(RenumberError, match=f"{tmp_path}: 1 ids to renumber but only 0 free"):
         write_folder(tmp_path, tmp_path / "out")
+
+
+def _chain_order(run, dest: Path, back: dict[str, str], ids: set[str]) -> dict[str, list[str]]:
+    """The harness's CHAINS order, original ids, only the articles of the set."""
+    return {c: [back.get(a, a) for a in o if back.get(a, a) in ids] for c, o in run.chains_md_order(dest).items()}
+
+
+def test_an_id_that_is_not_all_digits_keeps_its_place_in_the_chain(tmp_path: Path) -> None:
+    """`042a` is renumbered like a four-digit id, and its bold mention in CHAINS with it: else
+    the harness would put it after the listed articles, by date, not where the labeller did."""
+    run = _harness()
+    src = tmp_path / "src"
+    src.mkdir()
+    for aid, date in [("042a", "2024-01-01"), ("101", "2024-01-01")]:
+        (src / f"{aid}.json").write_text(json.dumps(_article(aid, "A-chain", date)))
+    (src / "CHAINS-x.md").write_text("## A-chain\n- **042a** (2024-01-01).\n- **101** (2024-01-01).\n")
+    ids = write_folder(src, tmp_path / "dest")
+    assert set(ids) == {"042a"}
+    back = {v: k for k, v in ids.items()}
+    assert _chain_order(run, tmp_path / "dest", back, {"042a", "101"}) == {"A-chain": ["042a", "101"]}
+
+
+def test_a_bold_id_of_another_set_is_not_given_to_a_renumbered_article(tmp_path: Path) -> None:
+    """CHAINS text may name an article of another set (`**001**` of dev): a renumbered id must
+    not take that slot, or the harness reads the mention as this set's article, out of order."""
+    run = _harness()
+    src = tmp_path / "src"
+    src.mkdir()
+    for aid, date in [("101", "2024-01-01"), ("1101", "2024-01-02")]:
+        (src / f"{aid}.json").write_text(json.dumps(_article(aid, "A-chain", date)))
+    (src / "CHAINS-x.md").write_text("## A-chain\nFollows dev's **001**.\n- **101** (2024-01-01).\n"
+                                     "- **1101** (2024-01-02).\n")
+    ids = write_folder(src, tmp_path / "dest")
+    assert ids["1101"] != "001"
+    back = {v: k for k, v in ids.items()}
+    assert _chain_order(run, tmp_path / "dest", back, {"101", "1101"}) == {"A-chain": ["101", "1101"]}
+    assert "dev's **001**" in (tmp_path / "dest" / "CHAINS-x.md").read_text()
+
+
+def test_the_chain_bench_refuses_a_without_that_leaves_no_article() -> None:
+    """--without '*' copied empty folders, scored nothing and ended with exit 0 and no figure."""
+    if not RUN.exists():
+        pytest.skip(f"{RUN} is missing")
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "chains_heldout.py"), "--sets", "dev",
+                          "--without", "*"], capture_output=True, text=True, check=False, timeout=120)
+    assert out.returncode == 2 and "no article of dev is left" in out.stderr, out.stdout + out.stderr

@@ -154,3 +154,18 @@ def test_a_sentence_restating_a_labelled_category_teaches_the_category_model_not
     counted = _fit_ovr(feats + [["w=hold"]] * 6, y + [[]] * 6, 1.0)
     assert "w=hold" not in ignored.weights  # no weight learned from sentences that count for nothing
     assert counted.weights["w=hold"][0][1] < 0  # as negatives they would have taught "hold" means no
+
+
+def test_training_refuses_a_without_that_leaves_no_article(tmp_path, capsys):
+    """--without '*' must say what is wrong, not end in scikit-learn's 'Sample sequence X is
+    empty', and must write no model."""
+    pytest.importorskip("sklearn")
+    from watcher.terms.train import main
+
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    for a in _articles(2):
+        (labelled / f"{a['id']}.json").write_text(json.dumps(a))
+    out = tmp_path / "model.json.gz"
+    assert main([str(labelled), "--without", "*", "-o", str(out)]) == 2
+    assert "no article is left" in capsys.readouterr().err and not out.exists()

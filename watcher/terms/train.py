@@ -349,11 +349,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="the parts that decide (the others are not stored); default: those the "
                          "held-out figures favour")
     ap.add_argument("--without", metavar="GLOB", action="append", default=[],
-                    help="leave out the articles whose id matches (e.g. '10??': the corpus's round 4, "
-                         "kept as the shipped model's never-seen test)")
+                    help="leave out the articles whose id matches, repeatable (the shipped model: "
+                         "--without '10??' --without '13??', the corpus's rounds 4 and 6, kept as "
+                         "never-seen tests)")
     args = ap.parse_args(argv)
     arts = [a for a in load_folders(args.folders)
             if not any(fnmatch.fnmatchcase(str(a.get("id", "")), g) for g in args.without)]
+    if not arts:  # else scikit-learn's "Sample sequence X is empty" deep in the fit
+        print(f"error: no article is left to fit on once {' '.join(args.without)} is left out",
+              file=sys.stderr)
+        return 2
     model = fit(arts)
     model.parts = frozenset(p for p in args.parts.split(",") if p)
     unused = Linear(["true"], [0.0], {})
