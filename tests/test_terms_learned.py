@@ -134,38 +134,3 @@ def test_the_agreement_holder_reads_whether_the_story_tells_of_a_deal_or_an_offe
     assert "agr_story=deal" in fd and "agr_story=offer" in fo
     assert any(f.startswith("agr_lead_deal=") for f in fd)
     assert any(f.startswith("agr_lead_offer=") for f in fo)
-
-
-def test_a_sentence_restating_a_labelled_category_teaches_the_category_model_nothing():
-    """A label quotes one sentence per term; another sentence of the same story may state the
-    same category again, so it is neither a positive nor a negative example of it."""
-    pytest.importorskip("sklearn")
-    from watcher.terms.train import _category_rows, _fit_ovr
-
-    st = _story("Talks on prisoners\n\nUkraine and Russia agreed a ceasefire on Friday, officials in Kyiv "
-                "said. The truce will hold along the whole front line, both sides said. Snow fell in Kyiv.")
-    gold = [{"conflict": "russia-ukraine", "category": "ceasefire", "evidence": "agreed a ceasefire on Friday"}]
-    _, labels = _category_rows(st, gold)
-    assert labels[-3:] == [["ceasefire"], ["~ceasefire"], ["~ceasefire"]]
-    pos, neg = ["w=ceasefire", "w=agreed"], ["w=weather"]
-    feats = [pos] * 6 + [neg] * 6
-    y: list[list[str]] = [["ceasefire"]] * 6 + [[]] * 6
-    ignored = _fit_ovr(feats + [["w=hold"]] * 6, y + [["~ceasefire"]] * 6, 1.0)
-    counted = _fit_ovr(feats + [["w=hold"]] * 6, y + [[]] * 6, 1.0)
-    assert "w=hold" not in ignored.weights  # no weight learned from sentences that count for nothing
-    assert counted.weights["w=hold"][0][1] < 0  # as negatives they would have taught "hold" means no
-
-
-def test_training_refuses_a_without_that_leaves_no_article(tmp_path, capsys):
-    """--without '*' must say what is wrong, not end in scikit-learn's 'Sample sequence X is
-    empty', and must write no model."""
-    pytest.importorskip("sklearn")
-    from watcher.terms.train import main
-
-    labelled = tmp_path / "labelled"
-    labelled.mkdir()
-    for a in _articles(2):
-        (labelled / f"{a['id']}.json").write_text(json.dumps(a))
-    out = tmp_path / "model.json.gz"
-    assert main([str(labelled), "--without", "*", "-o", str(out)]) == 2
-    assert "no article is left" in capsys.readouterr().err and not out.exists()
