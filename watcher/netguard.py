@@ -94,7 +94,7 @@ async def check_url(url: str) -> str | None:
     resolve, so the caller can report a network error rather than a refusal.
     """
     parsed = httpx.URL(url)
-    host = parsed.host
+    host = parsed.raw_host.decode("ascii")  # the name the connection looks up (IDNA 2008)
     if parsed.scheme not in ("http", "https") or not host:
         return f"refused: {url} is not an http(s) URL"
     try:

@@ -97,7 +97,9 @@ class H11Transport(httpx.AsyncBaseTransport):
             raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{scheme}://'.")
         if not url.host:
             raise httpx.UnsupportedProtocol("Request URL is missing an 'http://' or 'https://' protocol.")
-        origin = (scheme, url.host, url.port or _DEFAULT_PORTS[scheme])
+        # the ASCII (IDNA 2008) name, as in the Host header: `url.host` is Unicode, which the
+        # socket and ssl modules would encode by IDNA 2003 (faß.de -> fass.de, another name)
+        origin = (scheme, url.raw_host.decode("ascii"), url.port or _DEFAULT_PORTS[scheme])
         timeouts = request.extensions.get("timeout", {})
         head = h11.Request(method=request.method, target=url.raw_path, headers=request.headers.raw)
         while True:
