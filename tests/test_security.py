@@ -153,6 +153,44 @@ class FakeDNS:
         return self._real(address, port, *args, **kw)
 
 
+def test_dns_rebinding_between_the_check_and_the_connection_is_refused(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name resolves to a public address when checked and to loopback a moment later:
+    the connection is made only to an address that was checked."""
+    real = netguard.classify_address
+    monkeypatch.setattr(netguard, "classify_address", lambda ip: None if ip == "127.0.0.2" else real(ip))
+    loopback.add("/secret", "internal admin page", content_type="text/plain")
+    FakeDNS(monkeypatch, {"rebind.test": ["127.0.0.2", "127.0.0.1"]})
+    res = fetch(f"http://rebind.test:{loopback.port}/secret")
+    assert res.error_kind == "blocked", (res.error_kind, res.error)
+    assert res.error == "refused: rebind.test resolves to loopback address 127.0.0.1"
+    assert res.body is None and loopback.hits("/secret") == 0
+
+
+def test_a_pooled_connection_to_a_private_address_is_not_reused_for_a_guarded_request(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed fetch (private allowed) leaves a connection to 127.0.0.1 in the pool; the name
+    then resolves to a public address, so the guard's check passes, but the pooled connection
+    still leads to loopback and must not carry an article link's request."""
+    real = netguard.classify_address
+    monkeypatch.setattr(netguard, "classify_address", lambda ip: None if ip == "127.0.0.2" else real(ip))
+    loopback.add("/feed.xml", "<rss/>", content_type="application/rss+xml")
+    loopback.add("/secret", "internal admin page", content_type="text/plain")
+    FakeDNS(monkeypatch, {"pool.test": ["127.0.0.1", "127.0.0.2"]})
+
+    async def go() -> tuple[Any, Any]:
+        async with Fetcher(timeout=3) as fetcher:
+            feed = await fetcher.get(f"http://pool.test:{loopback.port}/feed.xml", allow_private=True)
+            return feed, await fetcher.get(f"http://pool.test:{loopback.port}/secret", allow_private=False)
+
+    feed, res = asyncio.run(go())
+    assert feed.ok
+    assert not res.ok and res.body is None, (res.status, res.error)
+    assert loopback.hits("/secret") == 0
+
+
 def test_an_international_name_is_connected_to_as_its_idna_2008_form(
     loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

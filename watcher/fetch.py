@@ -33,7 +33,7 @@ import httpx
 from watcher import netguard
 from watcher.models import FetchResult
 from watcher.safetext import printable
-from watcher.transport import H11Transport
+from watcher.transport import PUBLIC_ONLY, H11Transport
 
 log = logging.getLogger(__name__)
 
@@ -324,6 +324,8 @@ class Fetcher:
             self._fail(result, failure.kind, failure.message)
         except (TimeoutError, httpx.TimeoutException):
             self._fail(result, "timeout", self._timeout_words(result))
+        except netguard.Refused as exc:
+            self._fail(result, "blocked", exc.reason)
         except netguard.UnresolvableHost as exc:
             self._fail(result, "network", str(exc))
         except httpx.InvalidURL as exc:
@@ -412,7 +414,8 @@ class Fetcher:
             reason = await netguard.check_url(url)
             if reason:
                 raise _Failure("blocked", reason)
-        request = self._client.build_request("GET", target, headers=headers)
+        extensions = None if allow_private else {PUBLIC_ONLY: True}  # the transport checks too
+        request = self._client.build_request("GET", target, headers=headers, extensions=extensions)
         response = await self._client.send(request, stream=True)
         try:
             result.status = response.status_code
