@@ -201,3 +201,31 @@ def test_bytes_past_the_declared_length_are_not_read_as_the_next_answer(loopback
     extra, after = fetch_all([loopback.fault("/x", "raw", body=raw), url])
     assert extra.ok and extra.body == b"<rss>"
     assert after.ok and after.body == RSS
+
+
+def test_proxies_from_the_environment_are_still_used(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY (and NO_PROXY) as httpx honoured them before the transport came: httpx reads
+    the environment only when given no transport of its own, so the Fetcher must mount them."""
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append((await reader.readuntil(b"\r\n\r\n")).split(b"\r\n", 1)[0])
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(RSS), RSS))
+        await writer.drain()
+        writer.close()
+
+    direct = loopback.add("/feed.xml", b"<rss>direct</rss>")
+
+    async def go() -> list[FetchResult]:
+        server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        async with server, Fetcher(timeout=5) as fetcher:
+            return [await fetcher.get("http://feeds.example.invalid/rss"), await fetcher.get(direct)]
+
+    proxied, unproxied = run(go())
+    assert proxied.ok and proxied.body == RSS, proxied.error
+    assert seen == [b"GET http://feeds.example.invalid/rss HTTP/1.1"]
+    assert unproxied.ok and unproxied.body == b"<rss>direct</rss>"
