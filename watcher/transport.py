@@ -10,7 +10,8 @@ for an origin or open a new one. h11 (httpcore's own HTTP/1.1 parser) reads the 
 framing rules (chunked, Content-Length, close-delimited, keep-alive) are the same as before.
 
 httpx stays the typed layer above: requests, responses, headers, URL joining, cookies and
-proxy mounts from the environment (a proxied URL still goes through httpx's own transport).
+proxy mounts from the environment (`fetch._environment_proxies`: a proxied URL goes through
+httpx's own transport).
 """
 
 from __future__ import annotations
