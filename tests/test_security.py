@@ -15,11 +15,13 @@ import asyncio
 import base64
 import logging
 import os
+import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from faults import LoopbackServer, closed_port
@@ -125,6 +127,85 @@ def test_multi_hop_redirect_refused_at_the_private_hop(loopback, public_looking)
     res = fetch(public_looking.url("/a"))
     assert res.error_kind == "blocked" and "localhost resolves to loopback" in res.error
     assert loopback.hits("/secret") == 0
+
+
+class FakeDNS:
+    """Test names answered in turn from a script (a rebinding DNS server with TTL 0); every
+    other name goes to the real resolver. `asked` lists the names looked up, as the wire sees
+    them (a Unicode name is IDNA-encoded by the socket module, as the real call does)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -> None:
+        self.answers = answers
+        self.asked: list[str] = []
+        self._real = socket.getaddrinfo
+        monkeypatch.setattr(socket, "getaddrinfo", self.getaddrinfo)
+
+    def getaddrinfo(self, host: Any, port: Any, *args: Any, **kw: Any) -> Any:
+        name = host.encode("idna").decode("ascii") if isinstance(host, str) and not host.isascii() else host
+        name = name.decode("ascii") if isinstance(name, bytes) else name
+        if not name.endswith(".test"):
+            return self._real(host, port, *args, **kw)
+        self.asked.append(name)
+        script = self.answers.get(name)
+        if not script:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        address = script.pop(0) if len(script) > 1 else script[0]
+        return self._real(address, port, *args, **kw)
+
+
+def test_dns_rebinding_between_the_check_and_the_connection_is_refused(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name resolves to a public address when checked and to loopback a moment later:
+    the connection is made only to an address that was checked."""
+    real = netguard.classify_address
+    monkeypatch.setattr(netguard, "classify_address", lambda ip: None if ip == "127.0.0.2" else real(ip))
+    loopback.add("/secret", "internal admin page", content_type="text/plain")
+    FakeDNS(monkeypatch, {"rebind.test": ["127.0.0.2", "127.0.0.1"]})
+    res = fetch(f"http://rebind.test:{loopback.port}/secret")
+    assert res.error_kind == "blocked", (res.error_kind, res.error)
+    assert res.error == "refused: rebind.test resolves to loopback address 127.0.0.1"
+    assert res.body is None and loopback.hits("/secret") == 0
+
+
+def test_a_pooled_connection_to_a_private_address_is_not_reused_for_a_guarded_request(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed fetch (private allowed) leaves a connection to 127.0.0.1 in the pool; the name
+    then resolves to a public address, so the guard's check passes, but the pooled connection
+    still leads to loopback and must not carry an article link's request."""
+    real = netguard.classify_address
+    monkeypatch.setattr(netguard, "classify_address", lambda ip: None if ip == "127.0.0.2" else real(ip))
+    loopback.add("/feed.xml", "<rss/>", content_type="application/rss+xml")
+    loopback.add("/secret", "internal admin page", content_type="text/plain")
+    FakeDNS(monkeypatch, {"pool.test": ["127.0.0.1", "127.0.0.2"]})
+
+    async def go() -> tuple[Any, Any]:
+        async with Fetcher(timeout=3) as fetcher:
+            feed = await fetcher.get(f"http://pool.test:{loopback.port}/feed.xml", allow_private=True)
+            return feed, await fetcher.get(f"http://pool.test:{loopback.port}/secret", allow_private=False)
+
+    feed, res = asyncio.run(go())
+    assert feed.ok
+    assert not res.ok and res.body is None, (res.status, res.error)
+    assert loopback.hits("/secret") == 0
+
+
+def test_an_international_name_is_connected_to_as_its_idna_2008_form(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """faß.test is xn--fa-hia.test (IDNA 2008, what httpx puts in the Host header and what
+    httpcore connected to); the socket module's own IDNA 2003 codec would make it fass.test,
+    another name, possibly another owner's host and certificate."""
+    loopback.add("/feed.xml", "<rss/>", content_type="application/rss+xml")
+    dns = FakeDNS(monkeypatch, {"xn--fa-hia.test": ["127.0.0.1"], "fass.test": ["127.0.0.3"]})
+    url = f"http://faß.test:{loopback.port}/feed.xml"
+    assert fetch(url, allow_private=True).ok
+    real = netguard.classify_address  # and through the guard, with 127.0.0.1 standing in as public
+    monkeypatch.setattr(netguard, "classify_address", lambda ip: None if ip == "127.0.0.1" else real(ip))
+    res = fetch(url, allow_private=False)
+    assert res.ok, res.error
+    assert "fass.test" not in dns.asked and "xn--fa-hia.test" in dns.asked
 
 
 def make_config(tmp_path: Path, feeds: list[dict], **watcher: object) -> Config:

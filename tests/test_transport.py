@@ -201,3 +201,112 @@ def test_bytes_past_the_declared_length_are_not_read_as_the_next_answer(loopback
     extra, after = fetch_all([loopback.fault("/x", "raw", body=raw), url])
     assert extra.ok and extra.body == b"<rss>"
     assert after.ok and after.body == RSS
+
+
+def test_proxies_from_the_environment_are_still_used(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY (and NO_PROXY) as httpx honoured them before the transport came: httpx reads
+    the environment only when given no transport of its own, so the Fetcher must mount them."""
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append((await reader.readuntil(b"\r\n\r\n")).split(b"\r\n", 1)[0])
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(RSS), RSS))
+        await writer.drain()
+        writer.close()
+
+    direct = loopback.add("/feed.xml", b"<rss>direct</rss>")
+
+    async def go() -> list[FetchResult]:
+        server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        async with server, Fetcher(timeout=5) as fetcher:
+            return [await fetcher.get("http://feeds.example.invalid/rss"), await fetcher.get(direct)]
+
+    proxied, unproxied = run(go())
+    assert proxied.ok and proxied.body == RSS, proxied.error
+    assert seen == [b"GET http://feeds.example.invalid/rss HTTP/1.1"]
+    assert unproxied.ok and unproxied.body == b"<rss>direct</rss>"
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open descriptors in /proc")
+def test_cancelled_polls_leave_no_socket_or_task_behind() -> None:
+    """Polls cancelled while connecting, waiting for a head and mid-body: after `aclose()` the
+    process holds the descriptors and tasks it held before (the server's side of a socket
+    closes only once the client's has, so a leaked client socket shows as two)."""
+
+    def open_fds() -> int:
+        return len(list(Path("/proc/self/fd").iterdir()))
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        if b"/body" in head:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n<rss>")
+        await reader.read()  # until the client hangs up
+        writer.close()
+
+    async def go() -> tuple[int, int, int, int]:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        fds, tasks = open_fds(), len(asyncio.all_tasks())
+        fetcher = Fetcher(timeout=10, concurrency=40, per_host=40)
+        for delay in (0.0, 0.001, 0.05):
+            polls = [asyncio.create_task(fetcher.get(f"http://127.0.0.1:{port}/{kind}{i}"))
+                     for i in range(10) for kind in ("body", "head")]
+            await asyncio.sleep(delay)
+            for poll in polls:
+                poll.cancel()
+            await asyncio.gather(*polls, return_exceptions=True)
+        await fetcher.aclose()
+        for _ in range(100):  # the server's handlers see the hang-ups and close their side
+            if open_fds() <= fds and len(asyncio.all_tasks()) <= tasks:
+                break
+            await asyncio.sleep(0.02)
+        after = open_fds(), len(asyncio.all_tasks())
+        server.close()
+        await server.wait_closed()
+        return fds, after[0], tasks, after[1]
+
+    fds, fds_after, tasks, tasks_after = run(go())
+    assert fds_after == fds and tasks_after == tasks
+
+
+def test_tls_sends_sni_checks_the_host_name_and_bounds_the_handshake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A certificate for localhost: fetched as localhost it passes with that name sent as SNI;
+    fetched as 127.0.0.1 (same server, same CA) it is refused; a server that accepts the TCP
+    connection and never answers the handshake is a timeout, not a hang."""
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("localhost").configure_cert(ctx)
+    names: list[str | None] = []
+    ctx.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment,misc]
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(RSS), RSS))
+        await writer.drain()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+
+    async def go() -> list[FetchResult]:
+        tls = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=ctx)
+        mute = await asyncio.start_server(silent, "127.0.0.1", 0)
+        tls_port, mute_port = (s.sockets[0].getsockname()[1] for s in (tls, mute))
+        async with tls, mute, Fetcher(timeout=1) as fetcher:
+            return [await fetcher.get(f"https://localhost:{tls_port}/feed.xml"),
+                    await fetcher.get(f"https://127.0.0.1:{tls_port}/feed.xml"),
+                    await fetcher.get(f"https://127.0.0.1:{mute_port}/feed.xml")]
+
+    named, by_address, mute = run(go())
+    assert named.ok and named.body == RSS and names[0] == "localhost", (named.error, names)
+    assert by_address.error_kind == "network"
+    assert (by_address.error or "").startswith("TLS certificate rejected for 127.0.0.1")
+    assert mute.error_kind == "timeout" and mute.status is None

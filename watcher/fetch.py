@@ -33,7 +33,7 @@ import httpx
 from watcher import netguard
 from watcher.models import FetchResult
 from watcher.safetext import printable
-from watcher.transport import H11Transport
+from watcher.transport import PUBLIC_ONLY, H11Transport
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +241,19 @@ def _header_bytes(value: str) -> bytes:
         return value.encode("utf-8")
 
 
+def _environment_proxies(concurrency: int) -> dict[str, httpx.AsyncBaseTransport | None]:
+    """HTTP(S)_PROXY, ALL_PROXY and NO_PROXY as httpx reads them (a proxied URL goes through
+    httpx's own transport; None sends a NO_PROXY host to ours). httpx skips the environment
+    when it is given a transport, so without this a proxy the host requires was ignored."""
+    from httpx._utils import get_environment_proxies  # httpx's own reading, NO_PROXY rules included
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return {
+        pattern: None if url is None else httpx.AsyncHTTPTransport(proxy=url, limits=limits)
+        for pattern, url in get_environment_proxies().items()
+    }
+
+
 class Fetcher:
     """Polite, bounded HTTP GETs that never raise for network or HTTP problems.
 
@@ -273,6 +286,7 @@ class Fetcher:
             follow_redirects=False,
             timeout=httpx.Timeout(timeout),
             transport=H11Transport(max_keepalive=concurrency),
+            mounts=_environment_proxies(concurrency),
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
         )
 
@@ -324,6 +338,8 @@ class Fetcher:
             self._fail(result, failure.kind, failure.message)
         except (TimeoutError, httpx.TimeoutException):
             self._fail(result, "timeout", self._timeout_words(result))
+        except netguard.Refused as exc:
+            self._fail(result, "blocked", exc.reason)
         except netguard.UnresolvableHost as exc:
             self._fail(result, "network", str(exc))
         except httpx.InvalidURL as exc:
@@ -412,7 +428,8 @@ class Fetcher:
             reason = await netguard.check_url(url)
             if reason:
                 raise _Failure("blocked", reason)
-        request = self._client.build_request("GET", target, headers=headers)
+        extensions = None if allow_private else {PUBLIC_ONLY: True}  # the transport checks too
+        request = self._client.build_request("GET", target, headers=headers, extensions=extensions)
         response = await self._client.send(request, stream=True)
         try:
             result.status = response.status_code

@@ -5,12 +5,12 @@ publishes the feed. Following such a link from a server must not let a feed make
 to 127.0.0.1, the LAN, or a cloud metadata endpoint (169.254.169.254, which hands out
 credentials), so `Fetcher.get(..., allow_private=False)` calls `check_url` before every hop.
 
-DNS-rebinding window: `check_url` resolves the host, then httpx resolves it again when it
-connects. A hostile DNS server can answer with a public address to us and a private one to
-httpx a moment later (TTL 0). Closing that window needs the connection to be made to the
-very address we checked (a custom httpcore network backend, or connecting by IP with the
-Host header and TLS SNI set by hand); we accept the window for now because the guard's job
-here is to stop plain links to private hosts, not a targeted attacker who controls DNS.
+DNS rebinding: `check_url` resolves the host, and the connection would resolve it again; a
+hostile DNS server can answer a public address to the first look-up and a private one to the
+second (TTL 0). So a guarded request also tells the transport (`transport.PUBLIC_ONLY`), which
+connects only to addresses from its own look-up that `public_addresses` passed, and never
+reuses a pooled connection whose peer is not public. Through a proxy from the environment
+(httpx's own transport) only `check_url` applies: the proxy makes the connection.
 """
 
 from __future__ import annotations
@@ -86,6 +86,40 @@ async def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+class Refused(Exception):
+    """A connection the guard will not make; `reason` is in `check_url`'s words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _refusal(host: str, addresses: list[str]) -> str | None:
+    for address in addresses:
+        label = classify_address(address)
+        if label:
+            return f"refused: {host} resolves to {label} address {address}"
+    return None
+
+
+async def public_addresses(host: str, port: int) -> list[str]:
+    """The addresses to connect to for `host`, all public (one look-up, used as it is, so a
+    second answer cannot differ). Raises `Refused` if any is not public, `UnresolvableHost`."""
+    try:
+        literal = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        addresses = await resolve(host, port)
+    else:
+        label = classify_address(str(literal))
+        if label:
+            raise Refused(f"refused: {host} is a {label} address")
+        return [host]
+    reason = _refusal(host, addresses)
+    if reason:
+        raise Refused(reason)
+    return addresses
+
+
 async def check_url(url: str) -> str | None:
     """Refusal reason for `url` ("refused: feed.example resolves to private address 10.0.0.5"),
     or None when every address its host resolves to is public.
@@ -94,7 +128,7 @@ async def check_url(url: str) -> str | None:
     resolve, so the caller can report a network error rather than a refusal.
     """
     parsed = httpx.URL(url)
-    host = parsed.host
+    host = parsed.raw_host.decode("ascii")  # the name the connection looks up (IDNA 2008)
     if parsed.scheme not in ("http", "https") or not host:
         return f"refused: {url} is not an http(s) URL"
     try:
@@ -105,8 +139,4 @@ async def check_url(url: str) -> str | None:
         label = classify_address(literal)
         return f"refused: {host} is a {label} address" if label else None
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    for address in await resolve(host, port):
-        label = classify_address(address)
-        if label:
-            return f"refused: {host} resolves to {label} address {address}"
-    return None
+    return _refusal(host, await resolve(host, port))

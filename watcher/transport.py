@@ -10,7 +10,8 @@ for an origin or open a new one. h11 (httpcore's own HTTP/1.1 parser) reads the 
 framing rules (chunked, Content-Length, close-delimited, keep-alive) are the same as before.
 
 httpx stays the typed layer above: requests, responses, headers, URL joining, cookies and
-proxy mounts from the environment (a proxied URL still goes through httpx's own transport).
+proxy mounts from the environment (`fetch._environment_proxies`: a proxied URL goes through
+httpx's own transport).
 """
 
 from __future__ import annotations
@@ -24,17 +25,21 @@ from collections.abc import AsyncIterator
 import h11
 import httpx
 
+from watcher import netguard
+
 _READ = 64 * 1024
 _MAX_HEADERS = 100 * 1024  # the most a response head may take (httpcore's limit)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Origin = tuple[str, str, int]
+# request extension: connect only to public addresses (the `Fetcher`'s allow_private=False)
+PUBLIC_ONLY = "watcher.public_only"
 
 
 class _Connection:
     """One TCP (or TLS) connection and its h11 state."""
 
-    __slots__ = ("origin", "reader", "writer", "h11", "idle_since")
+    __slots__ = ("origin", "reader", "writer", "h11", "idle_since", "public")
 
     def __init__(self, origin: Origin, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.origin = origin
@@ -42,6 +47,8 @@ class _Connection:
         self.writer = writer
         self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEADERS)
         self.idle_since = 0.0
+        peer = writer.get_extra_info("peername")
+        self.public = bool(peer) and netguard.is_public_address(str(peer[0]))  # the address reached
 
     def usable(self, now: float, expiry: float) -> bool:
         """An idle connection the server has not closed, sent nothing on, nor kept too long."""
@@ -97,14 +104,17 @@ class H11Transport(httpx.AsyncBaseTransport):
             raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{scheme}://'.")
         if not url.host:
             raise httpx.UnsupportedProtocol("Request URL is missing an 'http://' or 'https://' protocol.")
-        origin = (scheme, url.host, url.port or _DEFAULT_PORTS[scheme])
+        # the ASCII (IDNA 2008) name, as in the Host header: `url.host` is Unicode, which the
+        # socket and ssl modules would encode by IDNA 2003 (faß.de -> fass.de, another name)
+        origin = (scheme, url.raw_host.decode("ascii"), url.port or _DEFAULT_PORTS[scheme])
         timeouts = request.extensions.get("timeout", {})
+        public_only = bool(request.extensions.get(PUBLIC_ONLY))
         head = h11.Request(method=request.method, target=url.raw_path, headers=request.headers.raw)
         while True:
-            conn = self._checkout(origin)
+            conn = self._checkout(origin, public_only)
             reused = conn is not None
             if conn is None:
-                conn = await self._connect(origin, timeouts.get("connect"))
+                conn = await self._connect(origin, timeouts.get("connect"), public_only)
             try:
                 status, headers, reason = await self._exchange(conn, head, timeouts.get("read"))
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
@@ -132,13 +142,13 @@ class H11Transport(httpx.AsyncBaseTransport):
 
     # --- the pool --------------------------------------------------------------------------
 
-    def _checkout(self, origin: Origin) -> _Connection | None:
+    def _checkout(self, origin: Origin, public_only: bool) -> _Connection | None:
         conns = self._idle.get(origin)
         now = time.monotonic()
         while conns:
             conn = conns.pop()  # the most recently used: the least likely to be stale
             self._idle_count -= 1
-            if conn.usable(now, self._expiry):
+            if conn.usable(now, self._expiry) and (conn.public or not public_only):
                 return conn
             conn.close()
         return None
@@ -173,7 +183,9 @@ class H11Transport(httpx.AsyncBaseTransport):
         self._idle_count -= 1
         oldest.close()
 
-    async def _connect(self, origin: Origin, timeout: float | None) -> _Connection:
+    async def _connect(self, origin: Origin, timeout: float | None, public_only: bool) -> _Connection:
+        """A new connection; with `public_only`, to an address the guard passed in this very
+        look-up (not a second one a rebinding DNS server could answer differently)."""
         scheme, host, port = origin
         context = None
         if scheme == "https":
@@ -182,9 +194,16 @@ class H11Transport(httpx.AsyncBaseTransport):
             context = self._ssl
         try:
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(
-                    host, port, ssl=context, server_hostname=host if context else None,
-                )
+                addresses = await netguard.public_addresses(host, port) if public_only else [host]
+                for i, address in enumerate(addresses):
+                    try:
+                        reader, writer = await asyncio.open_connection(
+                            address, port, ssl=context, server_hostname=host if context else None,
+                        )
+                        break
+                    except OSError:
+                        if i == len(addresses) - 1:
+                            raise
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(f"timed out connecting to {host}:{port}") from exc
         except OSError as exc:  # refused, unreachable, DNS (socket.gaierror), TLS (ssl.SSLError)
