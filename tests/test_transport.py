@@ -231,6 +231,29 @@ def test_proxies_from_the_environment_are_still_used(
     assert unproxied.ok and unproxied.body == b"<rss>direct</rss>"
 
 
+@pytest.mark.parametrize("env", [
+    {"HTTP_PROXY": "http://proxy:3128", "NO_PROXY": "127.0.0.1,localhost,.example.org,example.net"},
+    {"HTTPS_PROXY": "proxy:8443", "ALL_PROXY": "socks5://proxy:1080"},
+    {"HTTP_PROXY": "http://proxy:3128", "NO_PROXY": "*"},
+    {},
+])
+def test_the_environment_is_read_as_httpx_reads_it_if_its_helper_moves(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Fetcher mounts the environment's proxies through a private httpx helper; should a
+    later httpx move it, the stdlib reading that replaces it gives the same mounts."""
+    from httpx._utils import get_environment_proxies
+
+    from watcher.fetch import _stdlib_proxies
+
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
+                "all_proxy", "no_proxy"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert _stdlib_proxies() == get_environment_proxies()
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open descriptors in /proc")
 def test_cancelled_polls_leave_no_socket_or_task_behind() -> None:
     """Polls cancelled while connecting, waiting for a head and mid-body: after `aclose()` the

@@ -245,13 +245,43 @@ def _environment_proxies(concurrency: int) -> dict[str, httpx.AsyncBaseTransport
     """HTTP(S)_PROXY, ALL_PROXY and NO_PROXY as httpx reads them (a proxied URL goes through
     httpx's own transport; None sends a NO_PROXY host to ours). httpx skips the environment
     when it is given a transport, so without this a proxy the host requires was ignored."""
-    from httpx._utils import get_environment_proxies  # httpx's own reading, NO_PROXY rules included
+    try:
+        from httpx._utils import get_environment_proxies  # httpx's own reading, NO_PROXY rules included
+    except ImportError:  # a private helper a later httpx may move: read the environment ourselves
+        get_environment_proxies = _stdlib_proxies
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     return {
         pattern: None if url is None else httpx.AsyncHTTPTransport(proxy=url, limits=limits)
         for pattern, url in get_environment_proxies().items()
     }
+
+
+def _stdlib_proxies() -> dict[str, str | None]:
+    """The environment's proxies as httpx's mount patterns, read with urllib the way httpx
+    reads them: HTTP_PROXY, HTTPS_PROXY, ALL_PROXY; a NO_PROXY address or "localhost" exactly,
+    a domain with its subdomains ("*example.org"), "*" turning every proxy off."""
+    import ipaddress
+    import urllib.request
+
+    env = urllib.request.getproxies()
+    out: dict[str, str | None] = {}
+    for scheme in ("http", "https", "all"):
+        url = env.get(scheme)
+        if url:
+            out[f"{scheme}://"] = url if "://" in url else f"http://{url}"
+    for host in (h.strip() for h in env.get("no", "").split(",")):
+        if host == "*":
+            return {}
+        if not host:
+            continue
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+            exact = True
+        except ValueError:
+            exact = host.lower() == "localhost"
+        out[f"all://{host}" if exact else f"all://*{host}"] = None
+    return out
 
 
 class Fetcher:
