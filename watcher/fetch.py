@@ -246,7 +246,9 @@ def _environment_proxies(concurrency: int) -> dict[str, httpx.AsyncBaseTransport
     httpx's own transport; None sends a NO_PROXY host to ours). httpx skips the environment
     when it is given a transport, so without this a proxy the host requires was ignored."""
     try:
-        from httpx._utils import get_environment_proxies  # httpx's own reading, NO_PROXY rules included
+        from httpx._utils import (
+            get_environment_proxies,  # httpx's own reading, NO_PROXY rules included
+        )
     except ImportError:  # a private helper a later httpx may move: read the environment ourselves
         get_environment_proxies = _stdlib_proxies
 
