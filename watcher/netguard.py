@@ -132,11 +132,7 @@ async def check_url(url: str) -> str | None:
     if parsed.scheme not in ("http", "https") or not host:
         return f"refused: {url} is not an http(s) URL"
     try:
-        literal: str | None = str(ipaddress.ip_address(host.split("%", 1)[0]))
-    except ValueError:
-        literal = None
-    if literal is not None:
-        label = classify_address(literal)
-        return f"refused: {host} is a {label} address" if label else None
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    return _refusal(host, await resolve(host, port))
+        await public_addresses(host, parsed.port or (443 if parsed.scheme == "https" else 80))
+    except Refused as exc:
+        return exc.reason
+    return None
