@@ -234,3 +234,17 @@ def test_decisions_equal_the_feature_table_on_made_up_items(title: str, summary:
     want, p = _reference(*item)
     assert g.relevant == want
     assert g == r if not want else g.matched == [*r.matched, f"model:{p:.2f}"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab Z9-_.'\u2019é\u0130\n"), max_size=40), st.integers(1, 30))
+def test_words_and_the_cut_from_one_pass(text: str, cut: int) -> None:
+    """The summary's words and its cut's words, from one tokenisation: what two gave."""
+    from watcher.relevance import _words_cut
+
+    words, head = _words_cut(text, cut)
+    assert words == _words(text.lower())
+    if head is not None:
+        assert head == _words(text[:cut].lower())
+    else:
+        assert len(text) <= cut or not text.isascii()

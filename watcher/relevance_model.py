@@ -38,13 +38,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from watcher.linear import Linear, sigmoid
+from watcher.relevance import SUMMARY_CHARS
 
 if TYPE_CHECKING:
     from watcher.models import Relevance
 
 MODEL_FILE = "relevance.json.gz"
 PREFIX = 5  # letters of a long word kept as its stem feature (``p=``)
-SUMMARY_CHARS = 600  # the model was fitted on two-sentence summaries: a long one is cut
+# the model was fitted on two-sentence summaries: a long one is cut at SUMMARY_CHARS (600)
 
 _Index = dict[str, list[tuple[tuple[str, ...], str]]]
 
