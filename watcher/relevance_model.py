@@ -96,6 +96,7 @@ class RelevanceModel:
         self._g_count = (pos("g=actors1"), max(pos("g=actors1"), pos("g=actors2")),
                          max(pos("g=actors1"), pos("g=actors2"), pos("g=actors3+")))
         self._conflict_max = pos("g=conflict")
+        self._g_most = self._g_actor + self._g_title + self._g_two + self._g_count[2] + self._conflict_max
         t = self.threshold
         self._z_needed = math.inf if t >= 1 else -math.inf if t <= 0 else math.log(t / (1 - t))
 
@@ -148,6 +149,8 @@ class RelevanceModel:
         if gate:
             # a cased name's last word, lowered, is among the lowered words where it occurs
             bound = z + sum(map(other.get, feats, repeat(0.0)))
+            if bound + self._g_most + _SLACK < self._z_needed:  # short of it whatever names
+                return bound + self._g_most
             if not self._actor_lasts.keys().isdisjoint(ws):
                 bound += self._actor_bound(ws, t)
             if not self._conflict_lasts.keys().isdisjoint(ws) and _candidates(ws, self._conflict_lasts):
