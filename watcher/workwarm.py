@@ -42,6 +42,11 @@ def warm_articles() -> None:
         for rx in (category.trigger, category.context, category.exclude, category.trigger_i, category.cased):
             if rx is not None:
                 rx.search("")
+    names = [gazetteer.place_re, gazetteer.conflict_re, gazetteer.conflict_low_re,
+             *(rx for rx, _ in gazetteer.context_res.values())]
+    for rx in names:  # compiled at first use too
+        if rx is not None:
+            list(rx.finditer(""))
 
 
 try:
