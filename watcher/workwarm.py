@@ -50,6 +50,7 @@ def warm_articles() -> None:
 
 
 try:
-    warm()
+    with work.gc_paused():
+        warm()
 except Exception:  # a warm-up is only an optimisation: a worker does whatever is left
     pass
