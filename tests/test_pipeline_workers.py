@@ -156,3 +156,24 @@ def test_extracting_a_300_kb_run_on_sentence_finishes():
             "while Hamas frees hostages and Israel withdraws forces from Gaza and ")
     result = extract("Peace talks\n\n" + unit * (300_000 // len(unit)))
     assert result.terms
+
+
+def test_the_gc_pause_of_a_first_load_gives_the_gc_back_as_it_found_it():
+    """``work.gc_paused`` (the article stage's first read, the fork server's warm-up) turns
+    the cyclic GC back on after itself, even on an error, and leaves it off if it was off."""
+    import gc
+
+    from watcher import work
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), work.gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with work.gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -60,6 +60,23 @@ def _seeds() -> list[tuple[str, str, str]]:
     return out
 
 
+def _synthetic(tmp: Path) -> list[tuple[str, str, str]]:
+    """Entries of the benchmark's generated feeds (bench/synth.py), the shape bench/poll.py
+    measures: ordinary news, wire stories from the seeds, many names of the gazetteer."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import synth
+
+    synth.generate(tmp, feeds=16, stories=30)
+    bodies, _ = synth.load(tmp, "http://127.0.0.1:1", 1)
+    out = []
+    for body in bodies.values():
+        parsed = parse_feed(body, {"content-type": "application/rss+xml"}, "http://127.0.0.1:1/")
+        out += [(e.title, e.summary, e.content) for e in parsed.entries]
+    return out
+
+
 def _reference(title: str, summary: str, text: str) -> tuple[bool, float]:
     """The slow, plain path: the feature strings, the weight table, the threshold."""
     m = load()
@@ -86,6 +103,41 @@ def test_decisions_equal_the_feature_table_on_real_items() -> None:
         else:
             assert g == r
     assert passed_by_model > 20  # the check reached the model's side of the threshold
+
+
+def test_decisions_equal_the_feature_table_on_synthetic_feeds(tmp_path: Path) -> None:
+    items = _synthetic(tmp_path)
+    assert len(items) >= 700
+    m = load()
+    for item, r, g in zip(items, score_entries(items, [default_topic(model=False)]),
+                          score_entries(items, [default_topic()]), strict=True):
+        if r.relevant or (not r.topic and r.matched):
+            assert g == r
+            continue
+        want, p = _reference(*item)
+        assert g.relevant == want, item[:2]
+        cut = (item[1] or item[2])[:SUMMARY_CHARS]
+        assert m.passes(item[0], cut)[1] >= p - 1e-12  # the gate's bound is an upper bound
+
+
+def test_gate_bound_holds_where_names_are_found() -> None:
+    """Items made of the gazetteer's names (whole, cut, several, in the title or not): the
+    gate's bound is never below the exact probability, and the candidate names it counts
+    include every name the look-up finds."""
+    m = load()
+    actors = [" ".join(w) for items in m._actor_names.values() for w, _ in items]
+    conflicts = [" ".join(w) for items in m._conflict_names.values() for w, _ in items]
+    for i in range(0, len(actors), 3):
+        names = actors[i : i + 3]
+        for title, summary in ((names[0], " and ".join(names[1:]) + " agreed"),
+                               ("Talks", " said ".join(names) + " " + conflicts[i % len(conflicts)]),
+                               (names[-1] + " " + names[0].split(" ")[-1], "")):
+            exact = m.probability(title, summary)
+            passes, bound = m.passes(title, summary)
+            assert passes == (exact >= m.threshold) and bound >= exact - 1e-12, (title, summary)
+            ws = set(rm._lower(_words(title))) | set(rm._lower(_words(summary)))  # as `_z` has them
+            found = rm._hits(_words(title), m._actor_names) | rm._hits(_words(summary), m._actor_names)
+            assert found <= rm._candidates(ws, m._actor_lasts)
 
 
 def _hits_by_scan(words: list[str], index: rm._Index) -> set[str]:
@@ -182,3 +234,17 @@ def test_decisions_equal_the_feature_table_on_made_up_items(title: str, summary:
     want, p = _reference(*item)
     assert g.relevant == want
     assert g == r if not want else g.matched == [*r.matched, f"model:{p:.2f}"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab Z9-_.'\u2019é\u0130\n"), max_size=40), st.integers(1, 30))
+def test_words_and_the_cut_from_one_pass(text: str, cut: int) -> None:
+    """The summary's words and its cut's words, from one tokenisation: what two gave."""
+    from watcher.relevance import _words_cut
+
+    words, head = _words_cut(text, cut)
+    assert words == _words(text.lower())
+    if head is not None:
+        assert head == _words(text[:cut].lower())
+    else:
+        assert len(text) <= cut or not text.isascii()

@@ -161,3 +161,14 @@ def test_storing_a_snapshot_does_not_import_the_page_reader(seed_db: Path, tmp_p
     out = subprocess.run([sys.executable, "-c", _STORE_AN_EDIT, str(copy)], capture_output=True, text=True,
                          timeout=120, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_the_fork_servers_article_warm_up_extracts_and_loads_the_model() -> None:
+    """``watcher.workwarm_articles`` (a pool of several workers) warms the whole article
+    stage once: its page is below trafilatura's minimum, so the feed's text it passes is
+    extracted, and the extractor's model is loaded there, not in each worker."""
+    code = ("import watcher.workwarm_articles\n"
+            "from watcher.terms.learned import shipped\n"
+            "print(shipped.cache_info().currsize)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split()[-1] == "1"

@@ -56,6 +56,7 @@ __all__ = [
 
 FIELD_WEIGHTS: dict[str, float] = {"title": 2.0, "summary": 1.0, "text": 0.5}
 BODY_CAP = 1.0
+SUMMARY_CHARS = 600  # what the learned filter reads of a summary (watcher.relevance_model)
 
 DEFAULT_CEASEFIRE_CONTEXT: list[str] = [
     "~war", "~conflict", "~fighting", "~hostilities", "~troops", "~military", "~army",
@@ -276,8 +277,30 @@ _Fields = tuple[tuple[str, set[int]], ...]
 _Ranked = tuple[float, Topic, list[str]] | None
 
 
+def _words_cut(text: str, cut: int) -> tuple[list[str], list[str] | None]:
+    """``_words(text.lower())`` and, for an ASCII text longer than ``cut``, the words of its
+    first ``cut`` characters (``_words(text[:cut].lower())``, what the learned filter reads)
+    from the same pass: the two halves are tokenised apart and a word the cut splits is
+    joined again. ASCII only: lower() keeps an ASCII text's length, so the cut falls at the
+    same place in the lowered text."""
+    low = text.lower()
+    if len(low) <= cut or not text.isascii():
+        return _words(low), None
+    head, tail = _words(low[:cut]), _words(low[cut:])
+    if head and tail and low[cut - 1].isalnum() and low[cut].isalnum():
+        return [*head[:-1], head[-1] + tail[0], *tail[1:]], head
+    return head + tail, head
+
+
 def _score(compiled: _Compiled, title: str, summary: str, text: str) -> Relevance:
-    words = [_words(f.lower()) if f else [] for f in (title, summary, text)]
+    head = None  # the words of the model's cut, when the same pass gave them
+    words = [_words(title.lower()) if title else [], [], []]
+    if summary:
+        words[1], head = _words_cut(summary, SUMMARY_CHARS)
+    if text:
+        words[2], text_head = _words_cut(text, SUMMARY_CHARS)
+        if not summary:
+            head = text_head
     fields = (
         ("title", _find(words[0], compiled.index)),
         ("summary", _find(words[1], compiled.index)),
@@ -285,7 +308,7 @@ def _score(compiled: _Compiled, title: str, summary: str, text: str) -> Relevanc
     )
     best, best_passing, best_model, vetoes = _rank(compiled, fields)
     if best_passing is None and best_model is not None:
-        from watcher.relevance_model import SUMMARY_CHARS, load
+        from watcher.relevance_model import load
 
         # the model reads the title and the summary (else the body) cut at SUMMARY_CHARS,
         # and the built-in topic's verdict on them: the words and, for the built-in
@@ -293,7 +316,7 @@ def _score(compiled: _Compiled, title: str, summary: str, text: str) -> Relevanc
         i = 1 if summary else 2
         cut = (summary or text)[:SUMMARY_CHARS]
         whole = len(cut) == len(summary or text)
-        cut_words = words[i] if whole else _words(cut.lower())
+        cut_words = words[i] if whole else head if head is not None else _words(cut.lower())
         rules = None
         if compiled.default_phrases:
             found = fields[i][1] if whole else _find(cut_words, compiled.index)

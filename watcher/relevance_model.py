@@ -38,13 +38,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from watcher.linear import Linear, sigmoid
+from watcher.relevance import SUMMARY_CHARS
 
 if TYPE_CHECKING:
     from watcher.models import Relevance
 
 MODEL_FILE = "relevance.json.gz"
 PREFIX = 5  # letters of a long word kept as its stem feature (``p=``)
-SUMMARY_CHARS = 600  # the model was fitted on two-sentence summaries: a long one is cut
+# the model was fitted on two-sentence summaries: a long one is cut at SUMMARY_CHARS (600)
 
 _Index = dict[str, list[tuple[tuple[str, ...], str]]]
 
@@ -78,17 +79,24 @@ class RelevanceModel:
                 self._by_kind["other"][name] = w
         self._actor_names = _by_last(self.actors)
         self._conflict_names = _by_last(self.conflicts)
-        self._actor_lasts = frozenset(w.lower() for w in self._actor_names)
+        # the gate's name tables: by the lowered last word, each name's lowered words as a set
+        # (a cased name found in the cased words has every lowered word among the lowered words)
+        self._actor_lasts = _lowered_by_last(self._actor_names)
+        self._conflict_lasts = _lowered_by_last(self._conflict_names)
         self._prefix_of: dict[str, str] = {}  # word -> its weighted prefix, or ""
         # The gate: the most the gazetteer features (g=) can add to the linear score, and the
         # score an item must reach. An item whose other features, plus that, stay below it
-        # cannot pass, so its gazetteer hits need not be looked for (most news: "the" starts
-        # "the Taliban", so nearly every item has a candidate name).
+        # cannot pass, so its gazetteer hits need not be looked for. "The most they can add"
+        # is taken from the names whose every word is among the item's words (a superset of
+        # those `_hits` finds): a name's last word alone ("a" of "Rada'a", "groups") would
+        # let most items through.
         other = self._by_kind["other"]
         pos = lambda f: max(0.0, other.get(f, 0.0))  # noqa: E731
-        self._actor_max = (pos("g=actor") + pos("g=actor_title") + pos("g=two_parties")
-                           + max(pos("g=actors1"), pos("g=actors2"), pos("g=actors3+")))
+        self._g_actor, self._g_title, self._g_two = pos("g=actor"), pos("g=actor_title"), pos("g=two_parties")
+        self._g_count = (pos("g=actors1"), max(pos("g=actors1"), pos("g=actors2")),
+                         max(pos("g=actors1"), pos("g=actors2"), pos("g=actors3+")))
         self._conflict_max = pos("g=conflict")
+        self._g_most = self._g_actor + self._g_title + self._g_two + self._g_count[2] + self._conflict_max
         t = self.threshold
         self._z_needed = math.inf if t >= 1 else -math.inf if t <= 0 else math.log(t / (1 - t))
 
@@ -141,9 +149,11 @@ class RelevanceModel:
         if gate:
             # a cased name's last word, lowered, is among the lowered words where it occurs
             bound = z + sum(map(other.get, feats, repeat(0.0)))
-            if not self._actor_lasts.isdisjoint(ws):
-                bound += self._actor_max
-            if not self._conflict_names.keys().isdisjoint(ws):
+            if bound + self._g_most + _SLACK < self._z_needed:  # short of it whatever names
+                return bound + self._g_most
+            if not self._actor_lasts.keys().isdisjoint(ws):
+                bound += self._actor_bound(ws, t)
+            if not self._conflict_lasts.keys().isdisjoint(ws) and _candidates(ws, self._conflict_lasts):
                 bound += self._conflict_max
             if bound + _SLACK < self._z_needed:
                 return bound
@@ -151,6 +161,24 @@ class RelevanceModel:
             t_cased, s_cased = _words(title), _words(summary)
         feats |= _gazetteer_features(t, s, t_cased, s_cased, self)
         return z + sum(map(other.get, feats, repeat(0.0)))
+
+    def _actor_bound(self, ws: set[str], t: list[str]) -> float:
+        """The most the actor features can add to an item with lowered words ``ws`` (title's:
+        ``t``): each feature only if some set of the candidate actors can produce it."""
+        ids = _candidates(ws, self._actor_lasts)
+        if not ids:
+            return 0.0
+        bound = self._g_actor + self._g_count[min(len(ids), 3) - 1]
+        if self._g_title and _candidates(set(t), self._actor_lasts):
+            bound += self._g_title
+        if self._g_two and len(ids) > 1:
+            seen: set[str] = set()
+            for a in ids:  # as `_gazetteer_features` tests it, on a superset of the actors found
+                for c in self.parties.get(a, ()):
+                    if c in seen:
+                        return bound + self._g_two
+                    seen.add(c)
+        return bound
 
     def _prefix_score(self, ws: set[str]) -> float:
         """The ``p=`` features' sum: each distinct weighted prefix of a word longer than
@@ -230,6 +258,24 @@ def _by_last(index: _Index) -> _Names:
             words = (first, *rest)
             out.setdefault(words[-1], []).append((words, ident))
     return out
+
+
+_Lowered = dict[str, list[tuple[frozenset[str], str]]]  # lowered last word -> [(lowered words, id)]
+
+
+def _lowered_by_last(names: _Names) -> _Lowered:
+    out: _Lowered = {}
+    for items in names.values():
+        for words, ident in items:
+            lowered = _lower(list(words))
+            out.setdefault(lowered[-1], []).append((frozenset(lowered), ident))
+    return out
+
+
+def _candidates(ws: set[str], names: _Lowered) -> set[str]:
+    """The ids of the names whose every lowered word is in ``ws``: a superset of what
+    ``_hits`` finds in the words ``ws`` was made of (or of their cased forms)."""
+    return {ident for last in names.keys() & ws for lowered, ident in names[last] if lowered <= ws}
 
 
 def _hits(words: list[str], names: _Names) -> set[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from watcher import workwarm
 
 try:
-    workwarm.warm_articles()
+    with workwarm.work.gc_paused():
+        workwarm.warm_articles()
 except Exception:  # only an optimisation
     pass

@@ -23,6 +23,7 @@ are `data/model.json.gz`, written by `python -m watcher.terms.train`.
 from __future__ import annotations
 
 import bisect
+import gc
 import gzip
 import json
 import math
@@ -93,13 +94,26 @@ def shipped() -> Model | None:
     res = resources.files("watcher.terms").joinpath("data").joinpath(MODEL_FILE)
     if not res.is_file():
         return None
-    return Model.from_json(json.loads(gzip.decompress(res.read_bytes()).decode("utf-8")))
+    return _decoded(res.read_bytes())
 
 
 def load_model(path: str | os.PathLike) -> Model:
     """A model written by `python -m watcher.terms.train -o PATH`."""
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return Model.from_json(json.load(f))
+    with open(path, "rb") as f:
+        return _decoded(f.read())
+
+
+def _decoded(raw: bytes) -> Model:
+    """The model from its gzipped JSON, with the cyclic GC paused: the JSON is ~40,000 small
+    lists, and the collections their allocation sets off cost more than decoding them
+    (0.065 -> 0.035 CPU-s); nothing in it is a cycle."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return Model.from_json(json.loads(gzip.decompress(raw).decode("utf-8")))
+    finally:
+        if paused:
+            gc.enable()
 
 
 # ---- the story as the features see it ------------------------------------------------------
