@@ -177,3 +177,68 @@ def test_the_gc_pause_of_a_first_load_gives_the_gc_back_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+
+def _lines_run(code: object, call: object, stop_at: int = 0) -> list[int]:
+    """The lines ``call()`` runs in ``code``, in order; with ``stop_at``, a KeyboardInterrupt
+    raised at that many-th line (what a Ctrl-C between two statements does)."""
+    import sys
+
+    run: list[int] = []
+
+    def local(frame, event, arg):  # noqa: ANN001, ANN202
+        if event == "line":
+            run.append(frame.f_lineno)
+            if len(run) == stop_at:
+                raise KeyboardInterrupt
+        return local
+
+    sys.settrace(lambda frame, event, arg: local if frame.f_code is code else None)
+    try:
+        call()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sys.settrace(None)
+    return run
+
+
+def _gc_pauses() -> list:
+    """The two GC pauses of the loading path: the code that pauses, a call that runs it (the
+    extractor's model decoded from bytes, as ``learned.load_model`` does), its paused work."""
+    import gzip
+    import json
+
+    from watcher import work
+    from watcher.terms import learned
+
+    def paused_stretch() -> None:
+        with work.gc_paused():
+            pass
+
+    raw = gzip.compress(json.dumps(learned.shipped().to_json()).encode())
+    return [(work.gc_paused.__wrapped__.__code__, paused_stretch, "yield"),
+            (learned._decoded.__code__, lambda: learned._decoded(raw), "return Model")]
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_a_ctrl_c_as_the_gc_is_paused_does_not_leave_it_off(which: int) -> None:
+    """A KeyboardInterrupt at any line from a pause's start up to the paused work (e.g. right
+    after ``gc.disable()``, before the ``try`` whose ``finally`` turns it back on) leaves
+    the collector on: it would stay off for the rest of the process."""
+    import gc
+    import inspect
+
+    code, call, work_line = _gc_pauses()[which]
+    source = inspect.getsource(code).splitlines()
+    line = lambda n: source[n - code.co_firstlineno].strip()  # noqa: E731
+    run = _lines_run(code, call)
+    entering = run[: next(i for i, n in enumerate(run) if line(n).startswith(work_line)) + 1]
+    assert len(entering) >= 3
+    try:
+        for k, n in enumerate(entering, 1):
+            _lines_run(code, call, stop_at=k)
+            assert gc.isenabled(), f"a KeyboardInterrupt at {line(n)!r} left the GC off"
+    finally:
+        gc.enable()

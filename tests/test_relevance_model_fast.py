@@ -248,3 +248,16 @@ def test_words_and_the_cut_from_one_pass(text: str, cut: int) -> None:
         assert head == _words(text[:cut].lower())
     else:
         assert len(text) <= cut or not text.isascii()
+
+
+def test_gate_bound_holds_for_an_actor_listed_twice_in_one_conflict() -> None:
+    """``g=two_parties`` is set when a conflict is seen twice among the actors' conflicts, so
+    by one actor whose parties list holds it twice (a model file written by hand or by another
+    trainer): the gate's bound must count it for a single candidate actor too."""
+    from watcher.linear import Linear
+
+    m = rm.RelevanceModel(Linear(["relevant"], [-2.0], {"g=two_parties": [(0, 3.0)]}), threshold=0.5,
+                          actors={"Zed": [((), "zed")]}, parties={"zed": ["north", "north"]})
+    exact = m.probability("Zed talks", "")
+    assert exact > 0.5
+    assert m.passes("Zed talks", "") == (True, exact)

@@ -171,7 +171,7 @@ class RelevanceModel:
         bound = self._g_actor + self._g_count[min(len(ids), 3) - 1]
         if self._g_title and _candidates(set(t), self._actor_lasts):
             bound += self._g_title
-        if self._g_two and len(ids) > 1:
+        if self._g_two:  # one actor may list a conflict twice: no test of len(ids) > 1
             seen: set[str] = set()
             for a in ids:  # as `_gazetteer_features` tests it, on a superset of the actors found
                 for c in self.parties.get(a, ()):

@@ -64,8 +64,8 @@ def gc_paused() -> Iterator[None]:
     so far) cost as much again as the loading itself. Nothing loaded there forms garbage
     cycles worth collecting sooner."""
     paused = gc.isenabled()
-    gc.disable()
-    try:
+    try:  # disabled inside it: a Ctrl-C right after disable() is undone too
+        gc.disable()
         yield
     finally:
         if paused:
