@@ -8,15 +8,13 @@ imports httpx, asyncio, SQLite or sqlite-utils (``tests/test_startup.py`` checks
 
 from __future__ import annotations
 
-import gc
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from watcher.gcpause import gc_paused
 from watcher.models import Entry, Relevance, SnapshotDraft, Topic
 
 
@@ -54,22 +52,6 @@ def _gazetteer(extension_key: str) -> Any:
     from watcher.terms import load_gazetteer
 
     return load_gazetteer(json.loads(extension_key) or None)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic GC off for a stretch of one-off loading: imports, the gazetteer's regex
-    compiles and the extractor's model allocate several hundred thousand objects that live
-    as long as the process, and the collections they set off (each walking everything made
-    so far) cost as much again as the loading itself. Nothing loaded there forms garbage
-    cycles worth collecting sooner."""
-    paused = gc.isenabled()
-    try:  # disabled inside it: a Ctrl-C right after disable() is undone too
-        gc.disable()
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 _article_stage_loaded = False

@@ -32,21 +32,27 @@ def _data(name: str) -> bytes:
 
 
 class _Names:
-    """A names regex that the engine can scan fast: every alternative starts with a literal,
-    so `re` jumps between possible first characters instead of testing a look-behind at
-    every position; the "not inside a word" check on the left is done here.
-
-    Built at its first use: the gazetteer has eight (places, conflict names twice, names
-    that mean an actor only inside a conflict, per conflict), ~0.05 CPU-s together, and a
-    short text needs few of them."""
+    """Finds the gazetteer's names in a text — longest name at a position, not inside a word,
+    any whitespace run where a name has a space — with a `NameIndex`: a small regex of the
+    names' first characters, then the names that share them tried longest first. The eight
+    sets (places, conflict names twice, per conflict the names that mean an actor only inside
+    it) were each one big trie regex, ~0.07 CPU-s to compile in every process that reads an
+    article (the first article, `watcher extract`); the index is built in a few milliseconds,
+    at first use, and finds the same spans (tests/test_gazetteer_names.py holds it to the
+    regex over the labelled reporting). Case-insensitive sets are matched on the lower-cased
+    text, or by the regex where lower-casing changes a text's length ("İ")."""
 
     def __init__(self, names: list[str], flags: int = 0) -> None:
         self._names = names  # longest first
         self._flags = flags
+        self._fold = bool(flags & re.IGNORECASE)
+        self._index: NameIndex | None = None
         self._rx: re.Pattern[str] | None = None
 
     @property
     def rx(self) -> re.Pattern[str]:
+        """The same names as one regex: the reference, and the path for texts `str.lower`
+        would lengthen."""
         if self._rx is None:
             self._rx = re.compile(rf"(?:{_trie(self._names, names=True)})(?![\w])", self._flags)
         return self._rx
@@ -56,6 +62,21 @@ class _Names:
         return self.rx.pattern
 
     def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize):
+        if self._index is None:
+            self._index = NameIndex([n.lower() for n in self._names] if self._fold else self._names, inner_hides=True)
+        if not self._fold:
+            yield from self._index.finditer(text, pos, endpos)
+            return
+        low = text.lower()
+        if len(low) != len(text):
+            yield from self.finditer_regex(text, pos, endpos)
+            return
+        for m in self._index.finditer(low, pos, endpos):
+            a, b = m.start(), m.end()
+            yield _Span(a, b, text[a:b])
+
+    def finditer_regex(self, text: str, pos: int = 0, endpos: int = sys.maxsize):
+        """The regex's matches, with the same left-hand check."""
         for m in self.rx.finditer(text, pos, endpos):
             a = m.start()
             if a and (text[a - 1].isalnum() or text[a - 1] in "_/"):
@@ -92,7 +113,7 @@ class NameIndex:
     tried longest first. Built in a few milliseconds, where the actors' full trie took
     around 80."""
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], inner_hides: bool = False) -> None:
         by_key: dict[str, list[tuple[str, ...]]] = {}
         for n in {" ".join(n.split()) for n in names if n.strip()}:
             by_key.setdefault(n[:3], []).append(tuple(n.split(" ")))
@@ -101,9 +122,12 @@ class NameIndex:
         self.by_key = by_key
         # where a name may start: a key (its trailing space dropped; a space: any whitespace)
         self.rx = re.compile(_trie(sorted({k.rstrip() for k in by_key}), names=True))
+        # a name found inside a word hides the names that start within it, as a regex's
+        # finditer resumes after each match ("Artsakh/Nagorno-Karabakh": no "Karabakh")
+        self.inner_hides = inner_hides
 
     def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize):
-        search, by_key, word = self.rx.search, self.by_key, _WORD_CHAR.match
+        search, longest = self.rx.search, self._longest
         n = min(len(text), endpos)
         while True:
             m = search(text, pos, n)
@@ -112,22 +136,25 @@ class NameIndex:
             a = m.start()
             pos = a + 1
             if a and (text[a - 1].isalnum() or text[a - 1] in "_/"):
+                if self.inner_hides and (b := longest(text, a, n)) >= 0:
+                    pos = b
                 continue
-            key = text[a:a + 3]
-            if " " in key or not key.isprintable():  # whitespace as in the names: one space
-                key = _WS_RUN.sub(" ", text[a:a + 12])[:3]
-            b = -1
-            for k in (key, key[:2], key[:1]):
-                for parts in by_key.get(k, ()):  # a name shorter than three characters is its own key
-                    b = _match_parts(text, a, n, parts)
-                    if b >= 0 and (b == n or not word(text, b)):
-                        break
-                    b = -1
-                if b >= 0:
-                    break
+            b = longest(text, a, n)
             if b >= 0:
                 yield _Span(a, b, text[a:b])
                 pos = b
+
+    def _longest(self, text: str, a: int, n: int) -> int:
+        """The end of the longest name at `a` that does not run into a word, or -1."""
+        key = text[a:a + 3]
+        if " " in key or not key.isprintable():  # whitespace as in the names: one space
+            key = _WS_RUN.sub(" ", text[a:a + 12])[:3]
+        for k in (key, key[:2], key[:1]):
+            for parts in self.by_key.get(k, ()):  # a name shorter than three characters is its own key
+                b = _match_parts(text, a, n, parts)
+                if b >= 0 and (b == n or not _WORD_CHAR.match(text, b)):
+                    return b
+        return -1
 
 
 _WS_RUN = re.compile(r"\s+")

@@ -23,7 +23,6 @@ are `data/model.json.gz`, written by `python -m watcher.terms.train`.
 from __future__ import annotations
 
 import bisect
-import gc
 import gzip
 import json
 import math
@@ -34,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 
+from watcher.gcpause import gc_paused
 from watcher.linear import Linear
 from watcher.models import Term
 from watcher.terms.gazetteer import Gazetteer
@@ -107,13 +107,8 @@ def _decoded(raw: bytes) -> Model:
     """The model from its gzipped JSON, with the cyclic GC paused: the JSON is ~40,000 small
     lists, and the collections their allocation sets off cost more than decoding them
     (0.065 -> 0.035 CPU-s); nothing in it is a cycle."""
-    paused = gc.isenabled()
-    try:  # disabled inside it: a Ctrl-C right after disable() is undone too
-        gc.disable()
+    with gc_paused():
         return Model.from_json(json.loads(gzip.decompress(raw).decode("utf-8")))
-    finally:
-        if paused:
-            gc.enable()
 
 
 # ---- the story as the features see it ------------------------------------------------------
