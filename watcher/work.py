@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, wraps
+from typing import Any, ParamSpec, TypeVar
 
 from watcher.gcpause import gc_paused
 from watcher.models import Entry, Relevance, SnapshotDraft, Topic
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def parse_for_poll(
@@ -54,9 +58,26 @@ def _gazetteer(extension_key: str) -> Any:
     return load_gazetteer(json.loads(extension_key) or None)
 
 
-_article_stage_loaded = False
+def _first_call_paused(fn: Callable[P, R]) -> Callable[P, R]:
+    """`fn` with its first call in a process run with the GC paused (``gc_paused``): the
+    article stage's first read loads trafilatura, the extractor, its gazetteer and model
+    (~0.3 CPU-s), and the collections that loading sets off cost a third of it."""
+    loaded = False
+
+    @wraps(fn)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        nonlocal loaded
+        if loaded:
+            return fn(*args, **kwargs)
+        with gc_paused():
+            out = fn(*args, **kwargs)
+        loaded = True
+        return out
+
+    return call
 
 
+@_first_call_paused
 def read_article(
     html: bytes | None,
     url: str,
@@ -69,30 +90,8 @@ def read_article(
 ) -> SnapshotDraft | None:
     """Page bytes (or None) to a snapshot draft with its terms; the feed's own text stands
     in when the page cannot be had or yields little. ``as_of`` is the story's time (see
-    ``models.story_time``), the extractor's "now"; default ``fetched_at``.
-
-    The first call in a process loads the stage (trafilatura, the extractor, its gazetteer
-    and model: ~0.3 CPU-s) with the GC paused (``gc_paused``)."""
-    global _article_stage_loaded
-    args = (html, url, entry_title, feed_text, fetch_note, extension_key, fetched_at, as_of)
-    if _article_stage_loaded:
-        return _read_article(*args)
-    with gc_paused():
-        draft = _read_article(*args)
-    _article_stage_loaded = True
-    return draft
-
-
-def _read_article(
-    html: bytes | None,
-    url: str,
-    entry_title: str,
-    feed_text: str,
-    fetch_note: str | None,
-    extension_key: str,
-    fetched_at: datetime,
-    as_of: datetime | None,
-) -> SnapshotDraft | None:
+    ``models.story_time``), the extractor's "now"; default ``fetched_at``. The first call in a
+    process loads the stage, with the GC paused."""
     from watcher.terms import extract
     from watcher.textnorm import content_hash
 
