@@ -4,11 +4,16 @@ regex finds: over every labelled article and over texts built to trip the matche
 from __future__ import annotations
 
 import json
+import re
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from watcher.terms import load_gazetteer
+from watcher.terms.gazetteer import _names_regex
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -62,3 +67,67 @@ def test_index_finds_what_the_regex_finds_in_odd_texts(sets):
             for s in (t, t.lower(), t.upper(), f"x{t}y", f" {t} "):
                 assert _spans(names.finditer(s)) == _spans(names.finditer_regex(s)), (name, s)
                 assert _spans(names.finditer(s, 1, len(s) - 1)) == _spans(names.finditer_regex(s, 1, len(s) - 1)), (name, s)
+
+
+def _both(names: list[str], flags: int, text: str, pos: int = 0, endpos: int = sys.maxsize):
+    rx = _names_regex(names, flags)
+    return _spans(rx.finditer(text, pos, endpos)), _spans(rx.finditer_regex(text, pos, endpos))
+
+
+@pytest.mark.parametrize("names, text", [
+    (["S"], "ſ"), (["Donbas"], "DONBAſ"), (["Idlib"], "ıdlib"), (["Diyarbakır"], "DIYARBAKIR"),
+    (["Kursk"], "\u212aursk"), (["İzmir"], "izmir İZMİR"), (["Σσ"], "σς"), (["Aι"], "a\u0345"),
+])
+def test_case_insensitive_names_fold_as_re_does(names, text):
+    # re.IGNORECASE takes "ſ" for "s" and "ı" for "i"; str.lower does not
+    index, regex = _both(names, re.IGNORECASE, text)
+    assert index == regex and regex
+
+
+def test_a_letter_folded_to_a_mark_still_ends_a_word():
+    # "ι" folds to U+0345, no letter: the word checks read the text, not its folding
+    assert _both(["a"], re.IGNORECASE, "ιa ι a") == ([(5, 6, "a")], [(5, 6, "a")])
+
+
+def test_case_variants_of_names_give_the_longest_name():
+    # one trie branch per spelling took "a" where "a b" fits; the longest name wins
+    index, regex = _both(["A", "a b"], re.IGNORECASE, "x a b")
+    assert index == regex == [(2, 5, "a b")]
+
+
+def test_a_long_whitespace_run_after_a_one_letter_word():
+    text = "A" + "\t" * 12 + "B"
+    for flags in (0, re.IGNORECASE):
+        index, regex = _both(["A B"], flags, text)
+        assert index == regex == [(0, len(text), text)]
+
+
+_ALPHA = "aAbBiIıİsSſkK\u212aßσςΣµμ\u0345 -_/.é"
+_WS = " \t\n\xa0\u2028\x1c"
+_name = st.text(_ALPHA, min_size=1, max_size=6).filter(str.strip)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_name, min_size=1, max_size=6), st.data(), st.sampled_from([0, re.IGNORECASE]))
+def test_index_finds_what_the_regex_finds_for_any_names(names, data, flags):
+    pieces = st.one_of(st.sampled_from(names), _name, st.text(_WS, min_size=1, max_size=14), st.text(_ALPHA + _WS, max_size=3))
+    cased = pieces.map(lambda s: data.draw(st.sampled_from([s, s.lower(), s.upper(), s.swapcase()])))
+    text = "".join(data.draw(st.lists(cased, max_size=8)))
+    pos, cut = data.draw(st.integers(0, 5)), data.draw(st.integers(0, 5))
+    index, regex = _both(names, flags, text)
+    assert index == regex
+    index, regex = _both(names, flags, text, pos, max(len(text) - cut, 0))
+    assert index == regex
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_the_gazetteers_sets_match_the_regex_on_texts_of_their_names(sets, data):
+    name = data.draw(st.sampled_from(sorted(sets)))
+    names = sets[name]
+    words = st.sampled_from(names._names[:400])
+    seps = st.sampled_from([" ", "  ", "\n", "\xa0", "\t", "/", "_", "-", "x", ". ", "'s "])
+    parts = data.draw(st.lists(st.tuples(words, seps), max_size=6))
+    text = "".join(w + s for w, s in parts)
+    text = data.draw(st.sampled_from([text, text.upper(), text.lower(), text.swapcase()]))
+    assert _spans(names.finditer(text)) == _spans(names.finditer_regex(text)), (name, text)

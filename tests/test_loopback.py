@@ -224,9 +224,16 @@ def test_hang_releases_its_thread_when_the_client_leaves(loopback: LoopbackServe
     # the server's thread for the request starts when the machine gets to it (0.2 s was too
     # short with two busy cores): wait for it, up to 5 s
     deadline = time.monotonic() + 5
-    while not (new := [t for t in threading.enumerate() if t not in before]) and time.monotonic() < deadline:
+    while not (new := [t for t in threading.enumerate() if t not in before
+                       and t.name.endswith("(process_request_thread)")]) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert new, "no thread took the request"
+    # it hangs: no answer, its thread still there (a request answered at once ended its thread
+    # too, and passed without the client's leaving releasing anything)
+    sock.settimeout(0.3)
+    with pytest.raises(TimeoutError):
+        sock.recv(1)
+    assert all(t.is_alive() for t in new)
     sock.close()
     for t in new:
         t.join(5)

@@ -15,9 +15,11 @@ try:  # the regex parser, to find the literals a trigger cannot match without
 except ImportError:  # pragma: no cover - Python < 3.11
     import sre_constants as _C  # type: ignore[no-redef]
     import sre_parse as _P  # type: ignore[no-redef]
+import _sre  # its simple lower case: the one `re.IGNORECASE` compares
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from re._casefix import _EXTRA_CASES  # the cases `re.IGNORECASE` adds to `lower` ("ſ" ~ "s")
 
 from watcher.terms.vocabulary import CATEGORIES
 
@@ -39,20 +41,21 @@ class _Names:
     it) were each one big trie regex, ~0.07 CPU-s to compile in every process that reads an
     article (the first article, `watcher extract`); the index is built in a few milliseconds,
     at first use, and finds the same spans (tests/test_gazetteer_names.py holds it to the
-    regex over the labelled reporting). Case-insensitive sets are matched on the lower-cased
-    text, or by the regex where lower-casing changes a text's length ("İ")."""
+    regex over the labelled reporting). Case-insensitive sets are matched on the text folded
+    the way `re.IGNORECASE` compares characters (`_fold`)."""
 
     def __init__(self, names: list[str], flags: int = 0) -> None:
-        self._names = names  # longest first
         self._flags = flags
         self._fold = bool(flags & re.IGNORECASE)
+        if self._fold:  # one trie branch for "A" and "a": else the first one taken, not the longest
+            names = sorted({_fold(n) for n in names}, key=len, reverse=True)
+        self._names = names  # longest first
         self._index: NameIndex | None = None
         self._rx: re.Pattern[str] | None = None
 
     @property
     def rx(self) -> re.Pattern[str]:
-        """The same names as one regex: the reference, and the path for texts `str.lower`
-        would lengthen."""
+        """The same names as one regex: the reference the index is held to."""
         if self._rx is None:
             self._rx = re.compile(rf"(?:{_trie(self._names, names=True)})(?![\w])", self._flags)
         return self._rx
@@ -63,15 +66,13 @@ class _Names:
 
     def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize):
         if self._index is None:
-            self._index = NameIndex([n.lower() for n in self._names] if self._fold else self._names, inner_hides=True)
+            self._index = NameIndex(self._names, inner_hides=True)
         if not self._fold:
             yield from self._index.finditer(text, pos, endpos)
             return
-        low = text.lower()
-        if len(low) != len(text):
-            yield from self.finditer_regex(text, pos, endpos)
-            return
-        for m in self._index.finditer(low, pos, endpos):
+        # folded as `re.IGNORECASE` compares ("ſ" is "s", "ı" is "i"), one char for one, so
+        # positions hold; the word checks at a name's ends stay on the text itself
+        for m in self._index.finditer(_fold(text), pos, endpos, shown=text):
             a, b = m.start(), m.end()
             yield _Span(a, b, text[a:b])
 
@@ -126,8 +127,12 @@ class NameIndex:
         # finditer resumes after each match ("Artsakh/Nagorno-Karabakh": no "Karabakh")
         self.inner_hides = inner_hides
 
-    def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize):
+    def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize, shown: str | None = None):
+        """`shown`: the text `text` was folded from, whose characters decide what is a word
+        at a name's ends (folding can turn a mark into a letter: U+0345 into "ι")."""
         search, longest = self.rx.search, self._longest
+        if shown is None:
+            shown = text
         n = min(len(text), endpos)
         while True:
             m = search(text, pos, n)
@@ -135,29 +140,62 @@ class NameIndex:
                 return
             a = m.start()
             pos = a + 1
-            if a and (text[a - 1].isalnum() or text[a - 1] in "_/"):
-                if self.inner_hides and (b := longest(text, a, n)) >= 0:
+            if a and (shown[a - 1].isalnum() or shown[a - 1] in "_/"):
+                if self.inner_hides and (b := longest(text, a, n, shown)) >= 0:
                     pos = b
                 continue
-            b = longest(text, a, n)
+            b = longest(text, a, n, shown)
             if b >= 0:
                 yield _Span(a, b, text[a:b])
                 pos = b
 
-    def _longest(self, text: str, a: int, n: int) -> int:
+    def _longest(self, text: str, a: int, n: int, shown: str) -> int:
         """The end of the longest name at `a` that does not run into a word, or -1."""
         key = text[a:a + 3]
         if " " in key or not key.isprintable():  # whitespace as in the names: one space
-            key = _WS_RUN.sub(" ", text[a:a + 12])[:3]
+            key = _key(text, a)
         for k in (key, key[:2], key[:1]):
             for parts in self.by_key.get(k, ()):  # a name shorter than three characters is its own key
                 b = _match_parts(text, a, n, parts)
-                if b >= 0 and (b == n or not _WORD_CHAR.match(text, b)):
+                if b >= 0 and (b == n or not _WORD_CHAR.match(shown, b)):
                     return b
         return -1
 
 
+def _key(text: str, a: int) -> str:
+    """The first three characters at `a` with each whitespace run as one space, however long
+    the run ("A" and a dozen tabs, then "B", has the key "A B")."""
+    out, i = [], a
+    while len(out) < 3 and i < len(text):
+        m = _WS_RUN.match(text, i)
+        out.append(" " if m else text[i])
+        i = m.end() if m else i + 1
+    return "".join(out)
+
+
 _WS_RUN = re.compile(r"\s+")
+
+
+def _fold(text: str) -> str:
+    """`text` with each character replaced by one that stands for every character
+    `re.IGNORECASE` takes for it: its simple lower case ("İ" -> "i", where `str.lower` gives
+    two), then the least of the extra cases `re` adds ("ſ" -> "s", "ı" -> "i", Kelvin "K" ->
+    "k"). Same length, so a folded text's positions are the text's."""
+    if text.isascii():
+        return text.lower()  # in ASCII the extra cases' least member is the lower case itself
+    return text.translate(_FOLD)
+
+
+class _FoldTable(dict):
+    """Code point -> its folded code point, filled as characters are met."""
+
+    def __missing__(self, c: int) -> int:
+        lo = _sre.unicode_tolower(c)
+        self[c] = f = min((lo, *_EXTRA_CASES.get(lo, ())))
+        return f
+
+
+_FOLD = _FoldTable()
 
 
 def _match_parts(text: str, a: int, n: int, parts: tuple[str, ...]) -> int:
