@@ -159,25 +159,25 @@ def test_extracting_a_300_kb_run_on_sentence_finishes():
 
 
 def test_the_gc_pause_of_a_first_load_gives_the_gc_back_as_it_found_it():
-    """``work.gc_paused`` (the article stage's first read, the fork server's warm-up) turns
-    the cyclic GC back on after itself, even on an error, and leaves it off if it was off."""
+    """``gcpause.gc_paused`` (the article stage's first read, the fork server's warm-ups, the
+    extractor's model) turns the cyclic GC back on after itself, even on an error, and leaves
+    it off if it was off."""
     import gc
 
-    from watcher import work
+    from watcher.gcpause import gc_paused
 
     assert gc.isenabled()
-    with pytest.raises(RuntimeError), work.gc_paused():
+    with pytest.raises(RuntimeError), gc_paused():
         assert not gc.isenabled()
         raise RuntimeError
     assert gc.isenabled()
     gc.disable()
     try:
-        with work.gc_paused():
+        with gc_paused():
             pass
         assert not gc.isenabled()
     finally:
         gc.enable()
-
 
 
 def _lines_run(code: object, call: object, stop_at: int = 0) -> list[int]:
@@ -204,36 +204,28 @@ def _lines_run(code: object, call: object, stop_at: int = 0) -> list[int]:
     return run
 
 
-def _gc_pauses() -> list:
-    """The GC pause of the loading path (``watcher.gcpause``: the worker stage's first read,
-    the fork server's warm-ups, the extractor's model decoded from bytes): the code that
-    pauses, a call that runs it, its paused work."""
-    from watcher import gcpause
-
-    def paused_stretch() -> None:
-        with gcpause.gc_paused():
-            pass
-
-    return [(gcpause.gc_paused.__wrapped__.__code__, paused_stretch, "yield")]
-
-
-@pytest.mark.parametrize("which", [0])
-def test_a_ctrl_c_as_the_gc_is_paused_does_not_leave_it_off(which: int) -> None:
-    """A KeyboardInterrupt at any line from a pause's start up to the paused work (e.g. right
+def test_a_ctrl_c_as_the_gc_is_paused_does_not_leave_it_off() -> None:
+    """A KeyboardInterrupt at any line from the pause's start up to the paused work (e.g. right
     after ``gc.disable()``, before the ``try`` whose ``finally`` turns it back on) leaves
     the collector on: it would stay off for the rest of the process."""
     import gc
     import inspect
 
-    code, call, work_line = _gc_pauses()[which]
+    from watcher.gcpause import gc_paused
+
+    def paused_stretch() -> None:
+        with gc_paused():
+            pass
+
+    code = gc_paused.__wrapped__.__code__
     source = inspect.getsource(code).splitlines()
     line = lambda n: source[n - code.co_firstlineno].strip()  # noqa: E731
-    run = _lines_run(code, call)
-    entering = run[: next(i for i, n in enumerate(run) if line(n).startswith(work_line)) + 1]
+    run = _lines_run(code, paused_stretch)
+    entering = run[: next(i for i, n in enumerate(run) if line(n).startswith("yield")) + 1]
     assert len(entering) >= 3
     try:
         for k, n in enumerate(entering, 1):
-            _lines_run(code, call, stop_at=k)
+            _lines_run(code, paused_stretch, stop_at=k)
             assert gc.isenabled(), f"a KeyboardInterrupt at {line(n)!r} left the GC off"
     finally:
         gc.enable()

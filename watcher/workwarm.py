@@ -11,6 +11,7 @@ first reads an article, so a cycle with no article to read never pays for it."""
 from __future__ import annotations
 
 from watcher import work
+from watcher.gcpause import gc_paused
 
 _FEED = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>warm</title><link>http://a.example/"
          b"</link><item><title>Ceasefire talks resume</title><link>http://a.example/1</link><description>"
@@ -45,15 +46,15 @@ def warm_articles() -> None:
         for rx in (category.trigger, category.context, category.exclude, category.trigger_i, category.cased):
             if rx is not None:
                 rx.search("")
-    names = [gazetteer.place_re, gazetteer.conflict_re, gazetteer.conflict_low_re,
+    names = [gazetteer.place_re, gazetteer.conflict_re,
              *(rx for rx, _ in gazetteer.context_res.values())]
-    for rx in names:  # compiled at first use too
+    for rx in names:  # indexed at first use too
         if rx is not None:
             list(rx.finditer(""))
 
 
 try:
-    with work.gc_paused():
+    with gc_paused():
         warm()
 except Exception:  # a warm-up is only an optimisation: a worker does whatever is left
     pass

@@ -4,9 +4,10 @@ article stage warmed once there instead of once in each worker (see ``work.warm_
 from __future__ import annotations
 
 from watcher import workwarm
+from watcher.gcpause import gc_paused
 
 try:
-    with workwarm.work.gc_paused():
+    with gc_paused():
         workwarm.warm_articles()
 except Exception:  # only an optimisation
     pass

@@ -116,7 +116,7 @@ def extraction_json(name: str, title: str, result: Extraction) -> dict[str, Any]
 
 
 def run_extract(inputs: list[str], *, output: str | None = None, extension: dict | None = None) -> int:
-    from watcher.work import gc_paused
+    from watcher.gcpause import gc_paused
 
     with gc_paused():  # the extractor's imports and gazetteer: one-off loading (see gc_paused)
         from watcher.terms import extract, load_gazetteer, title_of
@@ -124,36 +124,32 @@ def run_extract(inputs: list[str], *, output: str | None = None, extension: dict
         gazetteer = load_gazetteer(extension or None)
     failed = 0
     payloads = []
-    for i, name in enumerate(inputs):  # the first extraction loads the model, compiles regexes
+    for i, name in enumerate(inputs):
+        # the first extraction loads the model and compiles regexes: one-off loading too
         with gc_paused() if i == 0 else nullcontext():
-            failed += _extract_one(name, gazetteer, extract, title_of, output, payloads)
+            try:
+                title, text, _ = read_input(name)
+            except (OSError, ValueError) as err:
+                reason = getattr(err, "strerror", None) or str(err)
+                click.echo(f"error: cannot read {name}: {reason}", err=True)
+                failed += 1
+                continue
+            title = short_title(title or title_of(text))
+            result = extract(text, title=title, gazetteer=gazetteer)
+            payload = extraction_json(name, title, result)
+            if output == "nl":  # each input as soon as it is read
+                from watcher.cli.common import dumps
+
+                click.echo(dumps(payload))
+            elif output == "json":
+                payloads.append(payload)
+            else:
+                from watcher.cli.tables import extraction_table
+
+                extraction_table(payload)
     if output == "json":
         from watcher.cli.common import emit
 
         emit(payloads, "json")
     return 1 if failed else 0
 
-
-def _extract_one(name: str, gazetteer: Any, extract: Any, title_of: Any, output: str | None,
-                 payloads: list[dict]) -> int:
-    """One input read, extracted and shown (or kept for ``--json``); 1 if it could not be read."""
-    try:
-        title, text, _ = read_input(name)
-    except (OSError, ValueError) as err:
-        reason = getattr(err, "strerror", None) or str(err)
-        click.echo(f"error: cannot read {name}: {reason}", err=True)
-        return 1
-    title = short_title(title or title_of(text))
-    result = extract(text, title=title, gazetteer=gazetteer)
-    payload = extraction_json(name, title, result)
-    if output == "nl":  # each input as soon as it is read
-        from watcher.cli.common import dumps
-
-        click.echo(dumps(payload))
-    elif output == "json":
-        payloads.append(payload)
-    else:
-        from watcher.cli.tables import extraction_table
-
-        extraction_table(payload)
-    return 0

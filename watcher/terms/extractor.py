@@ -257,11 +257,8 @@ def _prefill(memo: dict, text: str, sents: list[Sentence], g: Gazetteer, conflic
         if key not in memo:
             memo[key] = [Mention(m.start - s.start, m.end - s.start, m.actor, m.source) for m in ms]
     if conflict is None:
-        low = text.lower()
         memo[_PLACES] = _by_sentence(g.place_re.finditer(text) if g.place_re else (), sents, starts)
-        rx = g.conflict_low_re if len(low) == len(text) else g.conflict_re
-        memo[_CNAMES] = _by_sentence(rx.finditer(low if rx is g.conflict_low_re else text) if rx else (),
-                                     sents, starts)
+        memo[_CNAMES] = _by_sentence(g.conflict_re.finditer(text) if g.conflict_re else (), sents, starts)
 
 
 _PLACES, _CNAMES = ("places", None), ("conflict names", None)  # memo keys of per-sentence lists

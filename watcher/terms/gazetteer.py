@@ -36,37 +36,24 @@ def _data(name: str) -> bytes:
 class _Names:
     """Finds the gazetteer's names in a text — longest name at a position, not inside a word,
     any whitespace run where a name has a space — with a `NameIndex`: a small regex of the
-    names' first characters, then the names that share them tried longest first. The eight
-    sets (places, conflict names twice, per conflict the names that mean an actor only inside
-    it) were each one big trie regex, ~0.07 CPU-s to compile in every process that reads an
-    article (the first article, `watcher extract`); the index is built in a few milliseconds,
-    at first use, and finds the same spans (tests/test_gazetteer_names.py holds it to the
-    regex over the labelled reporting). Case-insensitive sets are matched on the text folded
-    the way `re.IGNORECASE` compares characters (`_fold`)."""
+    names' first characters, then the names that share them tried longest first. The sets
+    (places, conflict names, per conflict the names that mean an actor only inside it) were
+    each one big trie regex, ~0.07 CPU-s together to compile in every process that reads an
+    article; the index is built in a few milliseconds, at first use, and finds the same spans
+    (tests/test_gazetteer_names.py holds it to that regex). Case-insensitive sets are matched
+    on the text folded the way `re.IGNORECASE` compares characters (`_fold`), which also
+    serves the lower-cased text a second, lower-case set used to be kept for."""
 
     def __init__(self, names: list[str], flags: int = 0) -> None:
-        self._flags = flags
         self._fold = bool(flags & re.IGNORECASE)
         if self._fold:  # one trie branch for "A" and "a": else the first one taken, not the longest
             names = sorted({_fold(n) for n in names}, key=len, reverse=True)
         self._names = names  # longest first
         self._index: NameIndex | None = None
-        self._rx: re.Pattern[str] | None = None
-
-    @property
-    def rx(self) -> re.Pattern[str]:
-        """The same names as one regex: the reference the index is held to."""
-        if self._rx is None:
-            self._rx = re.compile(rf"(?:{_trie(self._names, names=True)})(?![\w])", self._flags)
-        return self._rx
-
-    @property
-    def pattern(self) -> str:
-        return self.rx.pattern
 
     def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize):
         if self._index is None:
-            self._index = NameIndex(self._names, inner_hides=True)
+            self._index = NameIndex(self._names)
         if not self._fold:
             yield from self._index.finditer(text, pos, endpos)
             return
@@ -75,14 +62,6 @@ class _Names:
         for m in self._index.finditer(_fold(text), pos, endpos, shown=text):
             a, b = m.start(), m.end()
             yield _Span(a, b, text[a:b])
-
-    def finditer_regex(self, text: str, pos: int = 0, endpos: int = sys.maxsize):
-        """The regex's matches, with the same left-hand check."""
-        for m in self.rx.finditer(text, pos, endpos):
-            a = m.start()
-            if a and (text[a - 1].isalnum() or text[a - 1] in "_/"):
-                continue
-            yield m
 
 
 class _Span:
@@ -114,7 +93,7 @@ class NameIndex:
     tried longest first. Built in a few milliseconds, where the actors' full trie took
     around 80."""
 
-    def __init__(self, names: list[str], inner_hides: bool = False) -> None:
+    def __init__(self, names: list[str]) -> None:
         by_key: dict[str, list[tuple[str, ...]]] = {}
         for n in {" ".join(n.split()) for n in names if n.strip()}:
             by_key.setdefault(n[:3], []).append(tuple(n.split(" ")))
@@ -123,9 +102,6 @@ class NameIndex:
         self.by_key = by_key
         # where a name may start: a key (its trailing space dropped; a space: any whitespace)
         self.rx = re.compile(_trie(sorted({k.rstrip() for k in by_key}), names=True))
-        # a name found inside a word hides the names that start within it, as a regex's
-        # finditer resumes after each match ("Artsakh/Nagorno-Karabakh": no "Karabakh")
-        self.inner_hides = inner_hides
 
     def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize, shown: str | None = None):
         """`shown`: the text `text` was folded from, whose characters decide what is a word
@@ -141,7 +117,9 @@ class NameIndex:
             a = m.start()
             pos = a + 1
             if a and (shown[a - 1].isalnum() or shown[a - 1] in "_/"):
-                if self.inner_hides and (b := longest(text, a, n, shown)) >= 0:
+                # a name inside a word hides the names that start within it, as a regex's
+                # finditer resumes after each match ("Artsakh/Nagorno-Karabakh": no "Karabakh")
+                if (b := longest(text, a, n, shown)) >= 0:
                     pos = b
                 continue
             b = longest(text, a, n, shown)
@@ -294,7 +272,6 @@ class Gazetteer:
     place_of: dict[str, str] = field(default_factory=dict)
     conflict_re: _Names | None = None
     conflict_of: dict[str, str] = field(default_factory=dict)  # lower-cased name -> id
-    conflict_low_re: _Names | None = None
     # lower-cased conflict signal -> its weight (a conflict's own name 3, a demonym or country 1)
     conflict_weight: dict[str, int] = field(default_factory=dict)
     # actors that often broker, host or back other conflicts (Russia, Iran): their mentions
@@ -361,7 +338,6 @@ class Gazetteer:
                 self.conflict_weight[_norm(n).lower()] = 1
         self.brokers = frozenset(aid for aid, a in self.actors.items() if a.get("broker"))
         self.conflict_re = _names_regex(cnames, re.IGNORECASE)
-        self.conflict_low_re = _names_regex([n.lower() for n in cnames])  # on lower-cased text
         self.categories = [_compile_category(cat, self.triggers.get(cat, {})) for cat in CATEGORIES]
         self.literals = LiteralIndex({c.id: c.gate for c in self.categories})
         self.merged_literals = {}
